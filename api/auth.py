@@ -1,0 +1,70 @@
+"""Bearer tokens and what each role may do.
+
+Tokens are random 32-byte secrets shown once; the database keeps only their
+SHA-256.  The bootstrap admin token from LD_ADMIN_TOKEN is compared in constant
+time and never stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from models.tables import ApiToken
+
+ROLES = ("admin", "officer", "viewer")
+TOKEN_PREFIX = "ld_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    role: str
+    counties: tuple[str, ...] = ()
+    """Counties the token may see; empty means the whole city (every county)."""
+    token_id: int | None = None
+
+    @property
+    def actor(self) -> str:
+        return (
+            f"{self.role}:{self.name}"
+            if self.token_id is None
+            else f"token#{self.token_id}:{self.name}"
+        )
+
+    def sees_county(self, county: str) -> bool:
+        return self.role == "admin" or not self.counties or county in self.counties
+
+    @property
+    def can_write_enterprises(self) -> bool:
+        return self.role in ("admin", "officer")
+
+    @property
+    def can_write_partners(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def can_review(self) -> bool:
+        return self.role in ("admin", "officer")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def generate_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def resolve_token(*, session: Session, token: str, admin_token: str | None) -> Principal | None:
+    """The principal a presented token stands for, or None when it is unknown or revoked."""
+    if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
+        return Principal(name="bootstrap", role="admin")
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    return Principal(name=row.name, role=row.role, counties=tuple(row.counties), token_id=row.id)

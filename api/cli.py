@@ -1,0 +1,135 @@
+"""The `ld` command: serve, seed, tokens and (as they land) train/evaluate/rescore/import."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Annotated
+
+import typer
+
+from api.config import Settings, get_settings
+from api.errors import DomainError
+from api.services.seed import seed_fixtures
+from api.services.tokens import create_token, revoke_token
+from matcher.industry import IndustryTable
+from models.db import make_engine, run_migrations, session_scope
+
+app = typer.Typer(help="联动诊疗匹配服务 — linked-diagnosis matching service", no_args_is_help=True)
+
+CLI_ACTOR = "cli"
+
+
+def _industries(settings: Settings) -> IndustryTable:
+    return IndustryTable.from_csv(settings.fixtures_dir / "gbt4754_2017.csv")
+
+
+def _demo_admin_token(settings: Settings) -> str:
+    """A stable admin token for the local demo, kept (0600) in the data folder."""
+    path = settings.data_dir / "demo-admin-token"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = "demo_" + secrets.token_urlsafe(24)
+    path.write_text(token + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return token
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations (serve and seed do this on start too)."""
+    settings = get_settings()
+    run_migrations(make_engine(settings.resolved_database_url))
+    typer.echo(f"schema up to date: {settings.resolved_database_url}")
+
+
+@app.command()
+def seed() -> None:
+    """Load the demo enterprises and partners from fixtures/ (idempotent)."""
+    settings = get_settings()
+    engine = make_engine(settings.resolved_database_url)
+    run_migrations(engine)
+    with session_scope(engine) as session:
+        added = seed_fixtures(
+            session=session, fixtures_dir=settings.fixtures_dir, industries=_industries(settings)
+        )
+    typer.echo(f"seeded {added[0]} enterprises and {added[1]} partners")
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    demo: Annotated[
+        bool, typer.Option(help="seed the demo data and use a local admin token")
+    ] = False,
+) -> None:
+    """Run the HTTP service with uvicorn."""
+    import uvicorn
+
+    from api.main import create_app
+
+    settings = get_settings()
+    if demo:
+        seed()
+        if not settings.admin_token:
+            settings = settings.model_copy(update={"admin_token": _demo_admin_token(settings)})
+    engine = make_engine(settings.resolved_database_url)
+    run_migrations(engine)
+    typer.echo(f"database: {settings.resolved_database_url}")
+    typer.echo(f"open:     http://{host}:{port}/docs  (API)")
+    if demo and settings.admin_token:
+        typer.echo(f"token:    {settings.admin_token}")
+        typer.echo(
+            f'try:      curl -H "Authorization: Bearer {settings.admin_token}" '
+            f"http://{host}:{port}/enterprises"
+        )
+    uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="info")
+
+
+@app.command("create-token")
+def create_token_command(
+    name: Annotated[str, typer.Option(help="who or what the token is for")],
+    role: Annotated[str, typer.Option(help="admin, officer or viewer")] = "officer",
+    county: Annotated[
+        list[str] | None, typer.Option(help="county the token may see; repeat; none = all")
+    ] = None,
+) -> None:
+    """Issue an API token and print it (it is shown only once)."""
+    if role not in ("admin", "officer", "viewer"):
+        raise typer.BadParameter("role must be admin, officer or viewer", param_hint="--role")
+    settings = get_settings()
+    engine = make_engine(settings.resolved_database_url)
+    run_migrations(engine)
+    with session_scope(engine) as session:
+        row, secret = create_token(
+            session=session, name=name, role=role, counties=list(county or []), actor=CLI_ACTOR
+        )
+        token_id = row.id
+    typer.echo(f"token #{token_id} ({role}, {', '.join(county or []) or 'all counties'}):")
+    typer.echo(secret)
+
+
+@app.command("revoke-token")
+def revoke_token_command(token_id: int) -> None:
+    """Revoke a token by its number."""
+    settings = get_settings()
+    engine = make_engine(settings.resolved_database_url)
+    run_migrations(engine)
+    try:
+        with session_scope(engine) as session:
+            revoke_token(session=session, token_id=token_id, actor=CLI_ACTOR)
+    except DomainError as error:
+        typer.echo(error.message, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"token #{token_id} revoked")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

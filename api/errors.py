@@ -1,0 +1,51 @@
+"""Domain errors raised by services and mapped to HTTP answers in one place.
+
+Services never raise HTTPException: the CLI and jobs call them too.  Messages
+are constants so that tests can assert on the exact text the user sees.
+"""
+
+from __future__ import annotations
+
+NOT_FOUND = "{entity} {id} 不存在"
+CREDIT_CODE_TAKEN = "统一社会信用代码 {code} 已被 {entity} {id} 使用"
+DUPLICATE_IN_BATCH = "统一社会信用代码 {code} 在本批中重复（与第 {first} 条相同，从 0 计）"
+UNKNOWN_INDUSTRY = "未知的国民经济行业代码（GB/T 4754-2017）：{code}"
+COUNTY_FORBIDDEN = "当前令牌无权访问 {county} 的企业"
+ROLE_FORBIDDEN = "当前令牌的角色（{role}）无权执行此操作"
+MISSING_TOKEN = "缺少访问令牌：请使用 Authorization: Bearer <token>"
+BAD_TOKEN = "访问令牌无效或已被吊销"
+BODY_TOO_LARGE = "请求体超过 {limit} 字节上限"
+TICKET_ORDER = "ticket_max（{high:g}）不能小于 ticket_min（{low:g}）"
+
+
+class DomainError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class Forbidden(DomainError):
+    status_code = 403
+
+
+class FieldInvalid(DomainError):
+    """Invalid input that only the service can detect (e.g. an unknown industry code).
+
+    Rendered like FastAPI's own validation errors, so clients parse one format.
+    """
+
+    status_code = 422
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc

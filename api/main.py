@@ -1,0 +1,122 @@
+"""The ASGI app (`api.main:app`): wiring of settings, storage, routes and error mapping."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import Engine
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+
+from api.config import Settings, get_settings
+from api.errors import DomainError, FieldInvalid
+from api.middleware import BodySizeLimit
+from api.routes import admin, enterprises, health, industries, partners
+from matcher.industry import IndustryTable
+from models.db import make_engine, run_migrations
+
+log = logging.getLogger("api")
+
+INDUSTRY_TABLE_FILE = "gbt4754_2017.csv"
+
+
+class ErrorOut(BaseModel):
+    detail: str
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": text}
+    for status, text in [
+        (401, "缺少或无效的令牌"),
+        (403, "无权执行"),
+        (404, "对象不存在"),
+        (409, "与已有数据冲突"),
+        (413, "请求体过大"),
+        (503, "数据库暂时不可用"),
+    ]
+}
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """Build the app; tests pass their own settings and engine, `serve` uses the environment."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        current = settings or get_settings()
+        db = engine or make_engine(current.resolved_database_url)
+        if current.run_migrations:
+            run_migrations(db)
+        app.state.settings = current
+        app.state.engine = db
+        app.state.industries = IndustryTable.from_csv(current.fixtures_dir / INDUSTRY_TABLE_FILE)
+        try:
+            yield
+        finally:
+            if engine is None:
+                db.dispose()
+
+    app = FastAPI(
+        title="联动诊疗匹配服务 Linked-diagnosis matching service",
+        version="0.1.0",
+        description="困难企业画像、分类施策诊断与合作主体匹配。",
+        lifespan=lifespan,
+    )
+    max_body = (settings or get_settings()).max_body_bytes
+    app.add_middleware(BodySizeLimit, max_bytes=max_body)
+    _add_error_handlers(app)
+    app.include_router(health.router)
+    for module in (partners, enterprises, admin, industries):
+        app.include_router(module.router, responses=ERROR_RESPONSES)
+    return app
+
+
+def _validation_items(errors: Any) -> list[dict[str, Any]]:
+    """Loc, message and type of each error; the offending input is not echoed (it may be NaN)."""
+    return [
+        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
+        for e in errors
+    ]
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(FieldInvalid)
+    async def _field(_: Request, error: FieldInvalid) -> JSONResponse:
+        item = {"loc": list(error.loc), "msg": error.message, "type": "value_error"}
+        return JSONResponse(status_code=422, content={"detail": [item]})
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, error: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
+        return JSONResponse(
+            status_code=error.status_code, content={"detail": error.message}, headers=headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": _validation_items(error.errors())})
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, error: IntegrityError) -> JSONResponse:
+        log.warning("integrity error: %s", error.orig)
+        return JSONResponse(status_code=409, content={"detail": "与已有数据冲突（唯一性约束）"})
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, error: DataError) -> JSONResponse:
+        log.warning("data refused by the database: %s", error.orig)
+        return JSONResponse(
+            status_code=422, content={"detail": "数据库拒绝了该值（格式或范围不合法）"}
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _busy(_: Request, error: OperationalError) -> JSONResponse:
+        log.error("database unavailable: %s", error.orig)
+        return JSONResponse(status_code=503, content={"detail": "数据库暂时不可用，请稍后重试"})
+
+
+app = create_app()

@@ -1,0 +1,58 @@
+"""Issuing and revoking API tokens (admin route and CLI share these)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from api.auth import generate_token, hash_token
+from api.errors import NOT_FOUND, NotFound
+from api.services.audit import record_audit
+from models.tables import ApiToken, utcnow
+
+
+def create_token(
+    *, session: Session, name: str, role: str, counties: list[str], actor: str
+) -> tuple[ApiToken, str]:
+    """Create a token; returns the row and the secret, which is never stored in clear."""
+    secret = generate_token()
+    row = ApiToken(
+        name=name,
+        role=role,
+        counties=counties,
+        token_hash=hash_token(secret),
+        token_prefix=secret[:10],
+        created_by=actor,
+    )
+    session.add(row)
+    session.flush()
+    record_audit(
+        session=session,
+        actor=actor,
+        action="create",
+        entity="token",
+        entity_id=row.id,
+        changes={"name": name, "role": role, "counties": counties},
+    )
+    return row, secret
+
+
+def revoke_token(*, session: Session, token_id: int, actor: str) -> ApiToken:
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(NOT_FOUND.format(entity="令牌", id=token_id))
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.add(row)
+        record_audit(
+            session=session,
+            actor=actor,
+            action="revoke",
+            entity="token",
+            entity_id=token_id,
+            changes={},
+        )
+    return row
+
+
+def list_tokens(*, session: Session) -> list[ApiToken]:
+    return list(session.exec(select(ApiToken).order_by(col(ApiToken.id))).all())

@@ -1,0 +1,305 @@
+"""Request and response schemas of the HTTP contract (shared/spec.md §1, §2).
+
+These are separate from the tables because the contract nests `financials`
+and `assets` inside an enterprise while storage keeps them as columns and rows.
+Validation that needs no database or reference table lives here; industry codes
+are checked by the service against the GB/T 4754 table.
+"""
+
+from __future__ import annotations
+
+from typing import Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from matcher.credit_code import credit_code_problem
+from models.fields import (
+    Area,
+    Count,
+    LongText,
+    Money,
+    Name,
+    Share,
+    ShortText,
+    SignedMoney,
+    UtcDatetime,
+)
+
+OperatingStatus = Literal["normal", "partial", "halted", "in_bankruptcy"]
+AssetType = Literal[
+    "land",
+    "plant",
+    "equipment",
+    "production_line",
+    "equity",
+    "mining_right",
+    "ip",
+    "inventory",
+    "other",
+]
+Encumbrance = Literal["none", "mortgaged", "seized"]
+PartnerKind = Literal[
+    "central_soe",
+    "local_soe",
+    "private_leader",
+    "foreign",
+    "industrial_fund",
+    "pe_vc",
+    "amc",
+    "bank",
+    "research",
+    "other",
+]
+Category = Literal[
+    "relief",
+    "strategic_investment",
+    "merger_restructuring",
+    "asset_revitalization",
+    "debt_restructuring",
+    "judicial_reorganization",
+    "exit_liquidation",
+    "tech_upgrade",
+]
+Role = Literal["admin", "officer", "viewer"]
+T = TypeVar("T")
+
+
+class Strict(BaseModel):
+    """Unknown keys are refused, so a misspelt field is an error, not silently lost."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _check_credit_code(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip().upper()
+    problem = credit_code_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+class Financials(Strict):
+    total_assets: Money | None = None
+    total_liabilities: Money | None = None
+    overdue_debt: Money | None = None
+    guarantee_exposure: Money | None = None
+    annual_revenue: Money | None = None
+    prior_revenue: Money | None = None
+    net_profit: SignedMoney | None = None
+    wage_arrears: Money | None = None
+
+
+FINANCIAL_FIELDS = tuple(Financials.model_fields)
+
+
+class AssetCreate(Strict):
+    type: AssetType
+    description: LongText = ""
+    area_m2: Area | None = None
+    book_value: Money | None = None
+    appraised_value: Money | None = None
+    encumbrance: Encumbrance = "none"
+    idle: bool = False
+    location: ShortText = ""
+
+
+class AssetUpdate(Strict):
+    type: AssetType | None = None
+    description: LongText | None = None
+    area_m2: Area | None = None
+    book_value: Money | None = None
+    appraised_value: Money | None = None
+    encumbrance: Encumbrance | None = None
+    idle: bool | None = None
+    location: ShortText | None = None
+
+
+class AssetPublic(AssetCreate):
+    model_config = ConfigDict(extra="ignore")
+    id: int
+    enterprise_id: int
+
+
+class EnterpriseCreate(Strict):
+    name: Name
+    credit_code: str | None = Field(default=None, max_length=40)
+    province: ShortText = "山东省"
+    city: ShortText = "东营市"
+    county: ShortText = ""
+    industry_code: str = Field(default="", max_length=20)
+    description: LongText = ""
+    problems: LongText = ""
+    demands: LongText = ""
+    strengths: LongText = ""
+    operating_status: OperatingStatus = "normal"
+    capacity_utilization: Share | None = None
+    employees: Count | None = None
+    financials: Financials = Field(default_factory=Financials)
+    assets: list[AssetCreate] = Field(default_factory=list, max_length=1000)
+
+    _credit = field_validator("credit_code")(_check_credit_code)
+
+
+class EnterpriseUpdate(Strict):
+    """PATCH body: only the fields sent are changed; `financials` merges key by key."""
+
+    name: Name | None = None
+    credit_code: str | None = Field(default=None, max_length=40)
+    province: ShortText | None = None
+    city: ShortText | None = None
+    county: ShortText | None = None
+    industry_code: str | None = Field(default=None, max_length=20)
+    description: LongText | None = None
+    problems: LongText | None = None
+    demands: LongText | None = None
+    strengths: LongText | None = None
+    operating_status: OperatingStatus | None = None
+    capacity_utilization: Share | None = None
+    employees: Count | None = None
+    financials: Financials | None = None
+
+    _credit = field_validator("credit_code")(_check_credit_code)
+
+
+class EnterprisePublic(BaseModel):
+    id: int
+    name: str
+    credit_code: str | None
+    province: str
+    city: str
+    county: str
+    industry_code: str
+    industry_name: str | None
+    description: str
+    problems: str
+    demands: str
+    strengths: str
+    operating_status: str
+    capacity_utilization: float | None
+    employees: int | None
+    financials: Financials
+    indicators: dict[str, float | int | None]
+    assets: list[AssetPublic]
+    archived: bool
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+class PartnerCreate(Strict):
+    name: Name
+    credit_code: str | None = Field(default=None, max_length=40)
+    kind: PartnerKind = "other"
+    industries: list[str] = Field(default_factory=list, max_length=500)
+    capabilities: LongText = ""
+    interests: LongText = ""
+    treatment_types: list[Category] = Field(default_factory=list, max_length=8)
+    asset_interests: list[AssetType] = Field(default_factory=list, max_length=9)
+    preferred_regions: list[ShortText] = Field(default_factory=list, max_length=500)
+    ticket_min: Money | None = None
+    ticket_max: Money | None = None
+    excluded_industries: list[str] = Field(default_factory=list, max_length=500)
+    track_record: LongText = ""
+    active: bool = True
+
+    _credit = field_validator("credit_code")(_check_credit_code)
+
+    @field_validator("ticket_max")
+    @classmethod
+    def _ticket_order(cls, value: float | None, info: ValidationInfo) -> float | None:
+        low = info.data.get("ticket_min")
+        if value is not None and low is not None and low > value:
+            raise ValueError(f"ticket_max（{value:g}）不能小于 ticket_min（{low:g}）")
+        return value
+
+
+class PartnerUpdate(Strict):
+    name: Name | None = None
+    credit_code: str | None = Field(default=None, max_length=40)
+    kind: PartnerKind | None = None
+    industries: list[str] | None = Field(default=None, max_length=500)
+    capabilities: LongText | None = None
+    interests: LongText | None = None
+    treatment_types: list[Category] | None = Field(default=None, max_length=8)
+    asset_interests: list[AssetType] | None = Field(default=None, max_length=9)
+    preferred_regions: list[ShortText] | None = Field(default=None, max_length=500)
+    ticket_min: Money | None = None
+    ticket_max: Money | None = None
+    excluded_industries: list[str] | None = Field(default=None, max_length=500)
+    track_record: LongText | None = None
+    active: bool | None = None
+
+    _credit = field_validator("credit_code")(_check_credit_code)
+
+
+class PartnerPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    credit_code: str | None
+    kind: str
+    industries: list[str]
+    industry_names: dict[str, str]
+    capabilities: str
+    interests: str
+    treatment_types: list[str]
+    effective_treatment_types: list[str]
+    asset_interests: list[str]
+    preferred_regions: list[str]
+    ticket_min: float | None
+    ticket_max: float | None
+    excluded_industries: list[str]
+    track_record: str
+    active: bool
+    archived: bool
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+class PartnerBulk(Strict):
+    """Either a bare list or {"items": [...]} is accepted by the route."""
+
+    items: list[PartnerCreate] = Field(max_length=10_000)
+
+
+class IdList(BaseModel):
+    ids: list[int]
+
+
+class Page(BaseModel, Generic[T]):
+    data: list[T]
+    count: int
+
+
+class TokenCreate(Strict):
+    name: Name
+    role: Role
+    counties: list[ShortText] = Field(default_factory=list, max_length=200)
+
+
+class TokenPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    role: str
+    counties: list[str]
+    token_prefix: str
+    created_by: str
+    created_at: UtcDatetime
+    revoked_at: UtcDatetime | None
+
+
+class TokenIssued(TokenPublic):
+    token: str = Field(description="The secret; shown once, never stored in clear.")
+
+
+class AuditEntry(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    at: UtcDatetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    changes: dict[str, object]

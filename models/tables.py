@@ -1,0 +1,118 @@
+"""Database tables.
+
+Financial figures are real columns (not a JSON blob) so that officers can
+filter and sort on them in SQL; list-valued partner attributes are JSON because
+they are only ever read whole.  Nothing is deleted: rows are archived, and every
+write leaves an AuditLog row.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, Text
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _timestamp() -> Any:
+    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
+
+
+def _json_list() -> Any:
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Enterprise(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, index=True)
+    credit_code: str | None = Field(default=None, max_length=18, unique=True)
+    province: str = Field(max_length=200)
+    city: str = Field(max_length=200)
+    county: str = Field(default="", max_length=200, index=True)
+    industry_code: str = Field(default="", max_length=8, index=True)
+    description: str = Field(default="", sa_type=Text)
+    problems: str = Field(default="", sa_type=Text)
+    demands: str = Field(default="", sa_type=Text)
+    strengths: str = Field(default="", sa_type=Text)
+    operating_status: str = Field(default="normal", max_length=20, index=True)
+    capacity_utilization: float | None = None
+    employees: int | None = None
+    total_assets: float | None = None
+    total_liabilities: float | None = None
+    overdue_debt: float | None = None
+    guarantee_exposure: float | None = None
+    annual_revenue: float | None = None
+    prior_revenue: float | None = None
+    net_profit: float | None = None
+    wage_arrears: float | None = None
+    archived: bool = Field(default=False, index=True)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class Asset(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("enterprise.id", ondelete="CASCADE"), index=True)
+    )
+    type: str = Field(max_length=20)
+    description: str = Field(default="", sa_type=Text)
+    area_m2: float | None = None
+    book_value: float | None = None
+    appraised_value: float | None = None
+    encumbrance: str = Field(default="none", max_length=20)
+    idle: bool = False
+    location: str = Field(default="", max_length=200)
+    archived: bool = Field(default=False)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class Partner(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, index=True)
+    credit_code: str | None = Field(default=None, max_length=18, unique=True)
+    kind: str = Field(max_length=20, index=True)
+    industries: list[str] = _json_list()
+    capabilities: str = Field(default="", sa_type=Text)
+    interests: str = Field(default="", sa_type=Text)
+    treatment_types: list[str] = _json_list()
+    asset_interests: list[str] = _json_list()
+    preferred_regions: list[str] = _json_list()
+    ticket_min: float | None = None
+    ticket_max: float | None = None
+    excluded_industries: list[str] = _json_list()
+    track_record: str = Field(default="", sa_type=Text)
+    active: bool = Field(default=True, index=True)
+    archived: bool = Field(default=False, index=True)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token, kept only as its SHA-256 digest: a leaked table grants nothing."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=20)
+    counties: list[str] = _json_list()
+    token_hash: str = Field(max_length=64, unique=True)
+    token_prefix: str = Field(max_length=12)
+    created_by: str = Field(default="", max_length=200)
+    created_at: datetime = _timestamp()
+    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class AuditLog(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _timestamp()
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=40)
+    entity: str = Field(max_length=40, index=True)
+    entity_id: str = Field(max_length=40, index=True)
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
