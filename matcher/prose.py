@@ -1,0 +1,230 @@
+"""Figures written in prose: "总资产约3.2亿元、负债4.1亿元" → numbers in 万元.
+
+About a fifth of the profiles officers send leave `financials` empty and put
+the balance sheet in the 主要困难 text, in 万元 or 亿元.  A ratio computed from
+those figures is as good as one from the form, so the engine reads them
+rather than treating the enterprise as "unknown".  Only figures with a money
+unit are taken: a bare number next to a label is more often a count or a date.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from matcher.text import normalize_zh
+
+# Between a label and its number: a few non-digit, non-sentence-break chars
+# such as 约, 为, 余额, （, 合计 — never a comma, so "负债可控，银行…" stays silent.
+_GAP = r"[^，。；;,\d\n]{0,10}?"
+_MONEY = r"(-?\d+(?:\.\d+)?)\s*(?:多|余)?\s*(亿元|亿|万元|万|元)"
+_UNIT = {"亿元": 10000.0, "亿": 10000.0, "万元": 1.0, "万": 1.0, "元": 0.0001}
+
+# Field → label patterns, most specific first.  The first match in the text wins.
+_LABELS: dict[str, tuple[str, ...]] = {
+    "total_assets": (
+        r"(?:总资产|资产总额|资产总计|资产合计|账面总资产)",
+        r"(?:资产评估值|资产估值|评估总值)",
+        # bare "资产3亿元": only when the number follows at once, so
+        # "闲置资产每年折旧约440万元" is not read as total assets
+        r"(?<![净负闲固流无置])资产(?=\s*(?:约|为|达|共|合计)?\s*\d)",
+    ),
+    "total_liabilities": (
+        r"(?:总负债|负债总额|负债合计|债务总额|各类债务)",
+        r"(?<![资总])负债(?![率可])",
+    ),
+    "overdue_debt": (
+        r"(?:逾期(?:债务|贷款|借款|欠款|本息|金额)|(?:贷款|借款|债务)逾期)",
+        r"(?<!无)逾期(?!率)",
+    ),
+    "guarantee_exposure": (r"(?:对外担保|互保|联保|担保链|担保圈|为他人担保|担保余额)",),
+    "wage_arrears": (r"(?:欠发|拖欠|欠)(?:职工|工人|员工)?(?:工资|薪酬)|欠薪",),
+    "annual_revenue": (r"(?:上年|去年|上一年度|今年|年)?(?:营业收入|营收|销售收入|销售额)",),
+    "prior_revenue": (r"前年",),
+}
+_PERCENTS: dict[str, str] = {
+    "debt_ratio": r"(?:资产负债率|负债率)",
+    "capacity_utilization": r"(?:产能利用率|开工率|设备利用率)",
+    "revenue_growth": r"(?:营业收入|营收|销售收入|销售额|收入)同比(?:增长|增加|上升)",
+    "revenue_decline": r"(?:营业收入|营收|销售收入|销售额|收入)(?:同比)?(?:下降|下滑|减少|萎缩)",
+}
+_PCT_GAP = r"[^，。；;,\d\n]{0,6}?"
+_LOSS = re.compile(r"(?:净利润|净利|利润)?" + _GAP + r"(?:净)?亏损" + _GAP + _MONEY)
+_PROFIT = re.compile(r"(?:净利润|净利)(?!率)" + r"[^，。；;,\d\n亏]{0,6}?" + _MONEY)
+_FROM_TO = re.compile(
+    r"(?:营业收入|营收|销售收入|销售额)"
+    + _GAP
+    + r"由"
+    + _MONEY
+    + r"(?:下降|下滑|降|减少|增长|增加)?至"
+    + _MONEY
+)
+
+
+def _to_wan(number: str, unit: str) -> float:
+    return round(float(number) * _UNIT[unit], 4)
+
+
+def _first_money(text: str, label: str) -> float | None:
+    match = re.search("(?:" + label + ")" + _GAP + _MONEY, text)
+    if match is None:
+        return None
+    value = _to_wan(match.group(1), match.group(2))
+    return value if math.isfinite(value) else None
+
+
+def parse_money_figures(text: str) -> dict[str, float]:
+    """Read balance-sheet figures written in prose, converted to 万元.
+
+    Args:
+        text: officer-written text (problems, description…).
+
+    Returns:
+        Field name (as in `Financials`) → value in 万元, only for the fields
+        found.  Net profit is negative when the text says 亏损.
+
+    Example:
+        >>> parse_money_figures("总资产约3.2亿元、负债4.1亿元，欠薪300万元")
+        {'total_assets': 32000.0, 'total_liabilities': 41000.0, 'wage_arrears': 300.0}
+    """
+    clean = normalize_zh(text)
+    found: dict[str, float] = {}
+    for field_name, labels in _LABELS.items():
+        for label in labels:
+            value = _first_money(clean, label)
+            if value is not None:
+                found[field_name] = abs(value)
+                break
+    found.update(_revenue_from_to(clean))
+    profit = _net_profit(clean)
+    if profit is not None:
+        found["net_profit"] = profit
+    return found
+
+
+def _revenue_from_to(text: str) -> dict[str, float]:
+    match = _FROM_TO.search(text)
+    if match is None:
+        return {}
+    prior = _to_wan(match.group(1), match.group(2))
+    current = _to_wan(match.group(3), match.group(4))
+    return {"prior_revenue": prior, "annual_revenue": current}
+
+
+def _net_profit(text: str) -> float | None:
+    loss = _LOSS.search(text)
+    profit = _PROFIT.search(text)
+    if loss is not None and (profit is None or loss.start() <= profit.start()):
+        return -abs(_to_wan(loss.group(1), loss.group(2)))
+    if profit is not None:
+        return _to_wan(profit.group(1), profit.group(2))
+    return None
+
+
+def parse_percent_figures(text: str) -> dict[str, float]:
+    """Read ratios written as percentages ("负债率56%", "产能利用率约60%").
+
+    Args:
+        text: officer-written text.
+
+    Returns:
+        `debt_ratio`, `capacity_utilization` and `revenue_change` as fractions,
+        only when found ("同比下降35%" gives revenue_change -0.35).
+
+    Example:
+        >>> parse_percent_figures("负债率56%，产能利用率约60%，营收同比下降35%")
+        {'debt_ratio': 0.56, 'capacity_utilization': 0.6, 'revenue_change': -0.35}
+    """
+    clean = normalize_zh(text)
+    found: dict[str, float] = {}
+    for key, label in _PERCENTS.items():
+        match = re.search(label + _PCT_GAP + r"(\d+(?:\.\d+)?)\s*%", clean)
+        if match is None:
+            continue
+        value = float(match.group(1)) / 100.0
+        if key == "revenue_growth":
+            found.setdefault("revenue_change", value)
+        elif key == "revenue_decline":
+            found.setdefault("revenue_change", -value)
+        else:
+            found[key] = value
+    return found
+
+
+_CN_DIGITS = {
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+    "半": 0.5,
+}
+_NUMBER = r"(\d+(?:\.\d+)?|[一二两三四五六七八九十半]{1,3})"
+_STOP_SINCE = re.compile(
+    r"(\d{4})\s*年\s*(?:(\d{1,2})\s*月)?(?:份)?(?:起|开始|以来|底|初|末)?"
+    r"[^，。；;\d\n]{0,6}?(半)?(?:停(?:产|工|业|了|掉)|关停|关门)"
+)
+_STOP_FOR = re.compile(
+    r"(半)?停(?:产|工|业)(?:状态)?[^，。；;\d\n一二两三四五六七八九十半]{0,6}?"
+    + _NUMBER
+    + r"\s*(?:多)?\s*(个多?月|年|月)"
+)
+
+
+def parse_cn_number(token: str) -> float | None:
+    """Parse "3", "2.5", "两", "十二", "二十", "半" into a number (None if not one).
+
+    Example:
+        >>> parse_cn_number("十二")
+        12.0
+    """
+    if re.fullmatch(r"\d+(?:\.\d+)?", token):
+        return float(token)
+    if not token or any(c not in _CN_DIGITS for c in token):
+        return None
+    if token == "半":
+        return 0.5
+    if "十" in token:
+        tens, _, units = token.partition("十")
+        return float((_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[units] if units else 0))
+    return float(_CN_DIGITS[token[0]])
+
+
+def parse_stoppage_months(text: str, *, as_of_year: int) -> dict[str, float]:
+    """How long production has been stopped or half-stopped, in months.
+
+    Reads "2021年起停产至今", "停产已3年", "半停产18个月", "停产半年".  A year
+    without a month is taken as mid-year, so "2024年起停产" in 2026 is 24 months.
+
+    Args:
+        text: officer-written text.
+        as_of_year: the year "至今" refers to.
+
+    Returns:
+        `halted_months` and/or `partial_months` when stated.
+
+    Example:
+        >>> parse_stoppage_months("2021年起停产至今", as_of_year=2026)
+        {'halted_months': 60.0}
+    """
+    clean = normalize_zh(text)
+    found: dict[str, float] = {}
+    for match in _STOP_SINCE.finditer(clean):
+        year, month, half = int(match.group(1)), match.group(2), match.group(3)
+        if not 1950 <= year <= as_of_year:
+            continue
+        months = 12.0 * (as_of_year - year) + (6 - int(month) if month else 0)
+        found.setdefault("partial_months" if half else "halted_months", max(months, 1.0))
+    for match in _STOP_FOR.finditer(clean):
+        number = parse_cn_number(match.group(2))
+        if number is None:
+            continue
+        months = number * 12.0 if match.group(3) == "年" else number
+        found.setdefault("partial_months" if match.group(1) else "halted_months", months)
+    return found
