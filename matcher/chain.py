@@ -1,0 +1,85 @@
+"""Industry-chain clusters (产业链) read from fixtures/industry_chain.toml.
+
+The GB/T 4754 hierarchy says that 轮胎制造 and 橡胶板管带制造 are siblings; it
+cannot say that a tyre maker buys from a rubber-chemicals plant.  The chain
+table adds that: clusters of code prefixes plus upstream/downstream links.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+SAME_CLUSTER, ADJACENT_CLUSTER, NO_CHAIN = 2, 1, 0
+
+
+@dataclass(frozen=True)
+class IndustryChain:
+    """Clusters of code prefixes and the links between them.
+
+    Attributes:
+        clusters: cluster key -> (Chinese name, code prefixes).
+        links: unordered pairs of linked cluster keys.
+        version: the table's own version string.
+    """
+
+    clusters: dict[str, tuple[str, tuple[str, ...]]]
+    links: frozenset[frozenset[str]]
+    version: str = ""
+
+    @classmethod
+    def from_toml(cls, path: Path | str) -> IndustryChain:
+        """Load the table.
+
+        Raises:
+            ValueError: when a link names an unknown cluster.
+
+        Example:
+            >>> chain = IndustryChain.from_toml("fixtures/industry_chain.toml")  # doctest: +SKIP
+        """
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+        clusters = {
+            key: (str(body.get("name", key)), tuple(str(c) for c in body.get("codes", ())))
+            for key, body in data.get("clusters", {}).items()
+        }
+        links = set()
+        for link in data.get("links", ()):
+            a, b = str(link["from"]), str(link["to"])
+            if a not in clusters or b not in clusters:
+                raise ValueError(f"industry chain link names an unknown cluster: {a} -> {b}")
+            links.add(frozenset((a, b)))
+        return cls(clusters=clusters, links=frozenset(links), version=str(data.get("version", "")))
+
+    @classmethod
+    def empty(cls) -> IndustryChain:
+        return cls(clusters={}, links=frozenset())
+
+    def clusters_of(self, code: str) -> frozenset[str]:
+        """Clusters whose prefixes cover `code` (canonical form, e.g. "C2911")."""
+        return frozenset(
+            key
+            for key, (_, prefixes) in self.clusters.items()
+            if any(code.startswith(p) for p in prefixes)
+        )
+
+    def relation(self, a: str, b: str) -> tuple[int, str]:
+        """How two codes relate along the chain, with the cluster names involved.
+
+        Returns:
+            (SAME_CLUSTER | ADJACENT_CLUSTER | NO_CHAIN, a short Chinese note).
+
+        Example:
+            >>> chain.relation("C2614", "C2911")  # doctest: +SKIP
+            (1, '石油化工→橡胶塑料')
+        """
+        ca, cb = self.clusters_of(a), self.clusters_of(b)
+        shared = sorted(ca & cb)
+        if shared:
+            return SAME_CLUSTER, self.clusters[shared[0]][0]
+        for x in sorted(ca):
+            for y in sorted(cb):
+                if frozenset((x, y)) in self.links:
+                    return ADJACENT_CLUSTER, f"{self.clusters[x][0]}↔{self.clusters[y][0]}"
+        return NO_CHAIN, ""

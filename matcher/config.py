@@ -1,0 +1,221 @@
+"""Versioned matcher configuration: level weights, thresholds and fusion weights.
+
+One frozen `MatcherConfig` holds every number the ranking uses, so that a
+match result can name the exact settings that produced it (`config_hash`).
+It round-trips through TOML (fixtures/matcher_config.toml), read with the
+standard library's tomllib and written by a small writer for this flat shape.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+# The ordered level labels of every rule component (see matcher/rules.py).  The
+# config must give a weight to each, so a typo in the TOML fails at load time.
+LEVELS: dict[str, tuple[str, ...]] = {
+    "treatment": ("null", "primary", "secondary", "else"),
+    "industry": (
+        "null",
+        "same_xiaolei",
+        "same_zhonglei",
+        "same_dalei",
+        "agnostic_fit",
+        "chain_same",
+        "chain_adjacent",
+        "agnostic",
+        "same_menlei",
+        "else",
+    ),
+    "deal_size": ("null", "inside", "near", "far", "else"),
+    "region": ("null", "county", "city", "province", "else"),
+    "asset": ("null", "idle_covered", "covered", "else"),
+    "kind": ("null", "typical", "else"),
+}
+COMPONENTS: tuple[str, ...] = tuple(LEVELS)
+
+
+@dataclass(frozen=True)
+class MatcherConfig:
+    """Every weight and threshold of the ranking.
+
+    Attributes:
+        version: a human label; bump it when weights change.
+        base: the score every partner starts from.
+        levels: component -> level label -> weight added to the score.
+        asset_category_factor: multiplier of the asset component per primary
+            category (assets decide 资产盘活 and 清算, matter little for 纾困).
+        asset_category_default: the multiplier for other categories.
+        kind_typical: category -> partner kinds that typically lead it.
+        dense_weight, lexical_weight: weight per pool standard deviation of the
+            text similarities.
+        similarity_clip: standardised similarities are clipped to ±this.
+        secondary_min_probability: a non-primary category counts when its
+            probability reaches this.
+        ticket_near_factor: a deal within this factor of the ticket range is "near".
+        ticket_far_factor: beyond this factor the deal is "else" (and filtered
+            when `ticket_filter` is true).
+        ticket_filter: treat a deal beyond `ticket_far_factor` as a hard filter.
+        asset_mode: component -> multiplier used by asset-level matching.
+
+    Raises:
+        ValueError: on a missing level weight or an out-of-range threshold.
+
+    Example:
+        >>> cfg = MatcherConfig()
+        >>> len(cfg.config_hash())
+        16
+    """
+
+    version: str = "2026.11-1"
+    base: float = 0.0
+    levels: dict[str, dict[str, float]] = field(default_factory=lambda: _default_levels())
+    asset_category_factor: dict[str, float] = field(
+        default_factory=lambda: {
+            "asset_revitalization": 1.0,
+            "exit_liquidation": 1.0,
+            "judicial_reorganization": 0.5,
+            "merger_restructuring": 0.4,
+            "debt_restructuring": 0.4,
+        }
+    )
+    asset_category_default: float = 0.25
+    kind_typical: dict[str, list[str]] = field(
+        default_factory=lambda: {
+            "relief": ["bank"],
+            "debt_restructuring": ["amc"],
+            "judicial_reorganization": ["amc", "central_soe", "local_soe"],
+            "exit_liquidation": ["amc"],
+            "tech_upgrade": ["research", "foreign"],
+            "merger_restructuring": ["private_leader", "central_soe"],
+            "strategic_investment": ["industrial_fund", "pe_vc"],
+            "asset_revitalization": ["private_leader", "local_soe"],
+        }
+    )
+    dense_weight: float = 0.2
+    lexical_weight: float = 0.1
+    similarity_clip: float = 3.0
+    secondary_min_probability: float = 0.2
+    ticket_near_factor: float = 2.0
+    ticket_far_factor: float = 3.0
+    ticket_filter: bool = True
+    asset_mode: dict[str, float] = field(
+        default_factory=lambda: {
+            "treatment": 0.5,
+            "industry": 0.7,
+            "deal_size": 1.0,
+            "region": 2.5,
+            "asset": 2.5,
+            "kind": 0.5,
+            "dense": 1.0,
+            "lexical": 1.0,
+        }
+    )
+
+    def __post_init__(self) -> None:
+        for component, labels in LEVELS.items():
+            given = self.levels.get(component)
+            if given is None:
+                raise ValueError(f"config lacks weights for component {component!r}")
+            missing = [lab for lab in labels if lab not in given]
+            if missing:
+                raise ValueError(f"config lacks {component} level weights: {missing}")
+            if given["null"] != 0.0:
+                raise ValueError(f"{component}.null must be 0 (missing data is neutral)")
+        if not 0.0 <= self.secondary_min_probability <= 1.0:
+            raise ValueError("secondary_min_probability must be in [0, 1]")
+        if not 1.0 <= self.ticket_near_factor <= self.ticket_far_factor:
+            raise ValueError("need 1 <= ticket_near_factor <= ticket_far_factor")
+        numbers = [self.base, self.dense_weight, self.lexical_weight, self.similarity_clip]
+        numbers += [w for lv in self.levels.values() for w in lv.values()]
+        if not all(math.isfinite(x) for x in numbers):
+            raise ValueError("config weights must be finite numbers")
+
+    def level_weight(self, component: str, level: str) -> float:
+        return self.levels[component][level]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def config_hash(self) -> str:
+        """A short, stable hash of every setting (16 hex digits)."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MatcherConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown config keys: {sorted(unknown)}")
+        return cls(**dict(data))
+
+    @classmethod
+    def from_toml(cls, path: Path | str) -> MatcherConfig:
+        """Load a config written by `save_toml` (or by hand)."""
+        with open(path, "rb") as handle:
+            return cls.from_dict(tomllib.load(handle))
+
+    def save_toml(self, path: Path | str) -> None:
+        """Write the config as TOML; `from_toml` reads it back equal."""
+        Path(path).write_text(_to_toml(self.to_dict()), encoding="utf-8")
+
+
+def _default_levels() -> dict[str, dict[str, float]]:
+    return {
+        "treatment": {"null": 0.0, "primary": 3.0, "secondary": 1.0, "else": -3.0},
+        "industry": {
+            "null": 0.0,
+            "same_xiaolei": 3.0,
+            "same_zhonglei": 2.7,
+            "same_dalei": 2.2,
+            "agnostic_fit": 2.2,
+            "chain_same": 1.2,
+            "chain_adjacent": 0.9,
+            "agnostic": 0.8,
+            "same_menlei": 0.2,
+            "else": -1.0,
+        },
+        "deal_size": {"null": 0.0, "inside": 1.0, "near": 0.0, "far": -0.8, "else": -4.0},
+        "region": {"null": 0.0, "county": 0.5, "city": 0.4, "province": 0.1, "else": -5.0},
+        "asset": {"null": 0.0, "idle_covered": 2.0, "covered": 0.8, "else": -0.5},
+        "kind": {"null": 0.0, "typical": 0.4, "else": 0.0},
+    }
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(float(value)) if isinstance(value, float) else str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def _to_toml(data: Mapping[str, Any], prefix: str = "") -> str:
+    """Scalars first, then one [table] per nested mapping (TOML's required order)."""
+    lines = (
+        []
+        if prefix
+        else [
+            "# Matcher weights and thresholds (see matcher/config.py for each field and",
+            "# matcher/scoring.py for the fusion formula). Bump `version` on any change.",
+        ]
+    )
+    if prefix:
+        lines.append(f"\n[{prefix}]")
+    lines += [f"{k} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, Mapping)]
+    out = "\n".join(lines) + "\n"
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            out += _to_toml(value, f"{prefix}.{key}" if prefix else key)
+    return out

@@ -1,0 +1,294 @@
+"""Table-driven tests: every level of every rule component, and the hard filters."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from matcher.chain import ADJACENT_CLUSTER, NO_CHAIN, SAME_CLUSTER
+from matcher.config import LEVELS, MatcherConfig
+from matcher.profile import Asset
+from matcher.rules import (
+    DiagnosisCategories,
+    asset_fit,
+    deal_size_fit,
+    hard_filter_reasons,
+    industry_fit,
+    kind_fit,
+    region_fit,
+    treatment_fit,
+)
+from tests.matcher.match_helpers import chain, ctx, enterprise, partner
+
+MERGER = DiagnosisCategories.from_mapping(
+    {"merger_restructuring": 0.7, "strategic_investment": 0.3}
+)
+RELIEF = DiagnosisCategories.from_mapping({"relief": 1.0})
+ASSETS = DiagnosisCategories.from_mapping({"asset_revitalization": 1.0})
+EXIT = DiagnosisCategories.from_mapping({"exit_liquidation": 1.0})
+
+
+@pytest.mark.parametrize(
+    ("description", "partner_kw", "dx", "level", "reason_part"),
+    [
+        ("no diagnosis", {}, None, "null", "尚无诊断"),
+        ("primary taken", {}, MERGER, "primary", "承接兼并重组"),
+        (
+            "only the secondary",
+            {"treatment_types": ("strategic_investment",)},
+            MERGER,
+            "secondary",
+            "次要方向引进战略投资者",
+        ),
+        ("neither", {"treatment_types": ("relief",)}, MERGER, "else", "不承接兼并重组"),
+        (
+            "empty list inferred from kind",
+            {"treatment_types": (), "kind": "central_soe"},
+            MERGER,
+            "primary",
+            "按央企类型推断",
+        ),
+        (
+            "kind 'other' implies nothing",
+            {"treatment_types": (), "kind": "other"},
+            MERGER,
+            "else",
+            "不承接",
+        ),
+    ],
+)
+def test_treatment_levels(
+    description: str,
+    partner_kw: dict[str, object],
+    dx: DiagnosisCategories | None,
+    level: str,
+    reason_part: str,
+) -> None:
+    c = treatment_fit(enterprise(), partner("P", **partner_kw), dx, ctx())
+    assert c.level == level, description
+    assert reason_part in c.detail
+    assert c.weight == MatcherConfig().level_weight("treatment", level)
+
+
+def test_secondary_below_threshold_is_ignored() -> None:
+    dx = DiagnosisCategories.from_mapping(
+        {"merger_restructuring": 0.95, "strategic_investment": 0.05}
+    )
+    p = partner("P", treatment_types=("strategic_investment",))
+    assert treatment_fit(enterprise(), p, dx, ctx()).level == "else"
+
+
+@pytest.mark.parametrize(
+    ("description", "ent_code", "industries", "dx", "level"),
+    [
+        ("enterprise code missing", "", ("C2911",), MERGER, "null"),
+        ("enterprise code unknown", "Z9999", ("C2911",), MERGER, "null"),
+        ("partner codes all unknown", "C2911", ("XX99",), MERGER, "null"),
+        ("same 小类", "C2911", ("C2911",), MERGER, "same_xiaolei"),
+        ("same 中类 by code", "C2911", ("C2913",), MERGER, "same_zhonglei"),
+        ("partner lists the 中类", "C2911", ("C291",), MERGER, "same_zhonglei"),
+        ("same 大类", "C2911", ("C2921",), MERGER, "same_dalei"),
+        ("partner lists the 大类", "C2911", ("C29",), MERGER, "same_dalei"),
+        ("agnostic, financial category", "C2911", (), RELIEF, "agnostic_fit"),
+        ("agnostic, assets wanted", "C2911", (), ASSETS, "agnostic_fit"),
+        ("agnostic, industrial category", "C2911", (), MERGER, "agnostic"),
+        ("same chain cluster", "C2911", ("C3670",), MERGER, "chain_same"),
+        ("adjacent chain cluster", "C2911", ("C2614",), MERGER, "chain_adjacent"),
+        ("same 门类 only", "C2911", ("C2211",), MERGER, "same_menlei"),
+        ("unrelated", "C2911", ("A0141",), MERGER, "else"),
+        ("best of several codes wins", "C2911", ("A0141", "C2911"), MERGER, "same_xiaolei"),
+    ],
+)
+def test_industry_levels(
+    description: str,
+    ent_code: str,
+    industries: tuple[str, ...],
+    dx: DiagnosisCategories,
+    level: str,
+) -> None:
+    p = partner("P", industries=industries, asset_interests=("plant",))
+    c = industry_fit(enterprise(industry_code=ent_code), p, dx, ctx())
+    assert c.level == level, description
+    assert c.detail
+
+
+def test_agnostic_asset_category_needs_matching_interest() -> None:
+    p = partner("P", industries=(), asset_interests=("mining_right",))
+    assert industry_fit(enterprise(), p, ASSETS, ctx()).level == "agnostic"
+
+
+@pytest.mark.parametrize(
+    ("description", "a", "b", "expected"),
+    [
+        ("tyre in rubber cluster", "C2911", "C2921", SAME_CLUSTER),
+        ("chemicals feed rubber", "C2614", "C2911", ADJACENT_CLUSTER),
+        ("crude oil to chemicals", "C2511", "C2614", SAME_CLUSTER),
+        ("rubber feeds auto", "C2921", "C3670", ADJACENT_CLUSTER),
+        ("vegetables and tyres", "A0141", "C2911", NO_CHAIN),
+    ],
+)
+def test_chain_relation(description: str, a: str, b: str, expected: int) -> None:
+    assert chain().relation(a, b)[0] == expected, description
+
+
+@pytest.mark.parametrize(
+    ("description", "deal", "lo", "hi", "level"),
+    [
+        ("no estimate", (None, ""), 100.0, 200.0, "null"),
+        ("no bounds means any size", (150.0, ""), None, None, "inside"),
+        ("inside", (150.0, ""), 100.0, 200.0, "inside"),
+        ("on the bound", (200.0, ""), 100.0, 200.0, "inside"),
+        ("open-ended above", (1e6, ""), 100.0, None, "inside"),
+        ("near above", (350.0, ""), 100.0, 200.0, "near"),
+        ("near below", (60.0, ""), 100.0, 200.0, "near"),
+        ("far above", (550.0, ""), 100.0, 200.0, "far"),
+        ("far below", (40.0, ""), 100.0, 200.0, "far"),
+        ("beyond 3x above", (700.0, ""), 100.0, 200.0, "else"),
+        ("beyond 3x below", (30.0, ""), 100.0, 200.0, "else"),
+    ],
+)
+def test_deal_size_levels(
+    description: str, deal: tuple[float | None, str], lo: float | None, hi: float | None, level: str
+) -> None:
+    p = partner("P", ticket_min=lo, ticket_max=hi)
+    assert deal_size_fit(enterprise(), p, MERGER, ctx(), deal).level == level, description
+
+
+def test_deal_size_uses_estimate_for_primary() -> None:
+    # relief: the 3000万元 asked for; inside [1000, 5000].
+    p = partner("P", ticket_min=1000.0, ticket_max=5000.0)
+    c = deal_size_fit(enterprise(), p, RELIEF, ctx())
+    assert c.level == "inside"
+    assert "3000万元" in c.detail
+
+
+@pytest.mark.parametrize(
+    ("description", "regions", "level"),
+    [
+        ("no preference", (), "null"),
+        ("county named", ("临淄区",), "county"),
+        ("city named", ("淄博市",), "city"),
+        ("province named", ("山东省",), "province"),
+        ("county beats province", ("山东省", "临淄区"), "county"),
+        ("elsewhere", ("河南省", "郑州市"), "else"),
+    ],
+)
+def test_region_levels(description: str, regions: tuple[str, ...], level: str) -> None:
+    p = partner("P", preferred_regions=regions)
+    assert region_fit(enterprise(), p, MERGER, ctx()).level == level, description
+
+
+@pytest.mark.parametrize(
+    ("description", "interests", "assets", "dx", "level"),
+    [
+        ("partner wants nothing", (), None, ASSETS, "null"),
+        ("enterprise owns nothing", ("plant",), (), ASSETS, "null"),
+        ("idle plant wanted", ("plant",), None, ASSETS, "idle_covered"),
+        ("only the busy equipment", ("equipment",), None, ASSETS, "covered"),
+        ("liquidation: every asset counts", ("equipment",), None, EXIT, "idle_covered"),
+        ("nothing in common", ("mining_right",), None, ASSETS, "else"),
+        (
+            "unknown asset type counts as none",
+            ("plant",),
+            (Asset(type="spaceship"),),
+            ASSETS,
+            "null",
+        ),
+    ],
+)
+def test_asset_levels(
+    description: str,
+    interests: tuple[str, ...],
+    assets: tuple[Asset, ...] | None,
+    dx: DiagnosisCategories,
+    level: str,
+) -> None:
+    e = enterprise() if assets is None else enterprise(assets=assets)
+    c = asset_fit(e, partner("P", asset_interests=interests), dx, ctx())
+    assert c.level == level, description
+
+
+def test_asset_weight_scales_with_category() -> None:
+    p = partner("P", asset_interests=("plant",))
+    strong = asset_fit(enterprise(), p, ASSETS, ctx()).weight
+    weak = asset_fit(enterprise(), p, RELIEF, ctx()).weight
+    assert strong > weak > 0
+
+
+@pytest.mark.parametrize(
+    ("description", "kind", "dx", "level"),
+    [
+        ("no diagnosis", "bank", None, "null"),
+        ("bank for relief", "bank", RELIEF, "typical"),
+        ("bank for merger", "bank", MERGER, "else"),
+    ],
+)
+def test_kind_levels(
+    description: str, kind: str, dx: DiagnosisCategories | None, level: str
+) -> None:
+    assert kind_fit(enterprise(), partner("P", kind=kind), dx, ctx()).level == level
+
+
+@pytest.mark.parametrize(
+    ("description", "partner_kw", "expected"),
+    [
+        ("passes", {}, ()),
+        ("inactive", {"active": False}, ("合作方已停止合作",)),
+        ("region not accepted", {"preferred_regions": ("河南省",)}, ("企业不在合作方接受的地区",)),
+        ("excluded by prefix", {"excluded_industries": ("C29",)}, ("企业行业在合作方排除行业内",)),
+        ("excluded exactly", {"excluded_industries": ("C2911",)}, ("企业行业在合作方排除行业内",)),
+        ("sibling not excluded", {"excluded_industries": ("C2912",)}, ()),
+        (
+            "digits-only exclusion",
+            {"excluded_industries": ("29",)},
+            ("企业行业在合作方排除行业内",),
+        ),
+        (
+            "ticket beyond 3x",
+            {"ticket_min": 50000.0, "ticket_max": None},
+            ("交易规模与合作方区间相差3倍以上",),
+        ),
+    ],
+)
+def test_hard_filters(
+    description: str, partner_kw: dict[str, object], expected: tuple[str, ...]
+) -> None:
+    reasons = hard_filter_reasons(enterprise(), partner("P", **partner_kw), RELIEF, ctx())
+    assert reasons == expected, description
+
+
+def test_ticket_filter_can_be_switched_off() -> None:
+    cfg = dataclasses.replace(MatcherConfig(), ticket_filter=False)
+    p = partner("P", ticket_min=50000.0, ticket_max=None)
+    assert hard_filter_reasons(enterprise(), p, RELIEF, ctx(cfg)) == ()
+
+
+def test_every_component_starts_null_and_ends_else() -> None:
+    for labels in LEVELS.values():
+        assert labels[0] == "null"
+        assert labels[-1] == "else"
+
+
+def test_diagnosis_rejects_unknown_category() -> None:
+    with pytest.raises(ValueError):
+        DiagnosisCategories.from_mapping({"bailout": 1.0})
+    with pytest.raises(ValueError):
+        DiagnosisCategories.from_mapping({})
+
+
+def test_categories_from_the_diagnosis_engine_result() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Item:
+        code: str
+        probability: float
+
+    @dataclasses.dataclass(frozen=True)
+    class Result:
+        primary: str
+        categories: tuple[Item, ...]
+
+    result = Result("debt_restructuring", (Item("debt_restructuring", 0.6), Item("relief", 0.3)))
+    dx = DiagnosisCategories.from_diagnosis(result)
+    assert dx.primary == "debt_restructuring"
+    assert dx.secondaries(0.2) == ("relief",)
