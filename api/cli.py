@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
+from datetime import timedelta
 from typing import Annotated
 
 import typer
 
+from api.auth import Principal
+from api.cli_models import register as register_model_commands
 from api.config import Settings, get_settings
 from api.errors import DomainError
 from api.services.seed import seed_fixtures
@@ -124,6 +128,77 @@ def revoke_token_command(token_id: int) -> None:
         typer.echo(error.message, err=True)
         raise typer.Exit(1) from None
     typer.echo(f"token #{token_id} revoked")
+
+
+CLI_PRINCIPAL = Principal(name=CLI_ACTOR, role="admin")
+
+
+@app.command()
+def rescore(
+    enterprise: Annotated[
+        list[int] | None, typer.Option(help="enterprise id to re-score; repeat; none = all")
+    ] = None,
+) -> None:
+    """Re-score enterprises now, in this process, with a progress bar."""
+    import time
+
+    import click
+
+    from api.runtime import load_runtime
+    from api.services.jobs import enqueue_rescore, get_job
+    from api.worker import work_once, worker_name
+
+    settings = get_settings()
+    engine = make_engine(settings.resolved_database_url)
+    run_migrations(engine)
+    runtime = load_runtime(settings)
+    with session_scope(engine) as session:
+        job = enqueue_rescore(
+            session=session,
+            enterprise_ids=list(enterprise) if enterprise else None,
+            principal=CLI_PRINCIPAL,
+            reason="cli",
+        )
+        job_id, total = job.id, job.total
+    started = time.perf_counter()
+    with click.progressbar(length=total, label=f"job #{job_id}") as bar:
+        work_once(engine, runtime, worker_name(), lambda done, _: bar.update(1), job_id=job_id)
+    elapsed = time.perf_counter() - started
+    with session_scope(engine) as session:
+        finished = get_job(session=session, job_id=job_id or 0)
+        status, error = finished.status, finished.error
+    typer.echo(f"job #{job_id}: {status}, {total} enterprises in {elapsed:.1f} s {error}".rstrip())
+    if status != "done":
+        raise typer.Exit(1)
+
+
+@app.command()
+def worker(poll: float = 1.0) -> None:
+    """Run a worker that takes re-score jobs from the database until interrupted."""
+    from api.runtime import load_runtime
+    from api.worker import Worker
+
+    settings = get_settings()
+    engine = make_engine(settings.resolved_database_url)
+    run_migrations(engine)
+    background = Worker(
+        engine,
+        load_runtime(settings),
+        poll_seconds=poll,
+        stale_after=timedelta(seconds=settings.job_stale_seconds),
+    )
+    signal.signal(signal.SIGTERM, lambda *_: background.request_stop())
+    background.start()
+    typer.echo("worker started; Ctrl-C stops it (a running job goes back to the queue)")
+    try:
+        while background.is_alive():
+            background.join(1.0)
+    except KeyboardInterrupt:
+        background.request_stop()
+    background.join(120)
+
+
+register_model_commands(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 16 * 1024 * 1024
     run_migrations: bool = True
     start_worker: bool = True
+    job_stale_seconds: float = 60.0
+    """A running job whose worker has been silent this long is taken over by another."""
 
     @property
     def resolved_database_url(self) -> str:
@@ -35,9 +37,12 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'linked_diagnosis.db').resolve()}"
 
+    model_cache: Path | None = None
+    """Where the bundled model is unpacked once; default: <data_dir>/cache/models."""
+
     @property
-    def cache_dir(self) -> Path:
-        return self.data_dir / "cache"
+    def model_cache_dir(self) -> Path:
+        return self.model_cache or self.data_dir / "cache" / "models"
 
 
 @lru_cache

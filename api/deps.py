@@ -12,6 +12,7 @@ from sqlmodel import Session
 from api.auth import Principal, resolve_token
 from api.config import Settings
 from api.errors import BAD_TOKEN, MISSING_TOKEN, DomainError
+from api.runtime import Runtime
 from matcher.industry import IndustryTable
 
 _bearer = HTTPBearer(auto_error=False, description="API token (ld create-token) or LD_ADMIN_TOKEN")
@@ -62,3 +63,11 @@ def get_industries(request: Request) -> IndustryTable:
 
 
 IndustriesDep = Annotated[IndustryTable, Depends(get_industries)]
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,13 +18,21 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from api.config import Settings, get_settings
 from api.errors import DomainError, FieldInvalid
 from api.middleware import BodySizeLimit
-from api.routes import admin, enterprises, health, industries, partners
-from matcher.industry import IndustryTable
+from api.routes import (
+    admin,
+    diagnoses,
+    enterprises,
+    health,
+    industries,
+    jobs,
+    matches,
+    partners,
+)
+from api.runtime import Runtime, load_runtime
+from api.worker import Worker
 from models.db import make_engine, run_migrations
 
 log = logging.getLogger("api")
-
-INDUSTRY_TABLE_FILE = "gbt4754_2017.csv"
 
 
 class ErrorOut(BaseModel):
@@ -43,8 +52,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
-    """Build the app; tests pass their own settings and engine, `serve` uses the environment."""
+def create_app(
+    settings: Settings | None = None, engine: Engine | None = None, runtime: Runtime | None = None
+) -> FastAPI:
+    """Build the app; tests pass their own settings, engine and runtime, `serve` the environment."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -54,10 +65,19 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             run_migrations(db)
         app.state.settings = current
         app.state.engine = db
-        app.state.industries = IndustryTable.from_csv(current.fixtures_dir / INDUSTRY_TABLE_FILE)
+        app.state.runtime = runtime or load_runtime(current)
+        app.state.industries = app.state.runtime.industries
+        app.state.worker = None
+        if current.start_worker:
+            app.state.worker = Worker(
+                db, app.state.runtime, stale_after=timedelta(seconds=current.job_stale_seconds)
+            )
+            app.state.worker.start()
         try:
             yield
         finally:
+            if app.state.worker is not None:
+                app.state.worker.stop()
             if engine is None:
                 db.dispose()
 
@@ -71,7 +91,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(BodySizeLimit, max_bytes=max_body)
     _add_error_handlers(app)
     app.include_router(health.router)
-    for module in (partners, enterprises, admin, industries):
+    for module in (partners, enterprises, diagnoses, matches, jobs, admin, industries):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     return app
 
@@ -109,9 +129,12 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DataError)
     async def _data(_: Request, error: DataError) -> JSONResponse:
         log.warning("data refused by the database: %s", error.orig)
-        return JSONResponse(
-            status_code=422, content={"detail": "数据库拒绝了该值（格式或范围不合法）"}
-        )
+        item = {
+            "loc": ["body"],
+            "msg": "数据库拒绝了该值（格式或范围不合法）",
+            "type": "value_error",
+        }
+        return JSONResponse(status_code=422, content={"detail": [item]})
 
     @app.exception_handler(OperationalError)
     async def _busy(_: Request, error: OperationalError) -> JSONResponse:

@@ -48,11 +48,22 @@ from matcher.vocab import (
 )
 
 if TYPE_CHECKING:
+    from matcher.chain import IndustryChain
     from matcher.classify import (
         FiniteClipper,
         TreatmentModel,
         build_treatment_pipeline,
         load_treatment_model,
+    )
+    from matcher.config import MatcherConfig
+    from matcher.embed import (
+        Encoder,
+        StoredEmbedding,
+        embed_partners,
+        enterprise_need_text,
+        load_encoder,
+        partner_offer_text,
+        top_partners,
     )
     from matcher.evaluation import (
         DiagnosisReport,
@@ -61,7 +72,10 @@ if TYPE_CHECKING:
         load_labelled_set,
         load_training_set,
     )
+    from matcher.partner_index import PartnerIndex
     from matcher.report_format import format_diagnosis_report
+    from matcher.rules import DiagnosisCategories, estimate_deal_size, hard_filter_reasons
+    from matcher.scoring import MatchResult, rank_partners, rank_partners_for_asset
     from matcher.training import train_treatment_model
 
 _LAZY: dict[str, str] = {
@@ -76,6 +90,22 @@ _LAZY: dict[str, str] = {
     "load_training_set": "matcher.evaluation",
     "format_diagnosis_report": "matcher.report_format",
     "train_treatment_model": "matcher.training",
+    "IndustryChain": "matcher.chain",
+    "MatcherConfig": "matcher.config",
+    "Encoder": "matcher.embed",
+    "StoredEmbedding": "matcher.embed",
+    "embed_partners": "matcher.embed",
+    "load_encoder": "matcher.embed",
+    "top_partners": "matcher.embed",
+    "enterprise_need_text": "matcher.embed",
+    "partner_offer_text": "matcher.embed",
+    "PartnerIndex": "matcher.partner_index",
+    "DiagnosisCategories": "matcher.rules",
+    "estimate_deal_size": "matcher.rules",
+    "hard_filter_reasons": "matcher.rules",
+    "MatchResult": "matcher.scoring",
+    "rank_partners": "matcher.scoring",
+    "rank_partners_for_asset": "matcher.scoring",
 }
 
 
@@ -87,28 +117,35 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ASSET_TYPES",
-    "CATEGORIES",
-    "ENCUMBRANCES",
-    "KIND_TREATMENTS",
-    "NUMERIC_SIGNALS",
-    "OPERATING_STATUSES",
-    "PARTNER_KINDS",
-    "REVIEW_STATUSES",
     "Asset",
+    "CATEGORIES",
     "CategoryResult",
     "Diagnosis",
+    "DiagnosisCategories",
     "DiagnosisReport",
     "DiagnosisRule",
     "DiagnosisRules",
+    "ENCUMBRANCES",
+    "Encoder",
     "EnterpriseProfile",
     "Financials",
     "FiniteClipper",
     "FiredRule",
     "Indicators",
+    "IndustryChain",
     "IndustryEntry",
     "IndustryTable",
+    "KIND_TREATMENTS",
     "Label",
+    "MatchResult",
+    "MatcherConfig",
+    "NUMERIC_SIGNALS",
+    "OPERATING_STATUSES",
+    "PARTNER_KINDS",
+    "PartnerIndex",
     "PartnerProfile",
+    "REVIEW_STATUSES",
+    "StoredEmbedding",
     "TreatmentModel",
     "apply_rules",
     "build_treatment_pipeline",
@@ -119,14 +156,19 @@ __all__ = [
     "credit_code_problem",
     "diagnose",
     "diagnose_probabilities",
+    "embed_partners",
+    "enterprise_need_text",
+    "estimate_deal_size",
     "evaluate_diagnosis",
     "extract_signals",
     "fill_financials",
     "format_diagnosis_report",
+    "hard_filter_reasons",
     "industry_relation",
     "is_excluded",
     "load_default_engine",
     "load_diagnosis_rules",
+    "load_encoder",
     "load_labelled_set",
     "load_training_set",
     "load_treatment_model",
@@ -134,8 +176,12 @@ __all__ = [
     "parse_money_figures",
     "parse_percent_figures",
     "parse_stoppage_months",
+    "partner_offer_text",
+    "rank_partners",
+    "rank_partners_for_asset",
     "rule_probabilities",
     "rule_scores",
     "tokenize_zh",
+    "top_partners",
     "train_treatment_model",
 ]

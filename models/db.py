@@ -65,8 +65,11 @@ def run_migrations(engine: Engine, revision: str = "head") -> None:
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits on success and rolls back on any error (CLI, jobs)."""
-    with Session(engine) as session:
+    """A session that commits on success and rolls back on any error (CLI, jobs).
+
+    Objects stay readable after the commit, so callers can report what they wrote.
+    """
+    with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

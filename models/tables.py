@@ -11,7 +11,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, Text
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -116,3 +125,134 @@ class AuditLog(SQLModel, table=True):
     entity: str = Field(max_length=40, index=True)
     entity_id: str = Field(max_length=40, index=True)
     changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class DiagnosisRecord(SQLModel, table=True):
+    """One diagnosis run of an enterprise; the newest is the current one."""
+
+    __tablename__ = "diagnosis"
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("enterprise.id", ondelete="CASCADE"), index=True)
+    )
+    primary: str = Field(max_length=40)
+    categories: list[dict[str, Any]] = _json_list()
+    needs_review: bool = False
+    review_reasons: list[str] = _json_list()
+    signals: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    model_version: str = Field(max_length=120)
+    rules_version: str = Field(default="", max_length=120)
+    created_by: str = Field(default="", max_length=200)
+    created_at: datetime = _timestamp()
+
+
+class DiagnosisOverride(SQLModel, table=True):
+    """An officer's correction of the primary category; the next training run uses it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("enterprise.id", ondelete="CASCADE"), index=True)
+    )
+    diagnosis_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("diagnosis.id", ondelete="CASCADE"), index=True)
+    )
+    primary: str = Field(max_length=40)
+    reason: str = Field(sa_type=Text)
+    actor: str = Field(max_length=200)
+    created_at: datetime = _timestamp()
+
+
+class PartnerEmbedding(SQLModel, table=True):
+    """A partner's offer-text vector, reused while the model and the text stay the same."""
+
+    partner_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("partner.id", ondelete="CASCADE"), primary_key=True)
+    )
+    model_name: str = Field(primary_key=True, max_length=200)
+    text_hash: str = Field(max_length=64)
+    dim: int
+    vector: bytes = Field(sa_type=LargeBinary)
+    updated_at: datetime = _timestamp()
+
+
+class MatchRun(SQLModel, table=True):
+    """One ranking of the pool for one enterprise; `Enterprise`'s current run is the newest."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("enterprise.id", ondelete="CASCADE"), index=True)
+    )
+    config_hash: str = Field(max_length=64)
+    model_name: str = Field(max_length=200)
+    diagnosis_id: int | None = None
+    pool_version: str = Field(max_length=64)
+    enterprise_version: str = Field(max_length=64)
+    job_id: int | None = None
+    is_current: bool = Field(default=False, index=True)
+    created_at: datetime = _timestamp()
+
+
+class Match(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("matchrun.id", ondelete="CASCADE"), index=True)
+    )
+    enterprise_id: int = Field(index=True)
+    partner_id: int = Field(index=True)
+    rank: int
+    score: float
+    components: dict[str, float] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    levels: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    reasons: list[str] = _json_list()
+
+
+class Engagement(SQLModel, table=True):
+    """Where an enterprise–partner pair stands in the lifecycle; survives every re-score."""
+
+    __table_args__ = (UniqueConstraint("enterprise_id", "partner_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("enterprise.id", ondelete="CASCADE"), index=True)
+    )
+    partner_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("partner.id", ondelete="CASCADE"), index=True)
+    )
+    status: str = Field(max_length=20, index=True)
+    note: str = Field(default="", sa_type=Text)
+    updated_by: str = Field(default="", max_length=200)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class EngagementEvent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    engagement_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("engagement.id", ondelete="CASCADE"), index=True)
+    )
+    match_id: int | None = None
+    from_status: str | None = Field(default=None, max_length=20)
+    to_status: str = Field(max_length=20)
+    note: str = Field(default="", sa_type=Text)
+    actor: str = Field(max_length=200)
+    at: datetime = _timestamp()
+
+
+class Job(SQLModel, table=True):
+    """A background re-score; workers claim it, and its cursor lets a restart resume."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default="rescore", max_length=40)
+    status: str = Field(default="queued", max_length=20, index=True)
+    enterprise_ids: list[int] = _json_list()
+    done: int = 0
+    total: int = 0
+    reason: str = Field(default="", max_length=200)
+    error: str = Field(default="", sa_type=Text)
+    created_by: str = Field(default="", max_length=200)
+    claimed_by: str = Field(default="", max_length=200)
+    created_at: datetime = _timestamp()
+    started_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    heartbeat_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

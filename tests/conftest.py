@@ -13,11 +13,26 @@ from sqlmodel import SQLModel
 
 from api.config import FIXTURES_DIR, Settings
 from api.main import create_app
+from api.runtime import Runtime, load_runtime
+from api.services.seed import seed_fixtures
 from matcher.industry import IndustryTable
-from models.db import make_engine, run_migrations
+from models.db import make_engine, run_migrations, session_scope
 
 ADMIN_TOKEN = "test-admin-token"
 POSTGRES_URL = os.environ.get("LD_TEST_POSTGRES_URL")
+PG_SCHEMA = f"ld_test_{os.getpid()}"
+
+
+def _in_schema(url: str, schema: str) -> str:
+    """The same database, with every connection's search_path set to `schema`.
+
+    A schema of its own per test run keeps concurrent runs on one PostgreSQL
+    (two developers, a developer and CI) from dropping each other's tables;
+    putting it in the URL carries it into the worker processes the tests start.
+    """
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
+
 
 BACKENDS = [
     "sqlite",
@@ -31,20 +46,42 @@ BACKENDS = [
 ]
 
 
+MODEL_CACHE = Path(__file__).resolve().parent.parent / ".cache" / "models"
+
+
 @pytest.fixture(scope="session")
 def industries() -> IndustryTable:
     return IndustryTable.from_csv(FIXTURES_DIR / "gbt4754_2017.csv")
 
 
 @pytest.fixture(scope="session")
-def postgres_engine() -> Iterator[Engine]:
-    """One migrated PostgreSQL schema for the run, emptied before each test that uses it."""
+def runtime() -> Runtime:
+    """The real engine (rules, trained model, bundled sentence model), loaded once."""
+    return load_runtime(Settings(model_cache=MODEL_CACHE))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A migrated PostgreSQL schema of this run's own, dropped at the end."""
     assert POSTGRES_URL
-    engine = make_engine(POSTGRES_URL)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    run_migrations(engine)
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE'))
+        connection.execute(text(f'CREATE SCHEMA "{PG_SCHEMA}"'))
+    url = _in_schema(POSTGRES_URL, PG_SCHEMA)
+    migrated = make_engine(url)
+    run_migrations(migrated)
+    migrated.dispose()
+    yield url
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_engine(postgres_url: str) -> Iterator[Engine]:
+    """The run's PostgreSQL schema, emptied before each test that uses it."""
+    engine = make_engine(postgres_url)
     yield engine
     engine.dispose()
 
@@ -79,8 +116,16 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
-    app = create_app(settings, engine)
+def client(settings: Settings, engine: Engine, runtime: Runtime) -> Iterator[TestClient]:
+    app = create_app(settings, engine, runtime)
     with TestClient(app) as test_client:
         test_client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
         yield test_client
+
+
+@pytest.fixture
+def seeded(client: TestClient, engine: Engine, runtime: Runtime) -> TestClient:
+    """The client over a database holding the demo enterprises and partners."""
+    with session_scope(engine) as session:
+        seed_fixtures(session=session, fixtures_dir=FIXTURES_DIR, industries=runtime.industries)
+    return client

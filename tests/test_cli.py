@@ -12,12 +12,15 @@ from fastapi.testclient import TestClient
 
 from api.config import FIXTURES_DIR, Settings
 from api.main import create_app
+from api.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LD_DATA_DIR": str(data_dir)}
+def run_cli(
+    *args: str, data_dir: Path, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LD_DATA_DIR": str(data_dir), **(extra_env or {})}
     env.pop("LD_DATABASE_URL", None)
     env.pop("LD_ADMIN_TOKEN", None)
     return subprocess.run(
@@ -30,7 +33,7 @@ def run_cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_seed_is_idempotent_and_token_works(tmp_path: Path) -> None:
+def test_seed_is_idempotent_and_token_works(tmp_path: Path, runtime: Runtime) -> None:
     enterprises = json.loads((FIXTURES_DIR / "enterprises.json").read_text(encoding="utf-8"))
     partners = json.loads((FIXTURES_DIR / "partners.json").read_text(encoding="utf-8"))
 
@@ -53,7 +56,7 @@ def test_seed_is_idempotent_and_token_works(tmp_path: Path) -> None:
     assert issued.returncode == 0, issued.stderr
     token = issued.stdout.strip().splitlines()[-1]
 
-    app = create_app(Settings(data_dir=tmp_path, start_worker=False))
+    app = create_app(Settings(data_dir=tmp_path, start_worker=False), runtime=runtime)
     with TestClient(app) as client:
         client.headers["Authorization"] = f"Bearer {token}"
         listed = client.get("/enterprises").json()
@@ -65,7 +68,9 @@ def test_seed_is_idempotent_and_token_works(tmp_path: Path) -> None:
     missing = run_cli("revoke-token", "99", data_dir=tmp_path)
     assert missing.returncode == 1
     assert "不存在" in missing.stderr
-    with TestClient(create_app(Settings(data_dir=tmp_path, start_worker=False))) as client:
+    with TestClient(
+        create_app(Settings(data_dir=tmp_path, start_worker=False), runtime=runtime)
+    ) as client:
         assert (
             client.get("/partners", headers={"Authorization": f"Bearer {token}"}).status_code == 401
         )
@@ -75,3 +80,53 @@ def test_create_token_refuses_unknown_role(tmp_path: Path) -> None:
     result = run_cli("create-token", "--name", "x", "--role", "boss", data_dir=tmp_path)
     assert result.returncode != 0
     assert "role" in result.stderr
+
+
+def test_rescore_command_shows_progress_and_finishes(tmp_path: Path) -> None:
+    assert run_cli("seed", data_dir=tmp_path).returncode == 0
+    env_cache = {"LD_MODEL_CACHE": str(ROOT / ".cache" / "models")}
+    result = run_cli(
+        "rescore", "--enterprise", "1", "--enterprise", "2", data_dir=tmp_path, extra_env=env_cache
+    )
+    assert result.returncode == 0, result.stderr
+    assert "job #1: done, 2 enterprises" in result.stdout
+    assert "100%" in result.stdout + result.stderr
+
+
+def test_train_writes_a_loadable_versioned_artifact(tmp_path: Path) -> None:
+    out = tmp_path / "model.joblib"
+    result = run_cli("train", "--out", str(out), data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    meta = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    assert meta["model_version"].startswith("diag-")
+    assert meta["data_hash"]
+    assert "cv" in json.dumps(meta)
+    from matcher.classify import load_treatment_model
+
+    assert load_treatment_model(out).model_version == meta["model_version"]
+
+
+def test_evaluate_prints_the_three_variants(tmp_path: Path) -> None:
+    rows = (FIXTURES_DIR / "diagnosis_training.jsonl").read_text(encoding="utf-8").splitlines()
+    picked = [json.loads(line) for line in rows[::80]]
+    labelled = tmp_path / "labelled"
+    labelled.mkdir()
+    with (
+        open(labelled / "enterprises.jsonl", "w", encoding="utf-8") as enterprises,
+        open(labelled / "labels.jsonl", "w", encoding="utf-8") as labels,
+    ):
+        for n, row in enumerate(picked):
+            ext = f"T{n}"
+            label = {
+                "ext_id": ext,
+                "primary": row.pop("primary"),
+                "acceptable": row.pop("acceptable", None),
+            }
+            label["acceptable"] = label["acceptable"] or [label["primary"]]
+            enterprises.write(json.dumps({**row, "ext_id": ext}, ensure_ascii=False) + "\n")
+            labels.write(json.dumps(label, ensure_ascii=False) + "\n")
+    result = run_cli("evaluate", str(labelled), "--no-matching", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for variant in ("full", "rules-only", "model-only"):
+        assert variant in result.stdout
+    assert "macro-F1" in result.stdout

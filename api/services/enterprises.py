@@ -23,6 +23,7 @@ from api.errors import (
 )
 from api.services.audit import diff_fields, record_audit
 from api.services.paging import paginate
+from api.services.triggers import queue_automatic_rescore
 from api.services.validation import normalize_industry_code
 from matcher.industry import IndustryTable
 from models.schemas import AssetCreate, AssetUpdate, EnterpriseCreate, EnterpriseUpdate
@@ -179,6 +180,7 @@ def update_enterprise(
         changes=diff_fields(before, changes),
     )
     session.flush()
+    queue_automatic_rescore(session=session, enterprise_ids=[row.id or 0])
     return row
 
 
@@ -295,3 +297,4 @@ def _touch(session: Session, row: Enterprise | None) -> None:
         row.updated_at = utcnow()
         session.add(row)
         session.flush()
+        queue_automatic_rescore(session=session, enterprise_ids=[row.id or 0])

@@ -21,6 +21,7 @@ from api.errors import (
 )
 from api.services.audit import diff_fields, record_audit
 from api.services.paging import paginate
+from api.services.triggers import queue_automatic_rescore
 from api.services.validation import normalize_industry_code, normalize_industry_list
 from matcher.industry import IndustryTable
 from models.schemas import PartnerCreate, PartnerUpdate
@@ -90,6 +91,8 @@ def create_partners(
             changes=item.model_dump(),
         )
     session.flush()
+    if rows:
+        queue_automatic_rescore(session=session, enterprise_ids=None)
     return rows
 
 
@@ -182,6 +185,7 @@ def update_partner(
         changes=diff_fields(before, changes),
     )
     session.flush()
+    queue_automatic_rescore(session=session, enterprise_ids=None)
     return row
 
 
@@ -203,4 +207,5 @@ def set_partner_archived(
             changes={},
         )
     session.flush()
+    queue_automatic_rescore(session=session, enterprise_ids=None)
     return row

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from api.config import Settings
 from api.main import create_app
+from api.runtime import Runtime
 from tests.conftest import ADMIN_TOKEN
 
 # Schema-valid bodies may still fail checks the schema cannot express (a credit
@@ -26,19 +27,24 @@ SEMANTIC_422_ALLOWED = [positive_data_acceptance]
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
-def _operations(engine: Engine, data_dir: Path) -> list[schemathesis.APIOperation]:  # type: ignore[name-defined]
+def _operations(
+    engine: Engine, data_dir: Path, runtime: Runtime
+) -> list[schemathesis.APIOperation]:  # type: ignore[name-defined]
     app = create_app(
         Settings(
             admin_token=ADMIN_TOKEN, data_dir=data_dir, run_migrations=False, start_worker=False
         ),
         engine,
+        runtime,
     )
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     return [result.ok() for result in schema.get_all_operations()]
 
 
-def test_no_server_errors_and_schema_holds(engine: Engine, tmp_path: Path) -> None:
-    operations = _operations(engine, tmp_path)
+def test_no_server_errors_and_schema_holds(
+    engine: Engine, tmp_path: Path, runtime: Runtime
+) -> None:
+    operations = _operations(engine, tmp_path, runtime)
     assert len(operations) >= 15
     for operation in operations:
 

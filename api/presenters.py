@@ -1,0 +1,91 @@
+"""Service results → response schemas, shared by the JSON routes and the page."""
+
+from __future__ import annotations
+
+from api.services.diagnoses import DiagnosisView
+from api.services.matching import MatchView
+from matcher.vocab import CATEGORIES
+from models.results import (
+    CategoryOut,
+    DiagnosisOut,
+    MatchItem,
+    MatchRunOut,
+    OverrideOut,
+    ReviewEvent,
+)
+from models.tables import EngagementEvent, MatchRun
+
+
+def diagnosis_out(view: DiagnosisView) -> DiagnosisOut:
+    record = view.record
+    assert record.id is not None
+    override = view.override
+    return DiagnosisOut(
+        id=record.id,
+        enterprise_id=record.enterprise_id,
+        primary=record.primary,
+        primary_name=CATEGORIES.get(record.primary, record.primary),
+        effective_primary=view.effective_primary,
+        categories=[
+            CategoryOut(
+                code=c["code"],
+                name=CATEGORIES.get(c["code"], c["code"]),
+                probability=c["probability"],
+                reasons=list(c["reasons"]),
+            )
+            for c in record.categories
+        ],
+        needs_review=record.needs_review,
+        review_reasons=list(record.review_reasons),
+        model_version=record.model_version,
+        rules_version=record.rules_version,
+        signals=dict(record.signals),
+        override=None
+        if override is None
+        else OverrideOut(
+            primary=override.primary,
+            reason=override.reason,
+            actor=override.actor,
+            created_at=override.created_at,
+        ),
+        created_at=record.created_at,
+    )
+
+
+def match_item(view: MatchView) -> MatchItem:
+    match, partner = view.match, view.partner
+    assert match.id is not None and partner.id is not None
+    return MatchItem(
+        match_id=match.id,
+        partner_id=partner.id,
+        partner_name=partner.name,
+        partner_kind=partner.kind,
+        rank=match.rank,
+        score=match.score,
+        components=dict(match.components),
+        levels=dict(match.levels),
+        reasons=list(match.reasons),
+        status=view.status,  # type: ignore[arg-type]
+    )
+
+
+def run_out(run: MatchRun | None) -> MatchRunOut | None:
+    if run is None or run.id is None:
+        return None
+    return MatchRunOut(
+        id=run.id,
+        config_hash=run.config_hash,
+        model_name=run.model_name,
+        diagnosis_id=run.diagnosis_id,
+        created_at=run.created_at,
+    )
+
+
+def review_event(event: EngagementEvent) -> ReviewEvent:
+    return ReviewEvent(
+        from_status=event.from_status,
+        to_status=event.to_status,
+        note=event.note,
+        actor=event.actor,
+        at=event.at,
+    )

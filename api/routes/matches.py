@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from api.deps import PrincipalDep, RuntimeDep, SessionDep
+from api.params import ObjectId
+from api.presenters import match_item, review_event, run_out
+from api.services import changes, reviews
+from api.services import matching as service
+from models.results import (
+    AssetMatchItem,
+    AssetMatchList,
+    MatchChangesOut,
+    MatchDetail,
+    MatchList,
+    ReviewIn,
+    ReviewOut,
+)
+
+router = APIRouter(tags=["matches"])
+
+PartnerKind = Literal[
+    "central_soe",
+    "local_soe",
+    "private_leader",
+    "foreign",
+    "industrial_fund",
+    "pe_vc",
+    "amc",
+    "bank",
+    "research",
+    "other",
+]
+
+
+@router.get("/enterprises/{enterprise_id}/matches", response_model=MatchList)
+def list_matches(
+    enterprise_id: ObjectId,
+    session: SessionDep,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    kind: PartnerKind | None = None,
+    min_score: Annotated[float | None, Query(allow_inf_nan=False)] = None,
+    include_rejected: bool = False,
+) -> MatchList:
+    """Ranked partners, best first, each with its score components and reasons."""
+    run, views = service.get_matches(
+        session=session,
+        enterprise_id=enterprise_id,
+        runtime=runtime,
+        principal=principal,
+        limit=limit,
+        kind=kind,
+        min_score=min_score,
+        include_rejected=include_rejected,
+    )
+    return MatchList(
+        enterprise_id=enterprise_id, run=run_out(run), items=[match_item(v) for v in views]
+    )
+
+
+@router.get("/enterprises/{enterprise_id}/matches/changes", response_model=MatchChangesOut)
+def match_changes(
+    enterprise_id: ObjectId,
+    session: SessionDep,
+    principal: PrincipalDep,
+    top: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> MatchChangesOut:
+    """Which partners entered or left the top N between the last two rankings, and why."""
+    result = changes.match_changes(
+        session=session, enterprise_id=enterprise_id, principal=principal, top=top
+    )
+    return MatchChangesOut(enterprise_id=enterprise_id, **asdict(result))
+
+
+@router.get("/enterprises/{enterprise_id}/assets/{asset_id}/matches", response_model=AssetMatchList)
+def list_asset_matches(
+    enterprise_id: ObjectId,
+    asset_id: ObjectId,
+    session: SessionDep,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> AssetMatchList:
+    """Partners who would buy, lease or operate this asset, best first (资产盘活)."""
+    ranked = service.asset_matches(
+        session=session,
+        enterprise_id=enterprise_id,
+        asset_id=asset_id,
+        runtime=runtime,
+        principal=principal,
+        limit=limit,
+    )
+    items = [
+        AssetMatchItem(
+            partner_id=partner.id or 0,
+            partner_name=partner.name,
+            partner_kind=partner.kind,
+            rank=rank,
+            score=result.score,
+            components=result.components,
+            levels=result.levels,
+            reasons=list(result.reasons),
+        )
+        for rank, (result, partner) in enumerate(ranked, start=1)
+    ]
+    return AssetMatchList(
+        enterprise_id=enterprise_id,
+        asset_id=asset_id,
+        config_hash=runtime.matcher_config.config_hash(),
+        items=items,
+    )
+
+
+@router.get("/matches/{match_id}", response_model=MatchDetail)
+def read_match(match_id: ObjectId, session: SessionDep, principal: PrincipalDep) -> MatchDetail:
+    """One match with its review history."""
+    match = reviews.get_match(session=session, match_id=match_id, principal=principal)
+    engagement = reviews.engagement_for(session, match.enterprise_id, match.partner_id)
+    view = service.match_view(session=session, match=match, engagement=engagement)
+    return MatchDetail(
+        **match_item(view).model_dump(),
+        enterprise_id=match.enterprise_id,
+        run_id=match.run_id,
+        history=[review_event(e) for e in reviews.history(session, engagement)],
+    )
+
+
+@router.post("/matches/{match_id}/review", response_model=ReviewOut)
+def review_match(
+    match_id: ObjectId, body: ReviewIn, session: SessionDep, principal: PrincipalDep
+) -> ReviewOut:
+    """Record the officer's decision (入选 → 已对接 → 考察洽谈 → 签约 → 落地, or 不合适)."""
+    match, engagement = reviews.review_match(
+        session=session,
+        match_id=match_id,
+        status=body.status,
+        note=body.note,
+        principal=principal,
+    )
+    session.commit()
+    assert match.id is not None
+    return ReviewOut(
+        match_id=match.id,
+        enterprise_id=match.enterprise_id,
+        partner_id=match.partner_id,
+        status=engagement.status,
+        note=engagement.note,
+        history=[review_event(e) for e in reviews.history(session, engagement)],
+    )

@@ -1,0 +1,250 @@
+"""Ranked partners per enterprise: computed, stored as a run, replaced atomically.
+
+A run records what it was computed from (config hash, model, pool version,
+enterprise version and diagnosis), so the service knows when it is stale.  A new
+run is written beside the old one and becomes current in the same transaction
+that demotes the old one: a reader sees one list or the other, never a mix.
+Old runs are kept (a few) to say what changed between them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select, update
+
+from api.auth import Principal
+from api.runtime import Runtime
+from api.services.diagnoses import DiagnosisView, current_diagnosis, find_latest_diagnosis
+from api.services.enterprises import get_asset, get_enterprise, list_assets
+from api.services.mapping import asset_profile, enterprise_profile
+from api.services.pool import partner_index, pool_key
+from matcher.scoring import MatchResult, rank_partners, rank_partners_for_asset
+from models.tables import Engagement, Enterprise, Match, MatchRun, Partner
+
+STORED_PER_RUN = 100
+RUNS_KEPT = 5
+
+
+@dataclass(frozen=True)
+class MatchView:
+    match: Match
+    partner: Partner
+    status: str | None
+
+
+def enterprise_version(row: Enterprise, diagnosis: DiagnosisView | None) -> str:
+    stamp = row.updated_at.replace(tzinfo=None).isoformat()
+    if diagnosis is None:
+        return stamp
+    override = diagnosis.override.id if diagnosis.override else 0
+    return f"{stamp}|d{diagnosis.record.id}|o{override}"
+
+
+def rejected_partner_ids(session: Session, enterprise_id: int) -> set[int]:
+    rows = session.exec(
+        select(Engagement.partner_id).where(
+            Engagement.enterprise_id == enterprise_id, Engagement.status == "rejected"
+        )
+    ).all()
+    return set(rows)
+
+
+def compute_matches(
+    *, session: Session, row: Enterprise, runtime: Runtime, job_id: int | None = None
+) -> MatchRun:
+    """Rank the pool for one enterprise and make the result its current run (not committed)."""
+    assert row.id is not None
+    diagnosis = current_diagnosis(session=session, row=row, runtime=runtime)
+    index, version = partner_index(session=session, runtime=runtime)
+    profile = enterprise_profile(row, list_assets(session=session, enterprise_id=row.id))
+    rejected = {str(i) for i in rejected_partner_ids(session, row.id)}
+    results = rank_partners(
+        profile,
+        diagnosis.categories_for_matching(),
+        index=index,
+        encoder_or_query_embedding=runtime.encoder,
+        config=runtime.matcher_config,
+        industries=runtime.industries,
+        chain=runtime.chain,
+        limit=STORED_PER_RUN,
+        exclude_partner_ids=rejected,
+    )
+    run = MatchRun(
+        enterprise_id=row.id,
+        config_hash=runtime.matcher_config.config_hash(),
+        model_name=runtime.model_name,
+        diagnosis_id=diagnosis.record.id,
+        pool_version=version,
+        enterprise_version=enterprise_version(row, diagnosis),
+        job_id=job_id,
+    )
+    session.add(run)
+    session.flush()
+    session.add_all(
+        Match(
+            run_id=run.id,
+            enterprise_id=row.id,
+            partner_id=int(r.partner_id),
+            rank=rank,
+            score=round(r.score, 6),
+            components=r.components,
+            levels=r.levels,
+            reasons=list(r.reasons),
+        )
+        for rank, r in enumerate(results, start=1)
+    )
+    session.exec(  # type: ignore[call-overload]
+        update(MatchRun)
+        .where(col(MatchRun.enterprise_id) == row.id)
+        .values(is_current=(col(MatchRun.id) == run.id))
+    )
+    _prune_runs(session, row.id)
+    session.flush()
+    session.refresh(run)
+    return run
+
+
+def _prune_runs(session: Session, enterprise_id: int) -> None:
+    runs = session.exec(
+        select(MatchRun.id)
+        .where(MatchRun.enterprise_id == enterprise_id)
+        .order_by(col(MatchRun.id).desc())
+    ).all()
+    for run_id in runs[RUNS_KEPT:]:
+        stale = session.get(MatchRun, run_id)
+        if stale is not None:
+            for match in session.exec(select(Match).where(Match.run_id == run_id)).all():
+                session.delete(match)
+            session.delete(stale)
+
+
+def current_run(session: Session, enterprise_id: int) -> MatchRun | None:
+    return session.exec(
+        select(MatchRun).where(
+            MatchRun.enterprise_id == enterprise_id, col(MatchRun.is_current).is_(True)
+        )
+    ).first()
+
+
+def is_stale(*, session: Session, run: MatchRun, row: Enterprise, runtime: Runtime) -> bool:
+    """True when anything the run was computed from has changed since."""
+    if run.config_hash != runtime.matcher_config.config_hash():
+        return True
+    if run.model_name != runtime.model_name:
+        return True
+    if run.enterprise_version != enterprise_version(
+        row, find_latest_diagnosis(session, row.id or 0)
+    ):
+        return True
+    return run.pool_version != pool_key(session, runtime.model_name)
+
+
+def get_matches(
+    *,
+    session: Session,
+    enterprise_id: int,
+    runtime: Runtime,
+    principal: Principal,
+    limit: int = 10,
+    kind: str | None = None,
+    min_score: float | None = None,
+    include_rejected: bool = False,
+) -> tuple[MatchRun, list[MatchView]]:
+    """The current run and its ranking, computed now if there is none or it is stale."""
+    row = get_enterprise(session=session, enterprise_id=enterprise_id, principal=principal)
+    run = current_run(session, enterprise_id)
+    if run is None or is_stale(session=session, run=run, row=row, runtime=runtime):
+        run = compute_matches(session=session, row=row, runtime=runtime)
+        session.commit()
+    views = list_run_matches(
+        session=session,
+        run=run,
+        limit=limit,
+        kind=kind,
+        min_score=min_score,
+        include_rejected=include_rejected,
+    )
+    return run, views
+
+
+def list_run_matches(
+    *,
+    session: Session,
+    run: MatchRun,
+    limit: int,
+    kind: str | None = None,
+    min_score: float | None = None,
+    include_rejected: bool = False,
+) -> list[MatchView]:
+    query = (
+        select(Match, Partner, Engagement)
+        .join(Partner, col(Partner.id) == col(Match.partner_id))
+        .join(
+            Engagement,
+            (col(Engagement.partner_id) == col(Match.partner_id))
+            & (col(Engagement.enterprise_id) == col(Match.enterprise_id)),
+            isouter=True,
+        )
+        .where(Match.run_id == run.id)
+        .order_by(col(Match.rank))
+    )
+    if kind:
+        query = query.where(Partner.kind == kind)
+    if min_score is not None:
+        query = query.where(col(Match.score) >= min_score)
+    views = []
+    for match, partner, engagement in session.exec(query).all():
+        status = engagement.status if engagement else None
+        if status == "rejected" and not include_rejected:
+            continue
+        if partner.archived or not partner.active:
+            continue  # changed since the run; the next run leaves it out anyway
+        views.append(MatchView(match, partner, status))
+        if len(views) >= limit:
+            break
+    return views
+
+
+def match_view(*, session: Session, match: Match, engagement: Engagement | None) -> MatchView:
+    partner = session.get(Partner, match.partner_id)
+    assert partner is not None
+    return MatchView(match, partner, engagement.status if engagement else None)
+
+
+def asset_matches(
+    *,
+    session: Session,
+    enterprise_id: int,
+    asset_id: int,
+    runtime: Runtime,
+    principal: Principal,
+    limit: int = 10,
+) -> list[tuple[MatchResult, Partner]]:
+    """Who would buy, lease or operate one asset (资产盘活), computed on request."""
+    asset = get_asset(
+        session=session, enterprise_id=enterprise_id, asset_id=asset_id, principal=principal
+    )
+    row = get_enterprise(session=session, enterprise_id=enterprise_id, principal=principal)
+    profile = enterprise_profile(row, list_assets(session=session, enterprise_id=enterprise_id))
+    index, _ = partner_index(session=session, runtime=runtime)
+    rejected = {str(i) for i in rejected_partner_ids(session, enterprise_id)}
+    results = rank_partners_for_asset(
+        profile,
+        asset_profile(asset),
+        index=index,
+        encoder_or_query_embedding=runtime.encoder,
+        config=runtime.matcher_config,
+        industries=runtime.industries,
+        chain=runtime.chain,
+        limit=limit,
+        exclude_partner_ids=rejected,
+    )
+    session.commit()  # keeps any partner embeddings computed on the way
+    partners = {
+        p.id: p
+        for p in session.exec(
+            select(Partner).where(col(Partner.id).in_([int(r.partner_id) for r in results]))
+        ).all()
+    }
+    return [(r, partners[int(r.partner_id)]) for r in results if int(r.partner_id) in partners]

@@ -1,0 +1,50 @@
+"""Automatic re-scores: a change to a partner or an enterprise queues the rankings it affects.
+
+Only enterprises that already have a ranking are queued (the others are ranked
+on first request anyway), and changes made while a job is still queued widen
+that job instead of piling up new ones.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from models.tables import Enterprise, Job, MatchRun
+
+AUTO_REASON = "profile or pool changed"
+
+
+def live_enterprise_ids(session: Session) -> list[int]:
+    rows = session.exec(
+        select(Enterprise.id)
+        .where(col(Enterprise.archived).is_(False))
+        .order_by(col(Enterprise.id))
+    ).all()
+    return [r for r in rows if r is not None]
+
+
+def ranked_enterprise_ids(session: Session, among: list[int] | None = None) -> list[int]:
+    query = select(MatchRun.enterprise_id).where(col(MatchRun.is_current).is_(True))
+    if among is not None:
+        query = query.where(col(MatchRun.enterprise_id).in_(among))
+    return sorted(set(session.exec(query).all()))
+
+
+def queue_automatic_rescore(*, session: Session, enterprise_ids: list[int] | None) -> Job | None:
+    """Queue the re-score of the ranked enterprises among `enterprise_ids` (None: all)."""
+    ids = ranked_enterprise_ids(session, enterprise_ids)
+    if not ids:
+        return None
+    waiting = session.exec(
+        select(Job).where(Job.status == "queued", Job.reason == AUTO_REASON, Job.done == 0)
+    ).first()
+    if waiting is not None:
+        merged = sorted(set(waiting.enterprise_ids) | set(ids))
+        waiting.enterprise_ids, waiting.total = merged, len(merged)
+        session.add(waiting)
+        session.flush()
+        return waiting
+    job = Job(enterprise_ids=ids, total=len(ids), reason=AUTO_REASON, created_by="system")
+    session.add(job)
+    session.flush()
+    return job

@@ -1,0 +1,168 @@
+"""Schemas of what the engine produces: diagnoses, matches, reviews and jobs (spec §5)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from models.fields import LongText, UtcDatetime
+from models.schemas import Category, Strict
+
+ReviewStatus = Literal["shortlisted", "contacted", "negotiating", "signed", "landed", "rejected"]
+JobStatus = Literal["queued", "running", "done", "failed"]
+
+
+class CategoryOut(BaseModel):
+    code: str
+    name: str
+    probability: float
+    reasons: list[str]
+
+
+class OverrideIn(Strict):
+    primary: Category
+    reason: LongText = Field(min_length=1, description="为何改判（必填）")
+
+
+class OverrideOut(BaseModel):
+    primary: str
+    reason: str
+    actor: str
+    created_at: UtcDatetime
+
+
+class DiagnosisOut(BaseModel):
+    id: int
+    enterprise_id: int
+    primary: str
+    primary_name: str
+    effective_primary: str = Field(description="the officer's override when there is one")
+    categories: list[CategoryOut]
+    needs_review: bool
+    review_reasons: list[str]
+    model_version: str
+    rules_version: str
+    signals: dict[str, float | int | str | bool]
+    override: OverrideOut | None
+    created_at: UtcDatetime
+
+
+class MatchItem(BaseModel):
+    match_id: int
+    partner_id: int
+    partner_name: str
+    partner_kind: str
+    rank: int
+    score: float
+    components: dict[str, float]
+    levels: dict[str, str]
+    reasons: list[str]
+    status: ReviewStatus | None = Field(description="lifecycle stage, if reviewed")
+
+
+class MatchRunOut(BaseModel):
+    id: int
+    config_hash: str
+    model_name: str
+    diagnosis_id: int | None
+    created_at: UtcDatetime
+
+
+class MatchList(BaseModel):
+    enterprise_id: int
+    run: MatchRunOut | None
+    items: list[MatchItem]
+
+
+class ReviewIn(Strict):
+    status: ReviewStatus
+    note: LongText = ""
+
+
+class ReviewEvent(BaseModel):
+    from_status: str | None
+    to_status: str
+    note: str
+    actor: str
+    at: UtcDatetime
+
+
+class ReviewOut(BaseModel):
+    match_id: int
+    enterprise_id: int
+    partner_id: int
+    status: str
+    note: str
+    history: list[ReviewEvent]
+
+
+class MatchDetail(MatchItem):
+    enterprise_id: int
+    run_id: int
+    history: list[ReviewEvent]
+
+
+ObjectRef = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+class RescoreIn(Strict):
+    enterprise_ids: list[ObjectRef] | None = Field(default=None, max_length=100_000)
+    partner_ids: list[ObjectRef] | None = Field(
+        default=None,
+        max_length=100_000,
+        description="also re-score the enterprises whose ranking lists these partners",
+    )
+
+
+class JobAccepted(BaseModel):
+    job_id: int
+
+
+class JobOut(BaseModel):
+    job_id: int
+    status: JobStatus
+    done: int
+    total: int
+    reason: str
+    error: str
+    created_at: UtcDatetime
+    started_at: UtcDatetime | None
+    finished_at: UtcDatetime | None
+
+
+class RankChangeOut(BaseModel):
+    partner_id: int
+    partner_name: str
+    old_rank: int | None
+    new_rank: int | None
+    old_score: float | None
+    new_score: float | None
+    why: list[str]
+
+
+class MatchChangesOut(BaseModel):
+    enterprise_id: int
+    current_run_id: int | None
+    previous_run_id: int | None
+    entered: list[RankChangeOut]
+    left: list[RankChangeOut]
+    moved: list[RankChangeOut]
+
+
+class AssetMatchItem(BaseModel):
+    partner_id: int
+    partner_name: str
+    partner_kind: str
+    rank: int
+    score: float
+    components: dict[str, float]
+    levels: dict[str, str]
+    reasons: list[str]
+
+
+class AssetMatchList(BaseModel):
+    enterprise_id: int
+    asset_id: int
+    config_hash: str
+    items: list[AssetMatchItem]

@@ -1,0 +1,279 @@
+"""Re-score jobs: the API, the embedded worker, triggers, and real worker processes."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
+
+from api.auth import Principal
+from api.config import FIXTURES_DIR, Settings
+from api.main import create_app
+from api.runtime import Runtime
+from api.services.enterprises import create_enterprise
+from api.services.jobs import enqueue_rescore
+from api.services.partners import create_partners
+from api.services.triggers import AUTO_REASON
+from api.worker import work_once
+from models.db import make_engine, run_migrations, session_scope
+from models.schemas import EnterpriseCreate, PartnerCreate
+from models.tables import Job, Match, MatchRun
+from tests.conftest import ADMIN_TOKEN, BACKENDS, MODEL_CACHE, POSTGRES_URL, _truncate
+from tests.factories import issue_token
+
+ROOT = Path(__file__).resolve().parents[2]
+ADMIN = Principal(name="test", role="admin")
+
+
+def test_rescore_api_and_progress(seeded: TestClient, engine: Engine, runtime: Runtime) -> None:
+    accepted = seeded.post("/jobs/rescore", json={"enterprise_ids": [3, 1, 2, 1]})
+    assert accepted.status_code == 202
+    job_id = accepted.json()["job_id"]
+    queued = seeded.get(f"/jobs/{job_id}").json()
+    assert (queued["status"], queued["done"], queued["total"]) == ("queued", 0, 3)
+    seen: list[tuple[int, int]] = []
+    assert work_once(engine, runtime, "w", lambda d, t: seen.append((d, t)), job_id) == job_id
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+    done = seeded.get(f"/jobs/{job_id}").json()
+    assert (done["status"], done["done"], done["total"]) == ("done", 3, 3)
+    assert work_once(engine, runtime, "w") is None  # nothing left
+
+
+def test_rescore_everything_and_errors(seeded: TestClient) -> None:
+    job = seeded.post("/jobs/rescore").json()["job_id"]
+    assert seeded.get(f"/jobs/{job}").json()["total"] == seeded.get("/enterprises").json()["count"]
+    assert seeded.get("/jobs/999999").status_code == 404
+    assert seeded.post("/jobs/rescore", json={"enterprise_ids": ["x"]}).status_code == 422
+    viewer = {"Authorization": f"Bearer {issue_token(seeded, 'viewer')}"}
+    assert seeded.post("/jobs/rescore", headers=viewer).status_code == 403
+    assert seeded.get(f"/jobs/{job}", headers={"Authorization": ""}).status_code == 401
+
+
+def test_partner_change_queues_the_affected_rankings(seeded: TestClient, engine: Engine) -> None:
+    seeded.get("/enterprises/1/matches")
+    seeded.get("/enterprises/2/matches")
+    seeded.patch("/partners/3", json={"interests": "新增：闲置厂房收购"})
+    seeded.patch("/partners/4", json={"interests": "新增：设备租赁"})
+    with Session(engine) as session:
+        jobs = session.exec(select(Job).where(Job.reason == AUTO_REASON)).all()
+    assert len(jobs) == 1  # the second change widened the queued job
+    assert jobs[0].enterprise_ids == [1, 2]
+
+
+def test_partner_ids_select_enterprises_ranking_them(seeded: TestClient) -> None:
+    top = seeded.get("/enterprises/1/matches").json()["items"][0]["partner_id"]
+    job = seeded.post("/jobs/rescore", json={"enterprise_ids": [], "partner_ids": [top]})
+    assert seeded.get(f"/jobs/{job.json()['job_id']}").json()["total"] == 1
+
+
+def test_same_job_twice_gives_the_same_ranking(
+    seeded: TestClient, engine: Engine, runtime: Runtime
+) -> None:
+    rankings = []
+    for _ in range(2):
+        job = seeded.post("/jobs/rescore", json={"enterprise_ids": [5]}).json()["job_id"]
+        work_once(engine, runtime, "w", job_id=job)
+        items = seeded.get("/enterprises/5/matches", params={"limit": 100}).json()["items"]
+        rankings.append([(i["partner_id"], round(i["score"], 6)) for i in items])
+    assert rankings[0] == rankings[1]
+
+
+def test_embedded_worker_finishes_a_job(
+    settings: Settings, engine: Engine, runtime: Runtime
+) -> None:
+    app = create_app(settings.model_copy(update={"start_worker": True}), engine, runtime)
+    with TestClient(app) as client:
+        client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
+        client.post("/enterprises", json={"name": "后台重算测试企业", "industry_code": "C2911"})
+        job = client.post("/jobs/rescore").json()["job_id"]
+        deadline = time.monotonic() + 120
+        while client.get(f"/jobs/{job}").json()["status"] != "done":
+            assert time.monotonic() < deadline, client.get(f"/jobs/{job}").json()
+            time.sleep(0.2)
+        assert client.get("/enterprises/1/matches").json()["run"] is not None
+
+
+# --- real processes and concurrency, on a database several connections share ----------
+
+
+@pytest.fixture(params=BACKENDS)
+def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "postgres":
+        _truncate(request.getfixturevalue("postgres_engine"))
+        yield request.getfixturevalue("postgres_url")
+        return
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    run_migrations(make_engine(url))
+    yield url
+
+
+def _seed_many(url: str, runtime: Runtime, copies: int) -> list[int]:
+    """The demo partners, and the demo enterprises `copies` times over (distinct names)."""
+    enterprises = json.loads((FIXTURES_DIR / "enterprises.json").read_text(encoding="utf-8"))
+    partners = json.loads((FIXTURES_DIR / "partners.json").read_text(encoding="utf-8"))
+    ids = []
+    with session_scope(_engine(url)) as session:
+        create_partners(
+            session=session,
+            items=[PartnerCreate(**p) for p in partners],
+            industries=runtime.industries,
+            principal=ADMIN,
+            bulk=True,
+        )
+        for n in range(copies):
+            for item in enterprises:
+                data = EnterpriseCreate(
+                    **{**item, "name": f"{item['name']}（{n}）", "credit_code": None}
+                )
+                row = create_enterprise(
+                    session=session, data=data, industries=runtime.industries, principal=ADMIN
+                )
+                ids.append(row.id or 0)
+    return ids
+
+
+def _start_worker(url: str, tmp_path: Path, name: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "LD_DATABASE_URL": url,
+        "LD_DATA_DIR": str(tmp_path / name),
+        "LD_MODEL_CACHE": str(MODEL_CACHE),
+        "LD_JOB_STALE_SECONDS": "3",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "worker", "--poll", "0.2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+@functools.cache
+def _engine(url: str) -> Engine:
+    """One engine per database for the polling below (a new one per poll leaks connections)."""
+    return make_engine(url)
+
+
+def _job(url: str, job_id: int) -> Job:
+    with Session(_engine(url)) as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        return job
+
+
+def _wait(predicate, timeout: float = 240.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_killed_worker_is_resumed_to_the_end(
+    shared_url: str, tmp_path: Path, runtime: Runtime
+) -> None:
+    ids = _seed_many(shared_url, runtime, copies=2)
+    with session_scope(_engine(shared_url)) as session:
+        job_id = enqueue_rescore(session=session, enterprise_ids=None, principal=ADMIN).id or 0
+    first = _start_worker(shared_url, tmp_path, "first")
+    try:
+        _wait(lambda: _job(shared_url, job_id).done >= 2)
+        first.send_signal(signal.SIGKILL)
+        first.wait(30)
+    finally:
+        first.kill()
+    stopped_at = _job(shared_url, job_id).done
+    assert 0 < stopped_at < len(ids), "the worker must be killed mid-job"
+
+    second = _start_worker(shared_url, tmp_path, "second")
+    try:
+        _wait(lambda: _job(shared_url, job_id).status == "done")
+    finally:
+        second.terminate()
+        second.wait(60)
+    job = _job(shared_url, job_id)
+    assert (job.done, job.total) == (len(ids), len(ids))
+    with Session(_engine(shared_url)) as session:
+        current = session.exec(
+            select(MatchRun.enterprise_id, func.count())
+            .where(col(MatchRun.is_current).is_(True))
+            .group_by(MatchRun.enterprise_id)
+        ).all()
+    assert sorted(e for e, _ in current) == sorted(ids)
+    assert all(n == 1 for _, n in current)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not POSTGRES_URL, reason="LD_TEST_POSTGRES_URL is not set")
+def test_two_workers_share_the_queue_without_double_work(
+    tmp_path: Path, runtime: Runtime, postgres_engine: Engine, postgres_url: str
+) -> None:
+    _truncate(postgres_engine)
+    ids = _seed_many(postgres_url, runtime, copies=1)
+    chunks = [ids[i : i + 4] for i in range(0, len(ids), 4)]
+    with session_scope(_engine(postgres_url)) as session:
+        jobs = [
+            enqueue_rescore(session=session, enterprise_ids=c, principal=ADMIN).id for c in chunks
+        ]
+    workers = [_start_worker(postgres_url, tmp_path, f"w{n}") for n in range(2)]
+    try:
+        _wait(lambda: all(_job(postgres_url, j or 0).status == "done" for j in jobs))
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(60)
+    with Session(_engine(postgres_url)) as session:
+        for job_id, chunk in zip(jobs, chunks, strict=True):
+            runs = session.exec(select(MatchRun.enterprise_id).where(MatchRun.job_id == job_id))
+            assert sorted(runs.all()) == sorted(chunk)  # each enterprise once, by one worker
+
+
+def test_readers_never_see_a_partial_ranking(shared_url: str, runtime: Runtime) -> None:
+    _seed_many(shared_url, runtime, copies=1)
+    engine = make_engine(shared_url)
+    app = create_app(
+        Settings(admin_token=ADMIN_TOKEN, run_migrations=False, start_worker=False), engine, runtime
+    )
+    with TestClient(app) as client:
+        client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
+        expected = len(client.get("/enterprises/1/matches", params={"limit": 100}).json()["items"])
+        stop = threading.Event()
+
+        def rescore_repeatedly() -> None:
+            while not stop.is_set():
+                with session_scope(engine) as session:
+                    job = enqueue_rescore(session=session, enterprise_ids=[1], principal=ADMIN)
+                work_once(engine, runtime, "writer", job_id=job.id)
+
+        writer = threading.Thread(target=rescore_repeatedly)
+        writer.start()
+        try:
+            runs_seen = set()
+            for _ in range(60):
+                listed = client.get("/enterprises/1/matches", params={"limit": 100}).json()
+                assert len(listed["items"]) == expected
+                assert [i["rank"] for i in listed["items"]] == list(range(1, expected + 1))
+                with Session(engine) as session:
+                    owners = {
+                        session.get(Match, i["match_id"]).run_id  # type: ignore[union-attr]
+                        for i in listed["items"]
+                    }
+                assert owners == {listed["run"]["id"]}
+                runs_seen.add(listed["run"]["id"])
+        finally:
+            stop.set()
+            writer.join(60)
+        assert len(runs_seen) > 1, "the reader should have seen the ranking replaced"
