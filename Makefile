@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format seed
+.PHONY: help run test lint format seed browser
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,8 +21,11 @@ $(BIN)/ld: pyproject.toml
 run: $(BIN)/ld ## start the service on SQLite with the demo data (prints the URL and token)
 	$(BIN)/ld serve --demo --host $(HOST) --port $(PORT)
 
-test: $(BIN)/ld ## install what the tests need and run them all (PostgreSQL too if LD_TEST_POSTGRES_URL is set)
+test: $(BIN)/ld browser ## install what the tests need and run them all (PostgreSQL too if LD_TEST_POSTGRES_URL is set)
 	$(BIN)/pytest
+
+browser: ## Debian's chromium and CJK fonts for the page tests (skipped when present)
+	bash .ci/install-browser
 
 lint: $(BIN)/ld ## ruff check and format check
 	$(BIN)/ruff check .

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from api.auth import Principal
+from api.cli_import import register as register_import_commands
 from api.cli_models import register as register_model_commands
 from api.config import Settings, get_settings
 from api.errors import DomainError
@@ -199,6 +200,7 @@ def worker(poll: float = 1.0) -> None:
 
 
 register_model_commands(app)
+register_import_commands(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point

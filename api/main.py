@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
+from api import pages
 from api.config import Settings, get_settings
 from api.errors import DomainError, FieldInvalid
 from api.middleware import BodySizeLimit
@@ -93,6 +94,7 @@ def create_app(
     app.include_router(health.router)
     for module in (partners, enterprises, diagnoses, matches, jobs, admin, industries):
         app.include_router(module.router, responses=ERROR_RESPONSES)
+    app.include_router(pages.router)
     return app
 
 

@@ -1,0 +1,406 @@
+"""Enterprise pages: the list, the form with assets, and the case page (diagnosis + partners)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from api.auth import Principal
+from api.deps import IndustriesDep, RuntimeDep, SessionDep
+from api.errors import ROLE_FORBIDDEN, DomainError, Forbidden
+from api.pages.charts import component_bars
+from api.pages.common import PagePrincipal, PageRoute, form_text, redirect, render, safe_next
+from api.pages.forms import (
+    asset_payloads,
+    enterprise_payload,
+    service_error,
+    validate,
+    validate_assets,
+)
+from api.params import ObjectId, SearchText
+from api.presenters import diagnosis_out, match_item
+from api.services import dashboard, diagnoses, matching, reviews
+from api.services import enterprises as service
+from api.services.mapping import enterprise_public
+from api.services.spreadsheets import COMPONENT_LABELS, error_text
+from matcher.vocab import CATEGORIES, REVIEW_STATUSES
+from models.schemas import AssetCreate, AssetUpdate, EnterpriseCreate, EnterpriseUpdate
+
+router = APIRouter(prefix="/ui", route_class=PageRoute)
+
+PAGE_SIZE = 20
+CREATED = "已创建企业“{name}”"
+SAVED = "已保存"
+NO_CHANGE = "没有需要保存的改动"
+REVIEWED = "已将“{partner}”标记为“{status}”"
+OVERRIDDEN = "已改判为“{category}”"
+BLANK_ASSET_ROWS = 2
+
+# "" is what an untouched <select> of the filter form sends: no filter.
+CategoryFilter = Literal[("", *CATEGORIES)]  # type: ignore[valid-type]
+StatusFilter = Literal["", "normal", "partial", "halted", "in_bankruptcy"]
+
+
+@router.get("/enterprises", response_class=HTMLResponse)
+def enterprise_list(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipal,
+    industries: IndustriesDep,
+    county: SearchText = None,
+    category: CategoryFilter | None = None,
+    status: StatusFilter | None = None,
+    q: SearchText = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    """Enterprises the caller may see, filtered by county, category, status and text."""
+    common: dict[str, Any] = {
+        "session": session,
+        "principal": principal,
+        "industries": industries,
+        "county": county or None,
+        "operating_status": status or None,
+        "q": q or None,
+    }
+    if category:
+        rows, _ = service.list_enterprises(**common, offset=0, limit=100_000)
+        primaries = dashboard.effective_primaries(session, [r.id or 0 for r in rows])
+        rows = [r for r in rows if primaries.get(r.id or 0) == category]
+        total, rows = len(rows), rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    else:
+        rows, total = service.list_enterprises(
+            **common, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+        )
+        primaries = dashboard.effective_primaries(session, [r.id or 0 for r in rows])
+    context = {
+        "rows": rows,
+        "total": total,
+        "page": page,
+        "pages": max(1, -(-total // PAGE_SIZE)),
+        "primaries": primaries,
+        "industries": industries,
+        "filters": {
+            "county": county or "",
+            "category": category or "",
+            "status": status or "",
+            "q": q or "",
+        },
+        "counties": sorted(
+            set(dashboard.visible_counties(session, principal)) | set(principal.counties)
+        ),
+    }
+    return render(request, "enterprise_list.html", context)
+
+
+def _form_context(
+    session: Session,
+    principal: Principal,
+    *,
+    values: dict[str, Any],
+    assets: list[dict[str, Any]],
+    errors: dict[str, str],
+    enterprise_id: int | None = None,
+) -> dict[str, Any]:
+    blank = len(assets)
+    rows = assets + [{"index": str(blank + i)} for i in range(BLANK_ASSET_ROWS)]
+    next_index = max([int(r["index"]) for r in rows], default=-1) + 1
+    return {
+        "values": values,
+        "assets": rows,
+        "next_index": next_index,
+        "errors": errors,
+        "enterprise_id": enterprise_id,
+        "counties": sorted(
+            set(dashboard.visible_counties(session, principal)) | set(principal.counties)
+        ),
+    }
+
+
+def _require_writer(principal: Principal) -> None:
+    if not principal.can_write_enterprises:
+        raise Forbidden(ROLE_FORBIDDEN.format(role=principal.role))
+
+
+@router.get("/enterprises/new", response_class=HTMLResponse)
+def new_enterprise_form(
+    request: Request, session: SessionDep, principal: PagePrincipal
+) -> HTMLResponse:
+    """An empty enterprise form."""
+    _require_writer(principal)
+    county = principal.counties[0] if len(principal.counties) == 1 else ""
+    values = {
+        "province": "山东省",
+        "city": "东营市",
+        "county": county,
+        "operating_status": "normal",
+    }
+    context = _form_context(session, principal, values=values, assets=[], errors={})
+    return render(request, "enterprise_form.html", context)
+
+
+@router.post("/enterprises/new", response_model=None)
+async def create_enterprise(
+    request: Request, session: SessionDep, principal: PagePrincipal, industries: IndustriesDep
+) -> Response:
+    """Create the enterprise with its assets, or show the form again with the errors."""
+    _require_writer(principal)
+    values, rows, payload = enterprise_payload(await request.form(), clear_blanks=False)
+    payload["assets"] = asset_payloads(rows)
+    data, errors = validate(EnterpriseCreate, "enterprise", payload, [r["index"] for r in rows])
+    if data is not None:
+        try:
+            row = service.create_enterprise(
+                session=session, data=data, industries=industries, principal=principal
+            )
+            session.commit()
+            return redirect(f"/ui/enterprises/{row.id}", CREATED.format(name=row.name))
+        except DomainError as error:
+            session.rollback()
+            errors = service_error("enterprise", error)
+    context = _form_context(session, principal, values=values, assets=rows, errors=errors)
+    return render(request, "enterprise_form.html", context, status_code=422)
+
+
+def _shown(value: Any) -> Any:
+    """A stored value as the form shows it: no "None", no "52000.0"."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    return value
+
+
+def _stored_values(
+    session: Session, enterprise_id: int, principal: Principal, industries: Any
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    row = service.get_enterprise(session=session, enterprise_id=enterprise_id, principal=principal)
+    public = enterprise_public(
+        row, service.list_assets(session=session, enterprise_id=enterprise_id), industries
+    )
+    values: dict[str, Any] = public.model_dump(exclude={"financials", "assets"})
+    values.update({f"financials.{k}": v for k, v in public.financials.model_dump().items()})
+    values = {k: _shown(v) for k, v in values.items()}
+    assets = [
+        {**{k: _shown(v) for k, v in a.model_dump().items()}, "index": str(i)}
+        for i, a in enumerate(public.assets)
+    ]
+    return values, assets
+
+
+@router.get("/enterprises/{enterprise_id}/edit", response_class=HTMLResponse)
+def edit_enterprise_form(
+    enterprise_id: ObjectId,
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipal,
+    industries: IndustriesDep,
+) -> HTMLResponse:
+    """The enterprise form filled with the stored profile and assets."""
+    _require_writer(principal)
+    values, assets = _stored_values(session, enterprise_id, principal, industries)
+    context = _form_context(
+        session, principal, values=values, assets=assets, errors={}, enterprise_id=enterprise_id
+    )
+    return render(request, "enterprise_form.html", context)
+
+
+@router.post("/enterprises/{enterprise_id}/edit", response_model=None)
+async def update_enterprise(
+    enterprise_id: ObjectId,
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipal,
+    industries: IndustriesDep,
+) -> Response:
+    """Save the profile and its assets in one transaction, or show the errors at their fields."""
+    _require_writer(principal)
+    service.get_enterprise(session=session, enterprise_id=enterprise_id, principal=principal)
+    values, rows, payload = enterprise_payload(await request.form(), clear_blanks=True)
+    data, errors = validate(EnterpriseUpdate, "enterprise", payload)
+    kept = [r for r in rows if not r.get("remove")]
+    assets, asset_errors = validate_assets(kept)
+    errors.update(asset_errors)
+    if not errors:
+        try:
+            removed = [r for r in rows if r.get("remove")]
+            _save_enterprise(session, enterprise_id, data, kept, assets, principal, industries)
+            _remove_assets(session, enterprise_id, removed, principal)
+            session.commit()
+            return redirect(f"/ui/enterprises/{enterprise_id}", SAVED)
+        except DomainError as error:
+            session.rollback()
+            errors = service_error("enterprise", error)
+    context = _form_context(
+        session, principal, values=values, assets=rows, errors=errors, enterprise_id=enterprise_id
+    )
+    return render(request, "enterprise_form.html", context, status_code=422)
+
+
+def _save_enterprise(
+    session: Session,
+    enterprise_id: int,
+    data: EnterpriseUpdate,
+    rows: list[dict[str, str]],
+    assets: list[AssetCreate],
+    principal: Principal,
+    industries: Any,
+) -> None:
+    service.update_enterprise(
+        session=session,
+        enterprise_id=enterprise_id,
+        data=data,
+        industries=industries,
+        principal=principal,
+    )
+    stored = {a.id: a for a in service.list_assets(session=session, enterprise_id=enterprise_id)}
+    for row, asset in zip(rows, assets, strict=True):
+        asset_id = int(row["id"]) if row.get("id", "").isdigit() else None
+        current = stored.get(asset_id) if asset_id is not None else None
+        if current is None:
+            service.add_asset(
+                session=session, enterprise_id=enterprise_id, data=asset, principal=principal
+            )
+        else:
+            changed = {k: v for k, v in asset.model_dump().items() if getattr(current, k) != v}
+            if changed:
+                service.update_asset(
+                    session=session,
+                    enterprise_id=enterprise_id,
+                    asset_id=asset_id,
+                    data=AssetUpdate(**changed),
+                    principal=principal,
+                )
+
+
+def _remove_assets(
+    session: Session, enterprise_id: int, rows: list[dict[str, str]], principal: Principal
+) -> None:
+    for row in rows:
+        if row.get("id", "").isdigit():
+            service.archive_asset(
+                session=session,
+                enterprise_id=enterprise_id,
+                asset_id=int(row["id"]),
+                principal=principal,
+            )
+
+
+@router.get("/enterprises/{enterprise_id}", response_class=HTMLResponse)
+def enterprise_page(
+    enterprise_id: ObjectId,
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipal,
+    industries: IndustriesDep,
+    runtime: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    rejected: bool = False,
+    job: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> HTMLResponse:
+    """The case: profile, diagnosis with reasons, and the ranked partners with their reasons."""
+    row = service.get_enterprise(session=session, enterprise_id=enterprise_id, principal=principal)
+    run, views = matching.get_matches(
+        session=session,
+        enterprise_id=enterprise_id,
+        runtime=runtime,
+        principal=principal,
+        limit=limit,
+        include_rejected=rejected,
+    )
+    items = [match_item(v) for v in views]
+    scale, bars = component_bars((i.components for i in items), COMPONENT_LABELS)
+    top_score = max((abs(i.score) for i in items), default=0) or 1
+    diagnosis = diagnoses.find_latest_diagnosis(session, enterprise_id)
+    public = enterprise_public(
+        row, service.list_assets(session=session, enterprise_id=enterprise_id), industries
+    )
+    context = {
+        "e": public,
+        "diagnosis": diagnosis_out(diagnosis) if diagnosis else None,
+        "matches": list(zip(items, bars, strict=True)),
+        "scale": scale,
+        "top_score": top_score,
+        "run": run,
+        "allowed_next": reviews.allowed_next,
+        "limit": limit,
+        "show_rejected": rejected,
+        "job_id": job,
+    }
+    return render(request, "enterprise.html", context)
+
+
+@router.post("/enterprises/{enterprise_id}/diagnose")
+def diagnose(
+    enterprise_id: ObjectId, session: SessionDep, principal: PagePrincipal, runtime: RuntimeDep
+) -> RedirectResponse:
+    """Run the diagnosis again on the profile as it is now."""
+    diagnoses.run_diagnosis(
+        session=session, enterprise_id=enterprise_id, runtime=runtime, principal=principal
+    )
+    session.commit()
+    return redirect(f"/ui/enterprises/{enterprise_id}#diagnosis", "已重新诊断")
+
+
+@router.post("/enterprises/{enterprise_id}/override")
+async def override(
+    enterprise_id: ObjectId, request: Request, session: SessionDep, principal: PagePrincipal
+) -> RedirectResponse:
+    """Set the primary category by hand, with a reason."""
+    form = await request.form()
+    primary, reason = form_text(form, "primary"), form_text(form, "reason").strip()
+    target = f"/ui/enterprises/{enterprise_id}#diagnosis"
+    if primary not in CATEGORIES:
+        return redirect(
+            target,
+            "主要类别：" + error_text({"type": "literal_error", "loc": ("primary",)}),
+            "error",
+        )
+    if not reason:
+        return redirect(target, "改判理由：必填", "error")
+    if len(reason) > 20_000:
+        return redirect(
+            target,
+            "改判理由：" + error_text({"type": "string_too_long", "ctx": {"max_length": 20000}}),
+            "error",
+        )
+    diagnoses.override_diagnosis(
+        session=session,
+        enterprise_id=enterprise_id,
+        primary=primary,
+        reason=reason,
+        principal=principal,
+    )
+    session.commit()
+    return redirect(target, OVERRIDDEN.format(category=CATEGORIES[primary]))
+
+
+@router.post("/matches/{match_id}/review")
+async def review(
+    match_id: ObjectId, request: Request, session: SessionDep, principal: PagePrincipal
+) -> RedirectResponse:
+    """Record the officer's decision on a match, with a note."""
+    form = await request.form()
+    status, note = form_text(form, "status"), form_text(form, "note").strip()
+    match = reviews.get_match(session=session, match_id=match_id, principal=principal)
+    back = safe_next(form_text(form, "back"), f"/ui/enterprises/{match.enterprise_id}")
+    if status not in REVIEW_STATUSES:
+        return redirect(
+            back, "状态：" + error_text({"type": "literal_error", "loc": ("status",)}), "error"
+        )
+    if len(note) > 20_000:
+        return redirect(back, "说明：不能超过 20000 个字符", "error")
+    try:
+        _, engagement = reviews.review_match(
+            session=session, match_id=match_id, status=status, note=note, principal=principal
+        )
+    except DomainError as error:
+        if error.status_code == 403:
+            raise
+        prefix = "说明：" if getattr(error, "loc", ("",))[-1] == "note" else ""
+        return redirect(back, prefix + error.message, "error")
+    session.commit()
+    partner = matching.match_view(session=session, match=match, engagement=engagement).partner
+    return redirect(back, REVIEWED.format(partner=partner.name, status=REVIEW_STATUSES[status]))

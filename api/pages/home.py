@@ -1,0 +1,123 @@
+"""The dashboard, the pipeline board, re-score jobs and the static files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+
+from api.auth import Principal
+from api.deps import SessionDep
+from api.errors import NOT_FOUND, NotFound
+from api.pages.charts import column_chart, horizontal_bars
+from api.pages.common import PagePrincipal, PageRoute, form_text, redirect, render, safe_next
+from api.params import ObjectId, SearchText
+from api.routes.jobs import job_out
+from api.services import dashboard, jobs
+from api.services.enterprises import get_enterprise
+from api.services.reviews import allowed_next
+from matcher.vocab import CATEGORIES, REVIEW_STATUSES
+from models.results import JobOut
+
+router = APIRouter(route_class=PageRoute)
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+RESCORE_QUEUED = "已提交重新评分任务 #{id}（{total} 家企业）"
+
+
+@router.get("/", include_in_schema=False)
+def root() -> RedirectResponse:
+    return RedirectResponse("/ui", status_code=307)
+
+
+@router.get("/ui/static/{name}", include_in_schema=False)
+def static_file(name: str) -> FileResponse:
+    """The page's own CSS and JavaScript (nothing is fetched from elsewhere)."""
+    path = STATIC_DIR / name
+    if "/" in name or name.startswith(".") or path.suffix not in STATIC_TYPES or not path.is_file():
+        raise NotFound(NOT_FOUND.format(entity="文件", id=name))
+    return FileResponse(
+        path, media_type=STATIC_TYPES[path.suffix], headers={"Cache-Control": "max-age=300"}
+    )
+
+
+@router.get("/ui", response_class=HTMLResponse)
+def dashboard_page(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipal,
+    job: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> HTMLResponse:
+    """Counts per county, category and stage, with two charts."""
+    counts = dashboard.dashboard_counts(session=session, principal=principal)
+    categories = [(CATEGORIES.get(c, c), n) for c, n in counts.by_category]
+    if counts.undiagnosed:
+        categories.append(("未诊断", counts.undiagnosed))
+    context: dict[str, Any] = {
+        "counts": counts,
+        "stages": dict(counts.by_stage),
+        "county_bars": horizontal_bars(counts.by_county),
+        "category_bars": horizontal_bars(categories),
+        "stage_bars": horizontal_bars([(REVIEW_STATUSES[s], n) for s, n in counts.by_stage]),
+        "signed_chart": column_chart(counts.signed_by_month),
+        "job_id": job,
+    }
+    return render(request, "dashboard.html", context)
+
+
+@router.get("/ui/pipeline", response_class=HTMLResponse)
+def pipeline_page(
+    request: Request, session: SessionDep, principal: PagePrincipal, county: SearchText = None
+) -> HTMLResponse:
+    """The board: one column per lifecycle stage (入选 → 落地, and 不合适)."""
+    cards = dashboard.pipeline_cards(session=session, principal=principal, county=county)
+    columns = {status: [] for status in dashboard.BOARD_COLUMNS}
+    for card in cards:
+        columns.setdefault(card.status, []).append(card)
+    context = {
+        "columns": columns,
+        "county": county or "",
+        "counties": _counties(session, principal),
+        "allowed_next": allowed_next,
+    }
+    return render(request, "pipeline.html", context)
+
+
+def _counties(session: SessionDep, principal: Principal) -> list[str]:
+    return sorted(set(dashboard.visible_counties(session, principal)) | set(principal.counties))
+
+
+@router.post("/ui/rescore")
+async def rescore(
+    request: Request, session: SessionDep, principal: PagePrincipal
+) -> RedirectResponse:
+    """Queue a re-score of one enterprise, or of every enterprise the caller may see."""
+    form = await request.form()
+    raw = form_text(form, "enterprise_id")
+    back = safe_next(form_text(form, "back"))
+    if raw.isdigit() and 0 < int(raw) < 2**31:
+        get_enterprise(session=session, enterprise_id=int(raw), principal=principal)
+        ids: list[int] | None = [int(raw)]
+    elif principal.role != "admin" and principal.counties:
+        ids = dashboard.visible_enterprise_ids(session, principal)
+    else:
+        ids = None
+    job = jobs.enqueue_rescore(
+        session=session, enterprise_ids=ids, principal=principal, reason="requested (page)"
+    )
+    session.commit()
+    worker = getattr(request.app.state, "worker", None)
+    if worker is not None:
+        worker.wake()
+    separator = "&" if "?" in back else "?"
+    message = RESCORE_QUEUED.format(id=job.id, total=job.total)
+    return redirect(f"{back}{separator}job={job.id}", message)
+
+
+@router.get("/ui/jobs/{job_id}", response_model=JobOut)
+def job_state(job_id: ObjectId, session: SessionDep, principal: PagePrincipal) -> JobOut:
+    """The job's progress as JSON, for the page's progress bar (the cookie signs it in)."""
+    return job_out(jobs.get_job(session=session, job_id=job_id))

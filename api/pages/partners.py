@@ -1,0 +1,162 @@
+"""Partner pages: the list, one partner, and the form (admins only, as in the API)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.auth import Principal
+from api.deps import IndustriesDep, SessionDep
+from api.errors import ROLE_FORBIDDEN, DomainError, Forbidden
+from api.pages.common import PagePrincipal, PageRoute, redirect, render
+from api.pages.forms import partner_payload, service_error, validate
+from api.params import ObjectId, SearchText
+from api.services import partners as service
+from api.services.mapping import partner_public
+from matcher.vocab import PARTNER_KINDS
+from models.schemas import PartnerCreate, PartnerUpdate
+
+router = APIRouter(prefix="/ui/partners", route_class=PageRoute)
+
+PAGE_SIZE = 20
+KindFilter = Literal[("", *PARTNER_KINDS)]  # type: ignore[valid-type]
+LIST_FIELDS = ("industries", "preferred_regions", "excluded_industries")
+
+
+def _require_admin(principal: Principal) -> None:
+    if not principal.can_write_partners:
+        raise Forbidden(ROLE_FORBIDDEN.format(role=principal.role))
+
+
+@router.get("", response_class=HTMLResponse)
+def partner_list(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipal,
+    industries: IndustriesDep,
+    kind: KindFilter | None = None,
+    q: SearchText = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    """Partners with filters (kind, text) and pagination."""
+    rows, total = service.list_partners(
+        session=session,
+        industries=industries,
+        kind=kind or None,
+        q=q or None,
+        offset=(page - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE,
+    )
+    context = {
+        "rows": [partner_public(r, industries) for r in rows],
+        "total": total,
+        "page": page,
+        "pages": max(1, -(-total // PAGE_SIZE)),
+        "filters": {"kind": kind or "", "q": q or ""},
+    }
+    return render(request, "partner_list.html", context)
+
+
+def _values(public: Any) -> dict[str, Any]:
+    values = public.model_dump()
+    for name in LIST_FIELDS:
+        values[name] = "、".join(values[name])
+    for name in ("ticket_min", "ticket_max", "credit_code"):
+        values[name] = "" if values[name] is None else values[name]
+    values["active"] = "是" if public.active else "否"
+    values["treatment_types"] = "、".join(public.treatment_types)
+    values["asset_interests"] = "、".join(public.asset_interests)
+    return values
+
+
+@router.get("/new", response_class=HTMLResponse)
+def new_partner_form(request: Request, principal: PagePrincipal) -> HTMLResponse:
+    """An empty partner form."""
+    _require_admin(principal)
+    values = {"kind": "other", "active": "是"}
+    return render(
+        request, "partner_form.html", {"values": values, "errors": {}, "partner_id": None}
+    )
+
+
+@router.post("/new", response_model=None)
+async def create_partner(
+    request: Request, session: SessionDep, principal: PagePrincipal, industries: IndustriesDep
+) -> Response:
+    """Create a partner, or show the form again with each error at its field."""
+    _require_admin(principal)
+    values, payload = partner_payload(await request.form(), clear_blanks=False)
+    data, errors = validate(PartnerCreate, "partner", payload)
+    if data is not None:
+        try:
+            [row] = service.create_partners(
+                session=session, items=[data], industries=industries, principal=principal
+            )
+            session.commit()
+            return redirect(f"/ui/partners/{row.id}", f"已创建合作主体“{row.name}”")
+        except DomainError as error:
+            session.rollback()
+            errors = service_error("partner", error)
+    context = {"values": values, "errors": errors, "partner_id": None}
+    return render(request, "partner_form.html", context, status_code=422)
+
+
+@router.get("/{partner_id}", response_class=HTMLResponse)
+def partner_page(
+    partner_id: ObjectId,
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipal,
+    industries: IndustriesDep,
+) -> HTMLResponse:
+    """One partner's profile."""
+    row = service.get_partner(session=session, partner_id=partner_id)
+    return render(request, "partner.html", {"p": partner_public(row, industries)})
+
+
+@router.get("/{partner_id}/edit", response_class=HTMLResponse)
+def edit_partner_form(
+    partner_id: ObjectId,
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipal,
+    industries: IndustriesDep,
+) -> HTMLResponse:
+    """The partner form filled with the stored profile."""
+    _require_admin(principal)
+    public = partner_public(service.get_partner(session=session, partner_id=partner_id), industries)
+    context = {"values": _values(public), "errors": {}, "partner_id": partner_id}
+    return render(request, "partner_form.html", context)
+
+
+@router.post("/{partner_id}/edit", response_model=None)
+async def update_partner(
+    partner_id: ObjectId,
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipal,
+    industries: IndustriesDep,
+) -> Response:
+    """Save the partner, or show the errors at their fields."""
+    _require_admin(principal)
+    service.get_partner(session=session, partner_id=partner_id)
+    values, payload = partner_payload(await request.form(), clear_blanks=True)
+    data, errors = validate(PartnerUpdate, "partner", payload)
+    if data is not None:
+        try:
+            service.update_partner(
+                session=session,
+                partner_id=partner_id,
+                data=data,
+                industries=industries,
+                principal=principal,
+            )
+            session.commit()
+            return redirect(f"/ui/partners/{partner_id}", "已保存")
+        except DomainError as error:
+            session.rollback()
+            errors = service_error("partner", error)
+    context = {"values": values, "errors": errors, "partner_id": partner_id}
+    return render(request, "partner_form.html", context, status_code=422)

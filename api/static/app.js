@@ -1,0 +1,83 @@
+// 联动诊疗 — small enhancements; every page works without them.
+(function () {
+  "use strict";
+
+  // Re-score progress: poll the job (the page's cookie signs the request in).
+  function watchJob(box) {
+    var id = box.getAttribute("data-job");
+    var state = box.querySelector(".job-state");
+    var fill = box.querySelector(".progress-fill");
+    var count = box.querySelector(".job-count");
+    var names = { queued: "排队中", running: "进行中", done: "已完成", failed: "失败" };
+    function tick() {
+      fetch("/ui/jobs/" + encodeURIComponent(id), { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+        .then(function (job) {
+          var pct = job.total ? Math.round((100 * job.done) / job.total) : (job.status === "done" ? 100 : 0);
+          fill.style.width = pct + "%";
+          count.textContent = job.done + " / " + job.total;
+          state.textContent = names[job.status] || job.status;
+          box.setAttribute("data-status", job.status);
+          if (job.status === "done") {
+            box.classList.add("done");
+            if (box.getAttribute("data-reload") === "yes") {
+              var url = new URL(window.location.href);
+              url.searchParams.delete("job");
+              setTimeout(function () { window.location.replace(url.toString()); }, 1200);
+            }
+          } else if (job.status === "failed") {
+            box.classList.add("failed");
+            state.textContent = "失败：" + (job.error || "");
+          } else {
+            setTimeout(tick, 700);
+          }
+        })
+        .catch(function () { state.textContent = "无法获取进度"; setTimeout(tick, 3000); });
+    }
+    tick();
+  }
+
+  // One more blank asset row in the enterprise form.
+  function addAssetRow(button) {
+    var table = document.getElementById("asset-table");
+    var rows = table.querySelectorAll("tbody tr.asset-row");
+    var template = rows[rows.length - 1];
+    var next = parseInt(button.getAttribute("data-next"), 10);
+    var row = template.cloneNode(true);
+    row.querySelectorAll("input, select").forEach(function (el) {
+      el.name = el.name.replace(/^assets-\d+-/, "assets-" + next + "-");
+      if (el.type === "checkbox") { el.checked = false; }
+      else if (el.type === "hidden") { el.remove(); }
+      else if (el.tagName === "SELECT") { el.selectedIndex = 0; }
+      else { el.value = ""; }
+    });
+    row.querySelectorAll(".field-error").forEach(function (el) { el.remove(); });
+    table.querySelector("tbody").appendChild(row);
+    button.setAttribute("data-next", String(next + 1));
+  }
+
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form button[disabled]").forEach(function (b) { b.disabled = false; });
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll(".job[data-job]").forEach(watchJob);
+    document.querySelectorAll(".file-pick input[type=file]").forEach(function (input) {
+      input.addEventListener("change", function () {
+        var name = input.files && input.files.length ? input.files[0].name : "未选择文件";
+        input.parentNode.querySelector(".file-name").textContent = name;
+      });
+    });
+    document.querySelectorAll("[data-add-asset]").forEach(function (b) {
+      b.addEventListener("click", function () { addAssetRow(b); });
+    });
+    document.querySelectorAll("form").forEach(function (form) {
+      form.addEventListener("submit", function () {
+        // Prevent double submission while the server works (e.g. the first ranking).
+        setTimeout(function () {
+          form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+        }, 0);
+      });
+    });
+  });
+})();
