@@ -256,3 +256,16 @@ class Job(SQLModel, table=True):
     started_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     heartbeat_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class EnterpriseEmbedding(SQLModel, table=True):
+    """An enterprise's need-text query vector, reused by re-scores while its text is unchanged."""
+
+    enterprise_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("enterprise.id", ondelete="CASCADE"), primary_key=True)
+    )
+    model_name: str = Field(primary_key=True, max_length=200)
+    text_hash: str = Field(max_length=64)
+    dim: int
+    vector: bytes = Field(sa_type=LargeBinary)
+    updated_at: datetime = _timestamp()

@@ -18,7 +18,7 @@ from api.runtime import Runtime
 from api.services.diagnoses import DiagnosisView, current_diagnosis, find_latest_diagnosis
 from api.services.enterprises import get_asset, get_enterprise, list_assets
 from api.services.mapping import asset_profile, enterprise_profile
-from api.services.pool import partner_index, pool_key
+from api.services.pool import enterprise_query_vector, partner_index, pool_key
 from matcher.scoring import MatchResult, rank_partners, rank_partners_for_asset
 from models.tables import Engagement, Enterprise, Match, MatchRun, Partner
 
@@ -63,7 +63,9 @@ def compute_matches(
         profile,
         diagnosis.categories_for_matching(),
         index=index,
-        encoder_or_query_embedding=runtime.encoder,
+        encoder_or_query_embedding=enterprise_query_vector(
+            session=session, profile=profile, runtime=runtime
+        ),
         config=runtime.matcher_config,
         industries=runtime.industries,
         chain=runtime.chain,

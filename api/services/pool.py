@@ -16,10 +16,10 @@ from sqlmodel import Session, col, select
 
 from api.runtime import Runtime
 from api.services.mapping import partner_profile
-from matcher.embed import StoredEmbedding, embed_partners
+from matcher.embed import StoredEmbedding, embed_partners, enterprise_need_text, text_hash
 from matcher.partner_index import PartnerIndex
-from matcher.profile import PartnerProfile
-from models.tables import Partner, PartnerEmbedding, utcnow
+from matcher.profile import EnterpriseProfile, PartnerProfile
+from models.tables import EnterpriseEmbedding, Partner, PartnerEmbedding, utcnow
 
 
 def pool_version(session: Session) -> str:
@@ -121,3 +121,38 @@ def _with_remembered(
         if pid not in known and remembered is not None:
             known[pid] = remembered
     return known
+
+
+def enterprise_query_vector(
+    *, session: Session, profile: EnterpriseProfile, runtime: Runtime
+) -> np.ndarray:
+    """The enterprise's need-text query vector, encoded only when its text or the model changed.
+
+    Encoding the need text is most of the cost of ranking one enterprise, and a
+    re-score after a pool or config change leaves the text as it was.
+    """
+    text = enterprise_need_text(profile)
+    digest = text_hash(text)
+    enterprise_id = int(profile.id or 0)
+    row = session.get(EnterpriseEmbedding, (enterprise_id, runtime.model_name))
+    if row is not None and row.text_hash == digest:
+        return np.frombuffer(row.vector, dtype=np.float32).copy()
+    vector = np.asarray(runtime.encoder.encode([text], prompt_name="query")[0], dtype=np.float32)
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    values = {
+        "enterprise_id": enterprise_id,
+        "model_name": runtime.model_name,
+        "text_hash": digest,
+        "dim": int(vector.shape[0]),
+        "vector": vector.tobytes(),
+        "updated_at": utcnow(),
+    }
+    statement = insert(EnterpriseEmbedding).values(values)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["enterprise_id", "model_name"],
+            set_={k: statement.excluded[k] for k in ("text_hash", "dim", "vector", "updated_at")},
+        )
+    )
+    return vector

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
+from api.config import FIXTURES_DIR, Settings
+from api.main import create_app
+from api.runtime import PoolCache, Runtime
+from api.services.seed import seed_fixtures
+from api.worker import work_once
+from matcher.embed import Encoder
+from models.db import session_scope
 from models.tables import Match, MatchRun, PartnerEmbedding
+from tests.conftest import ADMIN_TOKEN
 from tests.factories import issue_token, partner_payload
 
 
@@ -167,3 +179,36 @@ def test_stored_matches_belong_to_one_run(seeded: TestClient, engine: Engine) ->
     with Session(engine) as session:
         runs = {session.get(Match, i["match_id"]).run_id for i in listed["items"]}  # type: ignore[union-attr]
     assert runs == {listed["run"]["id"]}
+
+
+class CountingEncoder:
+    """The real encoder, counting the query texts it is asked to encode."""
+
+    def __init__(self, inner: Encoder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.queries = 0
+
+    def encode(self, texts: Sequence[str], *, prompt_name: str = "passage") -> np.ndarray:
+        if prompt_name == "query":
+            self.queries += len(texts)
+        return self.inner.encode(texts, prompt_name=prompt_name)
+
+
+def test_rescore_reuses_the_stored_query_embedding(
+    settings: Settings, engine: Engine, runtime: Runtime
+) -> None:
+    counting = CountingEncoder(runtime.encoder)
+    app = create_app(settings, engine, replace(runtime, encoder=counting, pool=PoolCache()))
+    with TestClient(app) as client:
+        client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
+        with session_scope(engine) as session:
+            seed_fixtures(session=session, fixtures_dir=FIXTURES_DIR, industries=runtime.industries)
+        client.get("/enterprises/1/matches")
+        assert counting.queries == 1
+        job = client.post("/jobs/rescore", json={"enterprise_ids": [1]}).json()["job_id"]
+        work_once(engine, app.state.runtime, "w", job_id=job)
+        assert counting.queries == 1  # same text, same model: the stored vector is reused
+        client.patch("/enterprises/1", json={"demands": "引入产业投资者"})
+        client.get("/enterprises/1/matches")
+        assert counting.queries == 2  # the need text changed
