@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -19,21 +19,9 @@ from models.results import (
     ReviewIn,
     ReviewOut,
 )
+from models.schemas import PartnerKind
 
 router = APIRouter(tags=["matches"])
-
-PartnerKind = Literal[
-    "central_soe",
-    "local_soe",
-    "private_leader",
-    "foreign",
-    "industrial_fund",
-    "pe_vc",
-    "amc",
-    "bank",
-    "research",
-    "other",
-]
 
 
 @router.get("/enterprises/{enterprise_id}/matches", response_model=MatchList)

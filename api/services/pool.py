@@ -8,6 +8,7 @@ last change) or the encoder differs from the cached one.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import numpy as np
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -51,32 +52,37 @@ def load_stored_embeddings(session: Session, model_name: str) -> dict[str, Store
     }
 
 
-def store_embeddings(session: Session, fresh: dict[str, StoredEmbedding]) -> None:
-    """Upsert vectors: two workers embedding the same new partner must not collide."""
-    if not fresh:
+def upsert(session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> None:
+    """Insert rows or update them on a key clash (two workers embedding the same thing)."""
+    if not rows:
         return
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    now = utcnow()
-    values = [
+    statement = insert(table).values(rows)
+    changed = {k: statement.excluded[k] for k in rows[0] if k not in keys}
+    session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changed))
+
+
+def _vector_row(item_vector: Any, text_hash_value: str) -> dict[str, Any]:
+    vector = np.asarray(item_vector, dtype=np.float32)
+    return {
+        "text_hash": text_hash_value,
+        "dim": int(vector.shape[0]),
+        "vector": vector.tobytes(),
+        "updated_at": utcnow(),
+    }
+
+
+def store_embeddings(session: Session, fresh: dict[str, StoredEmbedding]) -> None:
+    rows = [
         {
-            "partner_id": int(partner_id),
+            "partner_id": int(pid),
             "model_name": item.model_name,
-            "text_hash": item.text_hash,
-            "dim": int(np.asarray(item.vector).shape[0]),
-            "vector": np.asarray(item.vector, dtype=np.float32).tobytes(),
-            "updated_at": now,
+            **_vector_row(item.vector, item.text_hash),
         }
-        for partner_id, item in fresh.items()
+        for pid, item in fresh.items()
     ]
-    statement = insert(PartnerEmbedding).values(values)
-    statement = statement.on_conflict_do_update(
-        index_elements=["partner_id", "model_name"],
-        set_={
-            name: statement.excluded[name] for name in ("text_hash", "dim", "vector", "updated_at")
-        },
-    )
-    session.execute(statement)
+    upsert(session, PartnerEmbedding, rows, ["partner_id", "model_name"])
 
 
 def partner_index(*, session: Session, runtime: Runtime) -> tuple[PartnerIndex, str]:
@@ -138,21 +144,10 @@ def enterprise_query_vector(
     if row is not None and row.text_hash == digest:
         return np.frombuffer(row.vector, dtype=np.float32).copy()
     vector = np.asarray(runtime.encoder.encode([text], prompt_name="query")[0], dtype=np.float32)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    values = {
+    row_values = {
         "enterprise_id": enterprise_id,
         "model_name": runtime.model_name,
-        "text_hash": digest,
-        "dim": int(vector.shape[0]),
-        "vector": vector.tobytes(),
-        "updated_at": utcnow(),
+        **_vector_row(vector, digest),
     }
-    statement = insert(EnterpriseEmbedding).values(values)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["enterprise_id", "model_name"],
-            set_={k: statement.excluded[k] for k in ("text_hash", "dim", "vector", "updated_at")},
-        )
-    )
+    upsert(session, EnterpriseEmbedding, [row_values], ["enterprise_id", "model_name"])
     return vector
