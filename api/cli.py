@@ -83,7 +83,8 @@ def serve(
     engine = make_engine(settings.resolved_database_url)
     run_migrations(engine)
     typer.echo(f"database: {settings.resolved_database_url}")
-    typer.echo(f"open:     http://{host}:{port}/docs  (API)")
+    typer.echo(f"open:     http://{host}:{port}/ui  (officers' page)")
+    typer.echo(f"api:      http://{host}:{port}/docs")
     if demo and settings.admin_token:
         typer.echo(f"token:    {settings.admin_token}")
         typer.echo(
