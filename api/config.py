@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 16 * 1024 * 1024
     run_migrations: bool = True
     start_worker: bool = True
+    follow_up_days: float = 14.0
+    """A match in progress with no change for this many days is an overdue follow-up."""
     job_stale_seconds: float = 60.0
     """A running job whose worker has been silent this long is taken over by another."""
 

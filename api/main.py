@@ -28,6 +28,7 @@ from api.routes import (
     jobs,
     matches,
     partners,
+    pipeline,
 )
 from api.runtime import Runtime, load_runtime
 from api.worker import Worker
@@ -92,7 +93,7 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=max_body)
     _add_error_handlers(app)
     app.include_router(health.router)
-    for module in (partners, enterprises, diagnoses, matches, jobs, admin, industries):
+    for module in (partners, enterprises, diagnoses, matches, pipeline, jobs, admin, industries):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(pages.router)
     return app

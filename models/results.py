@@ -166,3 +166,25 @@ class AssetMatchList(BaseModel):
     asset_id: int
     config_hash: str
     items: list[AssetMatchItem]
+
+
+class PipelineItem(BaseModel):
+    engagement_id: int
+    status: ReviewStatus
+    note: str
+    updated_by: str
+    updated_at: UtcDatetime
+    enterprise_id: int
+    enterprise_name: str
+    county: str
+    partner_id: int
+    partner_name: str
+    partner_kind: str
+    match_id: int | None = Field(description="the pair's match in the current ranking, if any")
+    score: float | None
+
+
+class PipelineCounts(BaseModel):
+    stages: dict[str, int] = Field(description="lifecycle stage → number of pairs")
+    overdue: int = Field(description="pairs in progress with no change for `days` days")
+    days: float

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -153,9 +153,25 @@ class PipelineCard:
 
 
 def pipeline_cards(
-    *, session: Session, principal: Principal, county: str | None = None
+    *,
+    session: Session,
+    principal: Principal,
+    county: str | None = None,
+    status: str | None = None,
+    category: str | None = None,
+    partner_kind: str | None = None,
+    officer: str | None = None,
+    stale_days: float | None = None,
 ) -> list[PipelineCard]:
-    """Every reviewed enterprise–partner pair the caller may see, most recently moved first."""
+    """Reviewed enterprise–partner pairs the caller may see, most recently moved first.
+
+    Args:
+        county, status, partner_kind: exact filters.
+        category: the enterprise's effective primary category (override first).
+        officer: part of the name of whoever moved the pair last.
+        stale_days: only pairs still in progress (not landed, not rejected)
+            that nobody has moved for this many days: the overdue follow-ups.
+    """
     query = (
         select(Engagement, Enterprise, Partner)
         .join(Enterprise, col(Enterprise.id) == col(Engagement.enterprise_id))
@@ -165,6 +181,22 @@ def pipeline_cards(
     query = _visible(principal, query)
     if county:
         query = query.where(Enterprise.county == county)
+    if status:
+        query = query.where(Engagement.status == status)
+    if partner_kind:
+        query = query.where(Partner.kind == partner_kind)
+    if officer:
+        query = query.where(col(Engagement.updated_by).contains(officer, autoescape=True))
+    if stale_days is not None:
+        cutoff = utcnow() - timedelta(days=stale_days)
+        query = query.where(
+            col(Engagement.updated_at) < cutoff,
+            col(Engagement.status).not_in(("landed", "rejected")),
+        )
+    if category:
+        ids = visible_enterprise_ids(session, principal)
+        wanted = [e for e, c in effective_primaries(session, ids).items() if c == category]
+        query = query.where(col(Engagement.enterprise_id).in_(wanted))
     rows = session.exec(query).all()
     current = _current_matches(session, sorted({e.enterprise_id for e, _, _ in rows}))
     cards = []
