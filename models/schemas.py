@@ -122,9 +122,13 @@ class AssetPublic(AssetCreate):
     enterprise_id: int
 
 
+EXT_ID_DOC = "your own reference for the record (e.g. a devset ext_id); stored and returned"
+
+
 class EnterpriseCreate(Strict):
     name: Name
     credit_code: str | None = Field(default=None, max_length=40)
+    ext_id: ShortText | None = Field(default=None, description=EXT_ID_DOC)
     province: ShortText = "山东省"
     city: ShortText = "东营市"
     county: ShortText = ""
@@ -147,6 +151,7 @@ class EnterpriseUpdate(Strict):
 
     name: Name | None = None
     credit_code: str | None = Field(default=None, max_length=40)
+    ext_id: ShortText | None = None
     province: ShortText | None = None
     city: ShortText | None = None
     county: ShortText | None = None
@@ -167,6 +172,7 @@ class EnterprisePublic(BaseModel):
     id: int
     name: str
     credit_code: str | None
+    ext_id: str | None
     province: str
     city: str
     county: str
@@ -190,6 +196,7 @@ class EnterprisePublic(BaseModel):
 class PartnerCreate(Strict):
     name: Name
     credit_code: str | None = Field(default=None, max_length=40)
+    ext_id: ShortText | None = Field(default=None, description=EXT_ID_DOC)
     kind: PartnerKind = "other"
     industries: list[str] = Field(default_factory=list, max_length=500)
     capabilities: LongText = ""
@@ -217,6 +224,7 @@ class PartnerCreate(Strict):
 class PartnerUpdate(Strict):
     name: Name | None = None
     credit_code: str | None = Field(default=None, max_length=40)
+    ext_id: ShortText | None = None
     kind: PartnerKind | None = None
     industries: list[str] | None = Field(default=None, max_length=500)
     capabilities: LongText | None = None
@@ -238,6 +246,7 @@ class PartnerPublic(BaseModel):
     id: int
     name: str
     credit_code: str | None
+    ext_id: str | None
     kind: str
     industries: list[str]
     industry_names: dict[str, str]

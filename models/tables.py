@@ -40,6 +40,8 @@ class Enterprise(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, index=True)
     credit_code: str | None = Field(default=None, max_length=18, unique=True)
+    ext_id: str | None = Field(default=None, max_length=200, index=True)
+    """The caller's own reference (a spreadsheet row, another system's id); not unique."""
     province: str = Field(max_length=200)
     city: str = Field(max_length=200)
     county: str = Field(default="", max_length=200, index=True)
@@ -86,6 +88,8 @@ class Partner(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, index=True)
     credit_code: str | None = Field(default=None, max_length=18, unique=True)
+    ext_id: str | None = Field(default=None, max_length=200, index=True)
+    """The caller's own reference (a spreadsheet row, another system's id); not unique."""
     kind: str = Field(max_length=20, index=True)
     industries: list[str] = _json_list()
     capabilities: str = Field(default="", sa_type=Text)

@@ -57,6 +57,7 @@ def list_enterprises(
     operating_status: StatusFilter | None = None,
     q: SearchText = None,
     archived: bool = False,
+    ext_id: SearchText = None,
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> Page[EnterprisePublic]:
@@ -70,6 +71,7 @@ def list_enterprises(
         operating_status=operating_status,
         q=q,
         archived=archived,
+        ext_id=ext_id,
         offset=offset,
         limit=limit,
     )

@@ -50,6 +50,7 @@ def list_partners(
     active: bool | None = None,
     q: SearchText = None,
     archived: bool = False,
+    ext_id: SearchText = None,
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> Page[PartnerPublic]:
@@ -62,6 +63,7 @@ def list_partners(
         active=active,
         q=q,
         archived=archived,
+        ext_id=ext_id,
         offset=offset,
         limit=limit,
     )

@@ -101,8 +101,11 @@ def list_enterprises(
     archived: bool = False,
     offset: int = 0,
     limit: int = 50,
+    ext_id: str | None = None,
 ) -> tuple[list[Enterprise], int]:
     query = select(Enterprise).where(col(Enterprise.archived).is_(archived))
+    if ext_id:
+        query = query.where(Enterprise.ext_id == ext_id)
     if principal.role != "admin" and principal.counties:
         query = query.where(col(Enterprise.county).in_(principal.counties))
     if county:

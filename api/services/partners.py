@@ -114,8 +114,11 @@ def list_partners(
     archived: bool = False,
     offset: int = 0,
     limit: int = 50,
+    ext_id: str | None = None,
 ) -> tuple[list[Partner], int]:
     query = select(Partner).where(col(Partner.archived).is_(archived))
+    if ext_id:
+        query = query.where(Partner.ext_id == ext_id)
     if kind:
         query = query.where(Partner.kind == kind)
     if active is not None:

@@ -238,3 +238,12 @@ def test_response_is_utf8_not_escaped(client: TestClient) -> None:
     raw = client.get(f"/enterprises/{created['id']}").content.decode("utf-8")
     assert "东营市瑞垦橡胶有限公司" in raw
     assert json.loads(raw)["name"] == "东营市瑞垦橡胶有限公司"
+
+
+def test_external_reference_round_trips(client: TestClient) -> None:
+    created = create_enterprise(client, ext_id="DE001")
+    assert created["ext_id"] == "DE001"
+    found = client.get("/enterprises", params={"ext_id": "DE001"}).json()["data"]
+    assert [e["id"] for e in found] == [created["id"]]
+    changed = client.patch(f"/enterprises/{created['id']}", json={"ext_id": "X-9"}).json()
+    assert changed["ext_id"] == "X-9"

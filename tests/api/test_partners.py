@@ -141,3 +141,13 @@ def test_archive_and_missing(client: TestClient) -> None:
     assert client.get("/partners").json()["count"] == 0
     assert client.get(f"/partners/{created['id']}").status_code == 200
     assert client.get("/partners/4242").status_code == 404
+
+
+def test_external_references_are_kept_and_searchable(client: TestClient) -> None:
+    items = [
+        partner_payload(name=f"外部{i}", credit_code=None, ext_id=f"DP{i:03d}") for i in (1, 2)
+    ]
+    ids = client.post("/partners/bulk", json=items).json()["ids"]
+    assert client.get(f"/partners/{ids[1]}").json()["ext_id"] == "DP002"
+    found = client.get("/partners", params={"ext_id": "DP001"}).json()["data"]
+    assert [p["id"] for p in found] == [ids[0]]
