@@ -11,6 +11,7 @@ import hashlib
 from typing import Any
 
 import numpy as np
+from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -24,14 +25,18 @@ from models.tables import EnterpriseEmbedding, Partner, PartnerEmbedding, utcnow
 
 
 def pool_version(session: Session) -> str:
-    """A digest of the live pool: it changes whenever a partner is added, changed or archived."""
-    rows = session.exec(
-        select(Partner.id, Partner.updated_at).where(col(Partner.archived).is_(False))
-    ).all()
-    digest = hashlib.sha256()
-    for partner_id, updated in sorted(rows, key=lambda r: r[0] or 0):
-        digest.update(f"{partner_id}:{updated.replace(tzinfo=None).isoformat()};".encode())
-    return digest.hexdigest()[:32]
+    """A digest of the live pool: it changes whenever a partner is added, changed or archived.
+
+    One aggregate row rather than every partner's: every write to a partner
+    (archive included) moves its updated_at, so the newest stamp, the count and
+    the id sum change with any of them, and each ranking read checks this.
+    """
+    live = col(Partner.archived).is_(False)
+    count, newest, id_sum = session.exec(
+        select(func.count(), func.max(Partner.updated_at), func.sum(Partner.id)).where(live)
+    ).one()
+    stamp = newest.replace(tzinfo=None).isoformat() if newest else "-"
+    return hashlib.sha256(f"{count}:{stamp}:{id_sum}".encode()).hexdigest()[:32]
 
 
 def pool_key(session: Session, model_name: str) -> str:
