@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format seed browser
+.PHONY: help run test lint format seed bench browser
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,3 +37,6 @@ format: $(BIN)/ld ## apply ruff's fixes and formatting
 
 seed: $(BIN)/ld ## load the demo fixtures into the configured database (idempotent)
 	$(BIN)/ld seed
+
+bench: $(BIN)/ld ## measure speed and memory against the baselines (bench/README.md; ARGS=--quick)
+	$(BIN)/python -m bench $(ARGS)

@@ -1,0 +1,294 @@
+"""`python -m bench`: the matching service's benchmark (issue #7).
+
+Default sizes: pools of 1k, 10k and 100k partners; 100 and 1k enterprises;
+the HTTP API over 10k partners.  `--quick` runs 1k partners and 100
+enterprises in a minute or so.  Prints a table with the ratios to the
+baselines and writes everything as JSON (`--out`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.engine_bench import Budget, Engine, Queries, embedding_stage, log, pool_stage
+from bench.measure import machine_info
+from bench.report import check_targets, render
+from bench.synth import distinct, make_enterprises, make_partners, need_texts, offer_texts
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = ROOT / "bench" / "results" / "latest.json"
+DEFAULT_MODEL_CACHE = ROOT / ".cache" / "models"
+
+
+def _ints(text: str) -> list[int]:
+    return [int(x.replace("k", "000")) for x in text.split(",") if x.strip()]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="1k partners, 100 enterprises, small HTTP pool, short caps",
+    )
+    p.add_argument("--partners", type=_ints, default=None, help="pool sizes (default 1k,10k,100k)")
+    p.add_argument(
+        "--enterprises", type=_ints, default=None, help="enterprise counts (default 100,1k)"
+    )
+    p.add_argument(
+        "--k", type=int, default=100, help="results per enterprise (the service stores 100 per run)"
+    )
+    p.add_argument(
+        "--distinct-offers",
+        type=int,
+        default=None,
+        help="distinct partner offer texts embedded with the model (default 300)",
+    )
+    p.add_argument(
+        "--distinct-needs",
+        type=int,
+        default=None,
+        help="distinct enterprise need texts (default 100)",
+    )
+    p.add_argument(
+        "--embed-sample",
+        type=int,
+        default=None,
+        help="fixed sample of offer texts timed cold (default 64)",
+    )
+    p.add_argument(
+        "--encoder",
+        choices=("default", "hash"),
+        default="default",
+        help="the bundled model (default) or a fast stand-in (no HTTP stage)",
+    )
+    p.add_argument("--model-cache", type=Path, default=DEFAULT_MODEL_CACHE)
+    p.add_argument(
+        "--embed-cache",
+        type=Path,
+        default=None,
+        metavar="NPZ",
+        help="keep the distinct texts' vectors in this file between development runs "
+        "(the timed cold sample is always encoded afresh)",
+    )
+    p.add_argument("--no-http", action="store_true", help="skip the HTTP and job stages")
+    p.add_argument("--http-partners", type=int, default=None, help="default 10k (quick: 1k)")
+    p.add_argument("--http-concurrency", type=_ints, default=[1, 8])
+    p.add_argument(
+        "--http-fresh",
+        type=int,
+        default=None,
+        help="fresh computations per concurrency level (default 25)",
+    )
+    p.add_argument(
+        "--http-requests", type=int, default=200, help="request cap per stored/health load"
+    )
+    p.add_argument("--http-seconds", type=float, default=20.0, help="time cap per load")
+    p.add_argument(
+        "--batch-seconds",
+        type=float,
+        default=None,
+        help="time cap of the service batch loop per pool (default 60)",
+    )
+    p.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write pyinstrument profiles of ranking and index build, py-spy of the "
+        "server, into DIR",
+    )
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
+    args = p.parse_args(argv)
+    quick = args.quick
+    args.partners = args.partners or ([1000] if quick else [1000, 10_000, 100_000])
+    args.enterprises = args.enterprises or ([100] if quick else [100, 1000])
+    args.distinct_offers = args.distinct_offers or (150 if quick else 300)
+    args.distinct_needs = args.distinct_needs or (40 if quick else 100)
+    args.embed_sample = args.embed_sample or (32 if quick else 64)
+    args.http_partners = args.http_partners or (1000 if quick else 10_000)
+    args.http_fresh = args.http_fresh or (10 if quick else 25)
+    args.batch_seconds = args.batch_seconds or (15.0 if quick else 60.0)
+    if quick:
+        args.http_requests = min(args.http_requests, 100)
+        args.http_seconds = min(args.http_seconds, 10.0)
+    return args
+
+
+def load_engine(args: argparse.Namespace) -> tuple[Engine, Any]:
+    from api.config import Settings
+    from api.runtime import load_runtime
+    from bench.encoders import HashEncoder
+
+    encoder = HashEncoder() if args.encoder == "hash" else None
+    settings = Settings(model_cache=args.model_cache, start_worker=False)
+    runtime = load_runtime(settings, encoder=encoder)
+    return Engine(
+        runtime.encoder, runtime.matcher_config, runtime.industries, runtime.chain
+    ), runtime
+
+
+def diagnose_all(runtime: Any, enterprises: list[Any], need_rows: list[int]) -> list[dict]:
+    """The engine's diagnosis once per distinct need text, shared by the enterprises using it.
+
+    Diagnosing is not part of ranking; this keeps the setup short while every
+    enterprise gets a real diagnosis of a profile with its texts.
+    """
+    from matcher.diagnose import diagnose
+
+    by_need: dict[int, dict[str, float]] = {}
+    for e, r in zip(enterprises, need_rows, strict=True):
+        if r not in by_need:
+            d = diagnose(e, rules=runtime.rules, model=runtime.treatment_model)
+            by_need[r] = {c.code: c.probability for c in d.categories}
+    return [by_need[r] for r in need_rows]
+
+
+def load_cache(path: Path, model: str) -> dict[tuple[str, str], np.ndarray]:
+    if not path.exists():
+        return {}
+    data = np.load(path, allow_pickle=False)
+    if str(data["model"]) != model:
+        return {}
+    keys = zip(data["prompts"].tolist(), data["texts"].tolist(), strict=True)
+    return {(str(p), str(t)): v for (p, t), v in zip(keys, data["vectors"], strict=True)}
+
+
+def save_cache(path: Path, model: str, cache: dict[tuple[str, str], np.ndarray]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keys = list(cache)
+    np.savez(
+        path,
+        model=np.array(model),
+        prompts=np.array([p for p, _ in keys]),
+        texts=np.array([t for _, t in keys]),
+        vectors=np.stack([cache[k] for k in keys]).astype(np.float32),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    started = time.perf_counter()
+    result: dict[str, Any] = {
+        "started_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine_info(),
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "notes": [
+            "Pools reuse a bounded set of distinct offer texts (see settings.distinct_offers); "
+            "each distinct text is embedded once with the model and every partner gets the "
+            "vector of its own text.",
+            "Ranking latency excludes the query's own embedding (reported under embedding).",
+            "Memory: rss_* = peak resident set of the process during the stage (VmHWM reset "
+            "per stage), py_peak_mb = tracemalloc peak over one extra untimed call.",
+        ],
+    }
+    log("loading the runtime (rules, diagnosis model, sentence model)")
+    engine, runtime = load_engine(args)
+    budget = Budget(batch_s=args.batch_seconds)
+    if args.quick:
+        budget = Budget(
+            single_s=5.0, single_min=10, single_max=100, naive_runs=2, batch_s=args.batch_seconds
+        )
+    top_m = max(args.enterprises)
+    enterprises = make_enterprises(top_m, distinct_needs=args.distinct_needs)
+    needs, need_rows = distinct(need_texts(enterprises))
+    big = max(max(args.partners), 0 if args.no_http else args.http_partners)
+    offers, _ = distinct(
+        offer_texts(
+            make_partners(min(big, args.distinct_offers * 4), distinct_offers=args.distinct_offers)
+        )
+    )
+    cache = load_cache(args.embed_cache, engine.encoder.name) if args.embed_cache else {}
+    log(f"embedding {len(offers)} distinct offer texts and {len(needs)} need texts")
+    emb_fig, offer_vecs, need_vecs = embedding_stage(
+        engine.encoder,
+        offers,
+        needs,
+        sample=min(args.embed_sample, len(offers)),
+        one_by_one=16 if not args.quick else 8,
+        cache=cache,
+    )
+    if args.embed_cache is not None:
+        save_cache(args.embed_cache, engine.encoder.name, cache)
+    result["embedding"] = emb_fig
+    offer_index = {t: i for i, t in enumerate(offers)}
+    queries = Queries(
+        enterprises, diagnose_all(runtime, enterprises, need_rows), need_vecs[need_rows]
+    )
+    cold_rate = emb_fig["cold"]["texts_per_s"]
+    result["pools"] = {}
+    for n in args.partners:
+        result["pools"][str(n)] = pool_stage(
+            engine,
+            n,
+            offer_vecs=offer_vecs,
+            offer_index=offer_index,
+            distinct_offers=args.distinct_offers,
+            queries=queries,
+            enterprise_sizes=args.enterprises,
+            k=args.k,
+            budget=budget,
+            cold_texts_per_s=cold_rate,
+            profile_dir=args.profile,
+        )
+    if not args.no_http and args.encoder == "default":
+        from bench.http_bench import http_stage, job_stage
+
+        http_partners = make_partners(args.http_partners, distinct_offers=args.distinct_offers)
+        levels = args.http_concurrency
+        http_enterprises = enterprises[: 1 + args.http_fresh * len(levels)]
+        if len(http_enterprises) < 1 + args.http_fresh * len(levels):
+            http_enterprises = make_enterprises(
+                1 + args.http_fresh * len(levels), distinct_needs=args.distinct_needs
+            )
+        result["http"] = http_stage(
+            encoder=engine.encoder,
+            partners=http_partners,
+            enterprises=http_enterprises,
+            offer_vecs=offer_vecs,
+            offer_index=offer_index,
+            model_cache=args.model_cache,
+            concurrency=levels,
+            fresh_per_level=args.http_fresh,
+            stored_requests=args.http_requests,
+            max_seconds=args.http_seconds,
+            profile_dir=args.profile,
+            after=lambda server, ids: job_stage(
+                server,
+                ids,
+                encoder=engine.encoder,
+                model_cache=args.model_cache,
+                k=args.k,
+                max_enterprises=len(ids),
+                profile_dir=args.profile,
+            ),
+        )
+    result["elapsed_s"] = round(time.perf_counter() - started, 1)
+    result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    result["targets"] = check_targets(result)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    print()
+    print(render(result))
+    print(f"\nJSON: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
