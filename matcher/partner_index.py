@@ -191,10 +191,12 @@ def industry_levels(
         return np.full(n, null)
     per_code = np.array([_code_level(code, c, chain) for c in index.codes], dtype=np.int64)
     big = len(LEVELS["industry"])
-    if len(per_code):
-        out = np.where(index.code_mat, per_code[:, None], big).min(axis=0)
-    else:
-        out = np.full(n, big)
+    # Each partner takes the best (lowest) level among the codes it lists.  One
+    # boolean any() per distinct level, best last so it overwrites, instead of
+    # an int64 codes × partners temporary (most of the time and memory at 100k).
+    out = np.full(n, big)
+    for level in np.unique(per_code)[::-1]:
+        out[index.code_mat[per_code == level].any(axis=0)] = level
     out = np.where(out == big, null, out)  # listed codes, none known
     wanted = relevant_asset_types(e, dx)
     asset_cols = [_ASSETS.index(a) for a in wanted if a in _ASSETS]
