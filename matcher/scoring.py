@@ -20,7 +20,7 @@ the far ticket factor) remove a partner before ranking; it is never returned.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -328,6 +328,3 @@ def rank_partners_for_asset(
         deal_override=deal,
         factors=config.asset_mode,
     )
-
-
-RankFn = Callable[..., list[MatchResult]]

@@ -266,12 +266,6 @@ class PartnerPublic(BaseModel):
     updated_at: UtcDatetime
 
 
-class PartnerBulk(Strict):
-    """Either a bare list or {"items": [...]} is accepted by the route."""
-
-    items: list[PartnerCreate] = Field(max_length=10_000)
-
-
 class IdList(BaseModel):
     ids: list[int]
 
