@@ -8,7 +8,7 @@ table adds that: clusters of code prefixes plus upstream/downstream links.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 SAME_CLUSTER, ADJACENT_CLUSTER, NO_CHAIN = 2, 1, 0
@@ -27,6 +27,10 @@ class IndustryChain:
     clusters: dict[str, tuple[str, tuple[str, ...]]]
     links: frozenset[frozenset[str]]
     version: str = ""
+    _clusters_memo: dict[str, frozenset[str]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    _linked_memo: dict[str, frozenset[str]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_toml(cls, path: Path | str) -> IndustryChain:
@@ -57,12 +61,37 @@ class IndustryChain:
         return cls(clusters={}, links=frozenset())
 
     def clusters_of(self, code: str) -> frozenset[str]:
-        """Clusters whose prefixes cover `code` (canonical form, e.g. "C2911")."""
-        return frozenset(
-            key
-            for key, (_, prefixes) in self.clusters.items()
-            if any(code.startswith(p) for p in prefixes)
-        )
+        """Clusters whose prefixes cover `code` (canonical form, e.g. "C2911").
+
+        Memoised: every ranking asks this for each industry code it explains,
+        and a scan of every cluster's prefixes per call was 9% of ranking one
+        enterprise against 100k partners.
+        """
+        found = self._clusters_memo.get(code)
+        if found is None:
+            found = frozenset(
+                key
+                for key, (_, prefixes) in self.clusters.items()
+                if any(code.startswith(p) for p in prefixes)
+            )
+            self._clusters_memo[code] = found
+        return found
+
+    def linked_clusters(self, code: str) -> frozenset[str]:
+        """Clusters linked (upstream or downstream) to a cluster covering `code`."""
+        found = self._linked_memo.get(code)
+        if found is None:
+            own = self.clusters_of(code)
+            found = frozenset(y for link in self.links for x in own if x in link for y in link)
+            self._linked_memo[code] = found
+        return found
+
+    def level(self, a: str, b: str) -> int:
+        """The first element of `relation(a, b)` without building its note (the hot path)."""
+        ca, cb = self.clusters_of(a), self.clusters_of(b)
+        if ca & cb:
+            return SAME_CLUSTER
+        return ADJACENT_CLUSTER if self.linked_clusters(a) & cb else NO_CHAIN
 
     def relation(self, a: str, b: str) -> tuple[int, str]:
         """How two codes relate along the chain, with the cluster names involved.

@@ -14,6 +14,7 @@ import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,12 @@ class MatcherConfig:
 
     def config_hash(self) -> str:
         """A short, stable hash of every setting (16 hex digits)."""
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> str:
+        # Computed once: every ranking stamps its results with it, and the
+        # settings do not change after construction (the class is frozen).
         canonical = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 _CODE_RE = re.compile(r"^([A-Ta-t])?(\d{2,4})$")
@@ -34,6 +35,9 @@ class IndustryTable:
     def __init__(self, entries: dict[str, IndustryEntry], section_of_dalei: dict[str, str]) -> None:
         self._entries = entries
         self._section_of_dalei = section_of_dalei
+        # Ranking explains every result through normalize(); the inputs are
+        # few distinct codes, and the bound keeps arbitrary user text from growing it.
+        self._normalize_cached = lru_cache(maxsize=4096)(self._normalize)
 
     @classmethod
     def from_csv(cls, path: Path | str) -> IndustryTable:
@@ -62,6 +66,9 @@ class IndustryTable:
             >>> table.normalize("2911")  # doctest: +SKIP
             'C2911'
         """
+        return self._normalize_cached(raw)
+
+    def _normalize(self, raw: str) -> str | None:
         text = raw.strip()
         if _SECTION_RE.match(text):
             code = text.upper()

@@ -63,7 +63,7 @@ _BY_RELATION = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Contribution:
     """One component's verdict: which level matched, its weight and why."""
 

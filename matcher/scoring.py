@@ -20,7 +20,7 @@ the far ticket factor) remove a partner before ranking; it is never returned.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -30,6 +30,7 @@ from matcher.config import COMPONENTS, LEVELS, MatcherConfig
 from matcher.embed import Encoder, enterprise_need_text, top_indices
 from matcher.industry import IndustryTable
 from matcher.partner_index import (
+    LevelMemo,
     PartnerIndex,
     asset_levels,
     deal_levels,
@@ -39,17 +40,17 @@ from matcher.partner_index import (
     region_levels,
     treatment_levels,
 )
-from matcher.profile import Asset, EnterpriseProfile
+from matcher.profile import Asset, EnterpriseProfile, PartnerProfile
 from matcher.rules import (
     DiagnosisCategories,
     RuleContext,
     asset_fit,
     deal_size_fit,
     estimate_deal_size,
-    hard_filter_reasons,
     industry_fit,
     kind_fit,
     region_fit,
+    relevant_asset_types,
     treatment_fit,
 )
 from matcher.vocab import ASSET_TYPES
@@ -92,12 +93,20 @@ def as_diagnosis(
     return DiagnosisCategories.from_mapping(dx)
 
 
-def _standardise(x: np.ndarray, valid: np.ndarray, clip: float) -> np.ndarray:
-    if not valid.any():
-        return np.zeros_like(x, dtype=np.float64)
-    mean, std = float(x[valid].mean()), float(x[valid].std())
-    z = (x - mean) / std if std > 1e-9 else np.zeros_like(x, dtype=np.float64)
-    return np.clip(z, -clip, clip)
+def _standardise(x: np.ndarray, rows: np.ndarray, clip: float) -> np.ndarray:
+    """z-scores over the partners at `rows` (those passing the filters), clipped; float32."""
+    if not len(rows):
+        return np.zeros(len(x), dtype=np.float32)
+    inside = x.take(rows)
+    mean = float(inside.mean(dtype=np.float64))
+    centred = (inside - np.float32(mean)).astype(np.float32, copy=False)
+    std = float(np.sqrt(np.dot(centred, centred) / len(centred)))
+    if std <= 1e-9:
+        return np.zeros(len(x), dtype=np.float32)
+    z = x.astype(np.float32)
+    z -= np.float32(mean)
+    z *= np.float32(1.0 / std)
+    return np.clip(z, -clip, clip, out=z)
 
 
 def _query_embedding(
@@ -114,6 +123,8 @@ def _query_embedding(
 class _Scored:
     total: np.ndarray
     valid: np.ndarray
+    rows: np.ndarray
+    """np.flatnonzero(valid): the partners that pass the hard filters."""
     parts: dict[str, np.ndarray]
     levels: dict[str, np.ndarray]
     sims: dict[str, np.ndarray]
@@ -132,57 +143,97 @@ def _score_pool(
     chain: IndustryChain,
     mode: str,
     factors: Mapping[str, float],
+    *,
+    dense: np.ndarray | None = None,
+    memo: LevelMemo | None = None,
 ) -> _Scored:
+    """Every partner's levels, components and fused score for one enterprise.
+
+    `dense` is this enterprise's row of a batch's similarity matrix (computed
+    by one matrix product for many enterprises); `memo` shares the level
+    arrays between enterprises of a batch that agree on what a level depends on.
+    """
+    memo = memo if memo is not None else LevelMemo(0)
+    code = industries.normalize(e.industry_code) if e.industry_code else None
+    primary = dx.primary if dx is not None else None
+    secondaries = dx.secondaries(config.secondary_min_probability) if dx is not None else ()
+    owned = frozenset(a.type for a in e.assets)
+    wanted = relevant_asset_types(e, dx)
     levels = {
-        "treatment": treatment_levels(index, dx, config),
-        "industry": industry_levels(index, e, dx, industries, chain),
-        "deal_size": deal_levels(index, deal[0], config),
-        "region": region_levels(index, e),
-        "asset": asset_levels(index, e, dx),
-        "kind": kind_levels(index, dx, config),
+        "treatment": memo.get(
+            ("treatment", primary, secondaries), lambda: treatment_levels(index, dx, config)
+        ),
+        "industry": memo.get(
+            ("industry", code, primary, wanted),
+            lambda: industry_levels(index, e, dx, industries, chain),
+        ),
+        "deal_size": memo.get(("deal", deal[0]), lambda: deal_levels(index, deal[0], config)),
+        "region": memo.get(
+            ("region", e.province, e.city, e.county), lambda: region_levels(index, e)
+        ),
+        "asset": memo.get(("asset", owned, wanted), lambda: asset_levels(index, e, dx)),
+        "kind": memo.get(("kind", primary), lambda: kind_levels(index, dx, config)),
     }
     parts: dict[str, np.ndarray] = {}
-    for comp in COMPONENTS:
-        weights = np.array([config.level_weight(comp, lab) for lab in LEVELS[comp]])
-        parts[comp] = weights[levels[comp]] * factors.get(comp, 1.0)
     asset_factor = config.asset_category_default
     if dx is not None:
         asset_factor = config.asset_category_factor.get(dx.primary, asset_factor)
-    parts["asset"] = parts["asset"] * asset_factor
+    for comp in COMPONENTS:
+        scale = factors.get(comp, 1.0) * (asset_factor if comp == "asset" else 1.0)
+        weights = np.array(
+            [config.level_weight(comp, lab) * scale for lab in LEVELS[comp]], dtype=np.float32
+        )
+        parts[comp] = weights.take(levels[comp])
     valid = index.active & (levels["region"] != LEVELS["region"].index("else"))
-    valid &= ~excluded_mask(index, e, industries)
+    valid &= ~memo.get(("excluded", code), lambda: excluded_mask(index, e, industries))
     if config.ticket_filter:
         valid &= levels["deal_size"] != LEVELS["deal_size"].index("else")
     n = len(index)
-    sims = {"dense": np.zeros(n), "lexical": np.zeros(n)}
-    if query_emb is not None and index.embeddings is not None and n:
+    sims = {"dense": np.zeros(n, np.float32), "lexical": np.zeros(n, np.float32)}
+    if dense is not None:
+        sims["dense"] = dense
+    elif query_emb is not None and index.embeddings is not None and n:
         sims["dense"] = index.embeddings @ query_emb
-    if index.lexical is not None and n:
+    if index.lexical is not None and n and mode in ("full", "lexical"):
         sims["lexical"] = index.lexical.scores(query_text)
-    zs = {name: _standardise(sims[name], valid, config.similarity_clip) for name in sims}
+    rows = np.flatnonzero(valid)
+    zs = {name: _standardise(sims[name], rows, config.similarity_clip) for name in sims}
     for name, weight in (("dense", config.dense_weight), ("lexical", config.lexical_weight)):
-        parts[name] = weight * factors.get(name, 1.0) * zs[name]
+        parts[name] = np.float32(weight * factors.get(name, 1.0)) * zs[name]
     if mode == "full":
-        total = config.base + sum(parts.values())
+        total = _sum(config.base, (parts[c] for c in parts))
     elif mode == "rules":
-        total = config.base + sum(parts[c] for c in COMPONENTS)
+        total = _sum(config.base, (parts[c] for c in COMPONENTS))
     elif mode in ("dense", "lexical"):
         total = sims[mode].astype(np.float64)
     else:
         raise ValueError(f"unknown mode {mode!r}; expected one of {MODES}")
-    return _Scored(np.asarray(total, np.float64), valid, parts, levels, sims, zs)
+    return _Scored(total, valid, rows, parts, levels, sims, zs)
+
+
+def _sum(base: float, arrays: Iterable[np.ndarray]) -> np.ndarray:
+    """base + Σ arrays, accumulated in float64 so that ties and order match the pure sum."""
+    total: np.ndarray | None = None
+    for a in arrays:
+        if total is None:
+            total = a.astype(np.float64)
+        else:
+            total += a
+    assert total is not None
+    if base:
+        total += base
+    return total
 
 
 def _reasons(
     e: EnterpriseProfile,
-    p_idx: int,
+    partner: PartnerProfile,
     dx: DiagnosisCategories | None,
-    index: PartnerIndex,
     ctx: RuleContext,
     deal: tuple[float | None, str],
-    scored: _Scored,
+    text: Mapping[str, tuple[float, float, float]],
 ) -> tuple[str, ...]:
-    partner = index.partners[p_idx]
+    """The Chinese reasons for one result; `text` maps dense/lexical to (part, z, cosine)."""
     contribs = [fn(e, partner, dx, ctx) for fn in _PURE.values()]
     contribs.append(deal_size_fit(e, partner, dx, ctx, deal))
     ranked = sorted(contribs, key=lambda c: -c.weight)
@@ -190,14 +241,61 @@ def _reasons(
     # Neutral levels that still say something (e.g. a deal just outside the range).
     out += [c.detail for c in ranked if c.weight == 0 and c.level != "null" and c.detail]
     # Text reasons only for a similarity well above the pool (one standard deviation).
-    if scored.parts["dense"][p_idx] > 0 and scored.z["dense"][p_idx] > 1.0:
-        out.append(f"业务描述语义相近（相似度{scored.sims['dense'][p_idx]:.2f}）")
-    if scored.parts["lexical"][p_idx] > 0 and scored.z["lexical"][p_idx] > 1.0:
+    part, z, cosine = text["dense"]
+    if part > 0 and z > 1.0:
+        out.append(f"业务描述语义相近（相似度{cosine:.2f}）")
+    part, z, _ = text["lexical"]
+    if part > 0 and z > 1.0:
         out.append("关键词重合度较高")
     out += [f"注意：{c.detail}" for c in ranked if c.weight < 0 and c.detail]
     if deal[0] is not None and deal[1]:
         out.append(deal[1])
     return tuple(out)
+
+
+def _explain(
+    e: EnterpriseProfile,
+    picked: np.ndarray,
+    dx: DiagnosisCategories | None,
+    index: PartnerIndex,
+    ctx: RuleContext,
+    deal: tuple[float | None, str],
+    scored: _Scored,
+) -> list[MatchResult]:
+    """MatchResults for the picked rows, best first.
+
+    The picked rows' values are read out of the pool arrays column by column
+    (one `take` each) rather than element by element per result.
+    """
+    digest = ctx.config.config_hash()
+    scores = scored.total.take(picked).tolist()
+    parts = {
+        k: np.round(v.take(picked).astype(np.float64), 6).tolist() for k, v in scored.parts.items()
+    }
+    levels = {k: [LEVELS[k][x] for x in v.take(picked).tolist()] for k, v in scored.levels.items()}
+    sims = {k: v.take(picked).astype(np.float64).tolist() for k, v in scored.sims.items()}
+    zs = {k: v.take(picked).tolist() for k, v in scored.z.items()}
+    results = []
+    # The vectorised filters agree with matcher.rules.hard_filter_reasons
+    # partner by partner (tests/matcher/test_scoring.py checks every filter),
+    # so the pure filters are not run again per result.
+    for i, j in enumerate(picked.tolist()):
+        partner = index.partners[j]
+        text = {k: (parts[k][i], zs[k][i], sims[k][i]) for k in ("dense", "lexical")}
+        results.append(
+            MatchResult(
+                partner_id=index.ids[j],
+                partner_name=partner.name,
+                score=scores[i],
+                components={k: v[i] for k, v in parts.items()},
+                reasons=_reasons(e, partner, dx, ctx, deal, text),
+                config_hash=digest,
+                levels={k: v[i] for k, v in levels.items()},
+                similarities={k: v[i] for k, v in sims.items()},
+                rank=i + 1,
+            )
+        )
+    return results
 
 
 def rank_partners(
@@ -249,36 +347,112 @@ def rank_partners(
     scored = _score_pool(
         enterprise, dx, index, query_emb, text, deal, config, industries, chain, mode, factors or {}
     )
-    valid = scored.valid.copy()
+    return _pick(
+        enterprise, dx, deal, scored, index, config, industries, chain, limit, exclude_partner_ids
+    )
+
+
+def _pick(
+    enterprise: EnterpriseProfile,
+    dx: DiagnosisCategories | None,
+    deal: tuple[float | None, str],
+    scored: _Scored,
+    index: PartnerIndex,
+    config: MatcherConfig,
+    industries: IndustryTable,
+    chain: IndustryChain,
+    limit: int,
+    exclude_partner_ids: Collection[str],
+) -> list[MatchResult]:
+    """The top `limit` of a scored pool, explained."""
+    candidates = scored.rows
     if exclude_partner_ids:
-        valid &= ~np.isin(np.array(index.ids, dtype=object), list(exclude_partner_ids))
-    candidates = np.flatnonzero(valid)
+        candidates = np.setdiff1d(candidates, index.rows_of(exclude_partner_ids))
     if not len(candidates) or limit <= 0:
         return []
     picked = candidates[top_indices(scored.total[candidates], limit)]
-    ctx = RuleContext(industries, chain, config)
-    digest = config.config_hash()
-    results = []
-    for rank, j in enumerate(picked, start=1):
-        partner = index.partners[j]
-        # Defence in depth: the pure filters have the last word (tests check
-        # that they always agree with the vectorised mask).
-        if hard_filter_reasons(enterprise, partner, dx, ctx, deal):
-            continue
-        results.append(
-            MatchResult(
-                partner_id=index.ids[j],
-                partner_name=partner.name,
-                score=float(scored.total[j]),
-                components={k: round(float(v[j]), 6) for k, v in scored.parts.items()},
-                reasons=_reasons(enterprise, int(j), dx, index, ctx, deal, scored),
-                config_hash=digest,
-                levels={k: LEVELS[k][int(v[j])] for k, v in scored.levels.items()},
-                similarities={k: float(v[j]) for k, v in scored.sims.items()},
-                rank=rank,
+    return _explain(
+        enterprise, picked, dx, index, RuleContext(industries, chain, config), deal, scored
+    )
+
+
+def rank_partners_many(
+    enterprises: Sequence[EnterpriseProfile],
+    diagnosis_categories: Sequence[DiagnosisCategories | Mapping[str, float] | None],
+    query_embeddings: np.ndarray | None,
+    *,
+    index: PartnerIndex,
+    config: MatcherConfig,
+    industries: IndustryTable,
+    chain: IndustryChain,
+    limit: int = 10,
+    exclude_partner_ids: Sequence[Collection[str]] | None = None,
+    block: int = 64,
+) -> list[list[MatchResult]]:
+    """Rank the pool for many enterprises at once; the same results as `rank_partners` each.
+
+    A re-score of every enterprise spends most of its time on work that a
+    loop of `rank_partners` repeats per enterprise: this takes the dense
+    similarities of a block of enterprises from one matrix product, and
+    computes each rule level array once for all enterprises that share what
+    it depends on (region, diagnosis, industry, assets).
+
+    Args:
+        enterprises: the enterprises.
+        diagnosis_categories: one per enterprise, as for `rank_partners`.
+        query_embeddings: (len(enterprises), d) query vectors, or None for no
+            dense component.
+        index, config, industries, chain, limit: as for `rank_partners`.
+        exclude_partner_ids: one collection per enterprise (e.g. its rejected
+            partners), or None.
+        block: enterprises per matrix product; the product's buffer is
+            block × pool size float32.
+
+    Returns:
+        One list of MatchResult per enterprise, in order.
+
+    Example:
+        >>> rank_partners_many([a, b], [{"relief": 1.0}, None], vectors, index=idx,
+        ...                    config=cfg, industries=table, chain=chain)  # doctest: +SKIP
+    """
+    m = len(enterprises)
+    if len(diagnosis_categories) != m:
+        raise ValueError("one diagnosis per enterprise is needed")
+    if query_embeddings is not None and len(query_embeddings) != m:
+        raise ValueError("one query embedding per enterprise is needed")
+    excluded = exclude_partner_ids if exclude_partner_ids is not None else [()] * m
+    memo = LevelMemo()
+    use_dense = query_embeddings is not None and index.embeddings is not None and len(index)
+    out: list[list[MatchResult]] = []
+    for start in range(0, m, max(block, 1)):
+        stop = min(start + max(block, 1), m)
+        dense = None
+        if use_dense:
+            queries = np.asarray(query_embeddings[start:stop], dtype=np.float32)
+            dense = queries @ index.embeddings.T  # type: ignore[union-attr]
+        for i in range(start, stop):
+            e = enterprises[i]
+            dx = as_diagnosis(diagnosis_categories[i])
+            deal = estimate_deal_size(e, dx.primary) if dx else (None, "")
+            scored = _score_pool(
+                e,
+                dx,
+                index,
+                None,
+                enterprise_need_text(e),
+                deal,
+                config,
+                industries,
+                chain,
+                "full",
+                {},
+                dense=None if dense is None else dense[i - start],
+                memo=memo,
             )
-        )
-    return results
+            out.append(
+                _pick(e, dx, deal, scored, index, config, industries, chain, limit, excluded[i])
+            )
+    return out
 
 
 def rank_partners_for_asset(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from matcher.lexical import LexicalIndex, normalize_for_lexical
@@ -41,3 +42,42 @@ def test_empty_pool_and_empty_texts() -> None:
     index = LexicalIndex.fit(["", ""])
     assert len(index) == 2
     assert index.scores("轮胎").tolist() == [0.0, 0.0]
+
+
+def test_query_vector_equals_the_vectorizers_transform() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(
+        analyzer="char",
+        ngram_range=(2, 3),
+        preprocessor=normalize_for_lexical,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+    vectorizer.fit(DOCS)
+    index = LexicalIndex.fit(DOCS)
+    query = "轮胎轮胎企业，逾期贷款担保链；Ｘ光 2025年"
+    expected = vectorizer.transform([query])
+    ids, weights = index.query_terms(query)
+    assert ids.tolist() == sorted(expected.indices.tolist())
+    order = np.argsort(expected.indices)
+    assert weights == pytest.approx(expected.data[order], abs=1e-6)
+
+
+def test_scores_equal_a_product_over_every_document() -> None:
+    docs = DOCS + ["轮胎与橡胶制品，担保链化解", "资产管理公司收购不良资产包"]
+    index = LexicalIndex.fit(docs)
+    query = "轮胎企业担保链风险，寻求资产管理公司收购不良资产"
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(
+        analyzer="char",
+        ngram_range=(2, 3),
+        preprocessor=normalize_for_lexical,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+    matrix = vectorizer.fit_transform(docs)
+    expected = (matrix @ vectorizer.transform([query]).T).toarray().ravel()
+    assert index.scores(query) == pytest.approx(expected, abs=1e-6)
+    assert index.scores("完全无关的文字zzz").tolist() == [0.0] * len(docs)
