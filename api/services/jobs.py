@@ -19,9 +19,13 @@ from sqlmodel import Session, col, select, update
 from api.auth import Principal
 from api.errors import NOT_FOUND, ROLE_FORBIDDEN, Forbidden, NotFound
 from api.runtime import Runtime
-from api.services.matching import compute_matches
+from api.services.matching import rank_inputs, ranking_input, store_run
+from api.services.pool import partner_index
 from api.services.triggers import live_enterprise_ids
 from models.tables import Enterprise, Job, Match, MatchRun, utcnow
+
+RANK_BLOCK = 32
+"""Enterprises ranked together per batch (see matcher.scoring.rank_partners_many)."""
 
 STALE_AFTER = timedelta(seconds=60)
 """A running job whose worker has not reported for this long is taken over."""
@@ -106,14 +110,17 @@ def run_job(
     worker: str,
     progress: Callable[[int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    block: int = RANK_BLOCK,
 ) -> str:
     """Work through a claimed job from its cursor to the end, one committed step at a time.
 
-    Each step writes the enterprise's new ranking and moves the cursor in one
-    transaction, and only while this worker still holds the job: a worker that
-    lost its claim (taken over as abandoned) rolls its step back and leaves.
-    When `should_stop` says so, the job goes back to the queue with its cursor
-    kept, so the next worker resumes it at once.
+    Enterprises are ranked `block` at a time (one batched ranking: one matrix
+    product and shared rule levels), but each step still commits one
+    enterprise's new ranking together with the cursor's move, and only while
+    this worker holds the job: a worker that lost its claim (taken over as
+    abandoned) rolls its step back and leaves.  When `should_stop` says so,
+    the job goes back to the queue with its cursor kept, so the next worker
+    resumes it at once.
 
     Returns:
         "done", "released" (stopped on request) or "lost" (another worker has it).
@@ -128,20 +135,53 @@ def run_job(
                 session.commit()
                 return "done"
             if should_stop is not None and should_stop():
-                _set(session, worker, job_id, status="queued", claimed_by="")
+                return _release(session, worker, job_id)
+            start = job.done
+            ids = job.enterprise_ids[start : start + max(block, 1)]
+            rows = [session.get(Enterprise, i) for i in ids]
+            items = [
+                ranking_input(session=session, row=row, runtime=runtime)
+                for row in rows
+                if row is not None and not row.archived
+            ]
+            index, version = partner_index(session=session, runtime=runtime)
+            ranked = dict(
+                zip(
+                    (item.row.id for item in items),
+                    zip(items, rank_inputs(items, index=index, runtime=runtime), strict=True),
+                    strict=True,
+                )
+            )
+            for position, enterprise_id in enumerate(ids, start=start):
+                if position > start and should_stop is not None and should_stop():
+                    return _release(session, worker, job_id)
+                if enterprise_id in ranked:
+                    item, results = ranked[enterprise_id]
+                    store_run(
+                        session=session,
+                        item=item,
+                        results=results,
+                        runtime=runtime,
+                        pool_version=version,
+                        job_id=job_id,
+                    )
+                step = col(Job.done) == position
+                if not _set(
+                    session, worker, job_id, step, done=position + 1, heartbeat_at=utcnow()
+                ):
+                    session.rollback()
+                    return "lost"
                 session.commit()
-                return "released"
-            position = job.done
-            row = session.get(Enterprise, job.enterprise_ids[position])
-            if row is not None and not row.archived:
-                compute_matches(session=session, row=row, runtime=runtime, job_id=job_id)
-            step = col(Job.done) == position
-            if not _set(session, worker, job_id, step, done=position + 1, heartbeat_at=utcnow()):
-                session.rollback()
-                return "lost"
-            session.commit()
-        if progress is not None:
-            progress(position + 1, job.total)
+                if progress is not None:
+                    progress(position + 1, job.total)
+
+
+def _release(session: Session, worker: str, job_id: int) -> str:
+    """Put the job back in the queue, its cursor where the last committed step left it."""
+    session.rollback()  # rankings computed for this block but not stored
+    _set(session, worker, job_id, status="queued", claimed_by="")
+    session.commit()
+    return "released"
 
 
 def beat(engine: Engine, job_id: int, worker: str) -> None:

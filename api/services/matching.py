@@ -9,8 +9,10 @@ Old runs are kept (a few) to say what changed between them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from sqlmodel import Session, col, select, update
 
 from api.auth import Principal
@@ -19,7 +21,14 @@ from api.services.diagnoses import DiagnosisView, current_diagnosis, find_latest
 from api.services.enterprises import get_asset, get_enterprise, list_assets
 from api.services.mapping import asset_profile, enterprise_profile
 from api.services.pool import enterprise_query_vector, partner_index, pool_key
-from matcher.scoring import MatchResult, rank_partners, rank_partners_for_asset
+from matcher.partner_index import PartnerIndex
+from matcher.profile import EnterpriseProfile
+from matcher.scoring import (
+    MatchResult,
+    rank_partners,
+    rank_partners_for_asset,
+    rank_partners_many,
+)
 from models.tables import Engagement, Enterprise, Match, MatchRun, Partner
 
 STORED_PER_RUN = 100
@@ -50,35 +59,94 @@ def rejected_partner_ids(session: Session, enterprise_id: int) -> set[int]:
     return set(rows)
 
 
+@dataclass(frozen=True)
+class RankingInput:
+    """What ranking one enterprise needs, read (and, for the query vector, kept) beforehand."""
+
+    row: Enterprise
+    diagnosis: DiagnosisView
+    profile: EnterpriseProfile
+    query_vector: np.ndarray
+    rejected: frozenset[str]
+
+
+def ranking_input(*, session: Session, row: Enterprise, runtime: Runtime) -> RankingInput:
+    """The enterprise's diagnosis, profile, query vector and rejected partners (not committed)."""
+    assert row.id is not None
+    diagnosis = current_diagnosis(session=session, row=row, runtime=runtime)
+    profile = enterprise_profile(row, list_assets(session=session, enterprise_id=row.id))
+    return RankingInput(
+        row=row,
+        diagnosis=diagnosis,
+        profile=profile,
+        query_vector=enterprise_query_vector(session=session, profile=profile, runtime=runtime),
+        rejected=frozenset(str(i) for i in rejected_partner_ids(session, row.id)),
+    )
+
+
 def compute_matches(
     *, session: Session, row: Enterprise, runtime: Runtime, job_id: int | None = None
 ) -> MatchRun:
     """Rank the pool for one enterprise and make the result its current run (not committed)."""
-    assert row.id is not None
-    diagnosis = current_diagnosis(session=session, row=row, runtime=runtime)
+    item = ranking_input(session=session, row=row, runtime=runtime)
     index, version = partner_index(session=session, runtime=runtime)
-    profile = enterprise_profile(row, list_assets(session=session, enterprise_id=row.id))
-    rejected = {str(i) for i in rejected_partner_ids(session, row.id)}
     results = rank_partners(
-        profile,
-        diagnosis.categories_for_matching(),
+        item.profile,
+        item.diagnosis.categories_for_matching(),
         index=index,
-        encoder_or_query_embedding=enterprise_query_vector(
-            session=session, profile=profile, runtime=runtime
-        ),
+        encoder_or_query_embedding=item.query_vector,
         config=runtime.matcher_config,
         industries=runtime.industries,
         chain=runtime.chain,
         limit=STORED_PER_RUN,
-        exclude_partner_ids=rejected,
+        exclude_partner_ids=item.rejected,
     )
+    return store_run(
+        session=session,
+        item=item,
+        results=results,
+        runtime=runtime,
+        pool_version=version,
+        job_id=job_id,
+    )
+
+
+def rank_inputs(
+    items: Sequence[RankingInput], *, index: PartnerIndex, runtime: Runtime
+) -> list[list[MatchResult]]:
+    """Rank many enterprises in one batch (matcher.scoring.rank_partners_many), in order."""
+    return rank_partners_many(
+        [item.profile for item in items],
+        [item.diagnosis.categories_for_matching() for item in items],
+        np.stack([item.query_vector for item in items]) if items else None,
+        index=index,
+        config=runtime.matcher_config,
+        industries=runtime.industries,
+        chain=runtime.chain,
+        limit=STORED_PER_RUN,
+        exclude_partner_ids=[item.rejected for item in items],
+    )
+
+
+def store_run(
+    *,
+    session: Session,
+    item: RankingInput,
+    results: Sequence[MatchResult],
+    runtime: Runtime,
+    pool_version: str,
+    job_id: int | None = None,
+) -> MatchRun:
+    """Write the results as the enterprise's new current run, demoting the old (not committed)."""
+    row = item.row
+    assert row.id is not None
     run = MatchRun(
         enterprise_id=row.id,
         config_hash=runtime.matcher_config.config_hash(),
         model_name=runtime.model_name,
-        diagnosis_id=diagnosis.record.id,
-        pool_version=version,
-        enterprise_version=enterprise_version(row, diagnosis),
+        diagnosis_id=item.diagnosis.record.id,
+        pool_version=pool_version,
+        enterprise_version=enterprise_version(row, item.diagnosis),
         job_id=job_id,
     )
     session.add(run)

@@ -23,7 +23,7 @@ from api.config import FIXTURES_DIR, Settings
 from api.main import create_app
 from api.runtime import Runtime
 from api.services.enterprises import create_enterprise
-from api.services.jobs import enqueue_rescore
+from api.services.jobs import claim_job, enqueue_rescore, run_job
 from api.services.partners import create_partners
 from api.services.triggers import AUTO_REASON
 from api.worker import work_once
@@ -277,3 +277,99 @@ def test_readers_never_see_a_partial_ranking(shared_url: str, runtime: Runtime) 
             stop.set()
             writer.join(60)
         assert len(runs_seen) > 1, "the reader should have seen the ranking replaced"
+
+
+def _current_ranking(engine: Engine, enterprise_id: int) -> list[tuple[int, float]]:
+    with Session(engine) as session:
+        run = session.exec(
+            select(MatchRun).where(MatchRun.enterprise_id == enterprise_id, MatchRun.is_current)
+        ).one()
+        matches = session.exec(
+            select(Match).where(Match.run_id == run.id).order_by(col(Match.rank))
+        ).all()
+        return [(m.partner_id, m.score) for m in matches]
+
+
+@pytest.mark.parametrize("block", [1, 3, 32])
+def test_a_job_ranks_as_one_enterprise_at_a_time(
+    seeded: TestClient, engine: Engine, runtime: Runtime, block: int
+) -> None:
+    """Batched ranking in a job stores what a single computation stores."""
+    ids = [e["id"] for e in seeded.get("/enterprises", params={"limit": 100}).json()["data"]]
+    single = {}
+    for enterprise_id in ids:
+        seeded.get(f"/enterprises/{enterprise_id}/matches")  # computed alone, stored
+        single[enterprise_id] = _current_ranking(engine, enterprise_id)
+    with Session(engine) as session:
+        enqueue_rescore(session=session, enterprise_ids=ids, principal=ADMIN)
+        session.commit()
+    claimed = claim_job(engine, "w")
+    assert claimed is not None
+    assert run_job(engine, claimed, runtime, "w", block=block) == "done"
+    for enterprise_id in ids:
+        batched = _current_ranking(engine, enterprise_id)
+        assert [p for p, _ in batched] == [p for p, _ in single[enterprise_id]], enterprise_id
+        assert [s for _, s in batched] == pytest.approx(
+            [s for _, s in single[enterprise_id]], abs=1e-5
+        )
+
+
+def test_a_stopped_job_keeps_its_cursor_and_resumes(
+    seeded: TestClient, engine: Engine, runtime: Runtime
+) -> None:
+    ids = [e["id"] for e in seeded.get("/enterprises", params={"limit": 100}).json()["data"]]
+    assert len(ids) >= 7
+    with Session(engine) as session:
+        job_id = enqueue_rescore(session=session, enterprise_ids=ids, principal=ADMIN).id
+        session.commit()
+    calls = iter(range(1000))
+    # Stop when asked the fifth time: before the first block, then inside it.
+    stop_after_four = lambda: next(calls) >= 4  # noqa: E731
+    claimed = claim_job(engine, "w")
+    assert claimed is not None
+    assert run_job(engine, claimed, runtime, "w", should_stop=stop_after_four, block=3) == (
+        "released"
+    )
+    with Session(engine) as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        assert (job.status, job.claimed_by) == ("queued", "")
+        stored = session.exec(select(MatchRun).where(MatchRun.job_id == job_id)).all()
+        assert len(stored) == job.done  # every step committed its run with the cursor
+        done_before = job.done
+    assert 0 < done_before < len(ids)
+    assert work_once(engine, runtime, "w2", job_id=job_id) == job_id
+    with Session(engine) as session:
+        job = session.get(Job, job_id)
+        assert job is not None and (job.status, job.done) == ("done", len(ids))
+        runs = session.exec(select(MatchRun).where(MatchRun.job_id == job_id)).all()
+        assert sorted(r.enterprise_id for r in runs) == sorted(ids)  # each computed once
+
+
+def test_a_worker_that_lost_its_job_stops_inside_a_block(
+    seeded: TestClient, engine: Engine, runtime: Runtime
+) -> None:
+    ids = [e["id"] for e in seeded.get("/enterprises", params={"limit": 100}).json()["data"]]
+    with Session(engine) as session:
+        job_id = enqueue_rescore(session=session, enterprise_ids=ids, principal=ADMIN).id
+        session.commit()
+    claimed = claim_job(engine, "w")
+    assert claimed is not None
+    seen: list[int] = []
+
+    def taken_over(done: int, total: int) -> None:
+        seen.append(done)
+        if done == 2:  # another worker takes the job over mid-block
+            with Session(engine) as session:
+                job = session.get(Job, job_id)
+                assert job is not None
+                job.claimed_by = "other"
+                session.add(job)
+                session.commit()
+
+    assert run_job(engine, claimed, runtime, "w", progress=taken_over, block=32) == "lost"
+    assert seen == [1, 2]
+    with Session(engine) as session:
+        job = session.get(Job, job_id)
+        assert job is not None and job.done == 2
+        assert len(session.exec(select(MatchRun).where(MatchRun.job_id == job_id)).all()) == 2
