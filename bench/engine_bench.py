@@ -25,7 +25,7 @@ from matcher.embed import Encoder, StoredEmbedding, embed_partners, text_hash
 from matcher.industry import IndustryTable
 from matcher.partner_index import PartnerIndex
 from matcher.profile import EnterpriseProfile
-from matcher.scoring import rank_partners
+from matcher.scoring import rank_partners, rank_partners_many
 
 
 def log(message: str) -> None:
@@ -63,7 +63,9 @@ class Budget:
     naive_subsample: int = 10_000
     naive_runs: int = 3
     batch_s: float = 60.0
-    """Cap of the service's batch loop per pool; past it the rest is extrapolated."""
+    """Cap of each batch path per pool; past it the rest is extrapolated."""
+    batch_block: int = 50
+    """Enterprises per matrix product in the batched path (divides 100 and 1k)."""
 
 
 # --------------------------------------------------------------------- embedding
@@ -318,6 +320,7 @@ def batch_stage(
             if cumulative[-1] > budget.batch_s:
                 break
     done = len(cumulative)
+    batched = _batched_run(engine, index, queries, top, k, budget)
     search = SemanticSearch(emb)
     out: dict[str, Any] = {}
     for m in sizes:
@@ -342,6 +345,7 @@ def batch_stage(
                 "extrapolated": extrapolated,
                 "memory": mem.as_dict(),
             },
+            "batched": _batched_figures(batched, m, n),
             "floor": {
                 "matmul_s": round(floor.matmul_s, 4),
                 "topk_s": round(floor.topk_s, 4),
@@ -360,6 +364,12 @@ def batch_stage(
                 "extrapolated": True,
             },
             "ratios": {
+                "batched_over_floor_matmul": round(
+                    _batched_seconds(batched, m) / floor.matmul_s, 1
+                ),
+                "batched_over_floor": round(_batched_seconds(batched, m) / floor.total_s, 1),
+                "loop_over_batched": round(total / _batched_seconds(batched, m), 1),
+                "naive_over_batched": round(naive_s / _batched_seconds(batched, m), 1),
                 "service_over_floor_matmul": round(total / floor.matmul_s, 1),
                 "service_over_floor": round(total / floor.total_s, 1),
                 "service_over_semantic_search": round(total / sem_s, 1),
@@ -367,6 +377,65 @@ def batch_stage(
             },
         }
     return out
+
+
+@dataclass
+class _Batched:
+    cumulative: list[float]
+    """Seconds after each block of `block` enterprises."""
+    block: int
+    memory: dict[str, Any]
+
+
+def _batched_run(
+    engine: Engine, index: PartnerIndex, queries: Queries, top: int, k: int, budget: Budget
+) -> _Batched:
+    """matcher.scoring.rank_partners_many over the enterprises, block by block, until the cap."""
+    block = budget.batch_block
+    cumulative: list[float] = []
+    with peak_memory() as mem:
+        started = time.perf_counter()
+        for start in range(0, top, block):
+            rows = np.arange(start, min(start + block, top)) % len(queries.enterprises)
+            rank_partners_many(
+                [queries.enterprises[i] for i in rows],
+                [queries.diagnoses[i] for i in rows],
+                queries.vectors[rows],
+                index=index,
+                config=engine.config,
+                industries=engine.industries,
+                chain=engine.chain,
+                limit=k,
+                block=block,
+            )
+            cumulative.append(time.perf_counter() - started)
+            if cumulative[-1] > budget.batch_s:
+                break
+    return _Batched(cumulative, block, mem.as_dict())
+
+
+def _batched_seconds(run: _Batched, m: int) -> float:
+    """Seconds for the first m enterprises (blocks divide the default sizes; else pro rata)."""
+    done = len(run.cumulative) * run.block
+    if m > done:
+        return run.cumulative[-1] / done * m
+    full, part = divmod(m, run.block)
+    before = run.cumulative[full - 1] if full else 0.0
+    if part:
+        before += (run.cumulative[full] - before) * part / run.block
+    return before
+
+
+def _batched_figures(run: _Batched, m: int, n: int) -> dict[str, Any]:
+    seconds = _batched_seconds(run, m)
+    return {
+        "seconds": round(seconds, 3),
+        "pairs_per_s": round(m * n / seconds, 1),
+        "block": run.block,
+        "measured_enterprises": min(m, len(run.cumulative) * run.block),
+        "extrapolated": m > len(run.cumulative) * run.block,
+        "memory": run.memory,
+    }
 
 
 def pool_stage(
@@ -424,7 +493,7 @@ def profile_pool(
     folder: Path,
     build_max: int = 10_000,
 ) -> dict[str, Any]:
-    """pyinstrument over ten rankings on this index and over an index build (untimed)."""
+    """pyinstrument over ten rankings, a batch of 100 and an index build (untimed)."""
     from pyinstrument import Profiler
 
     from bench.profiles import summarize_pyinstrument
@@ -440,6 +509,24 @@ def profile_pool(
         profiler.output_text(unicode=True, color=False), encoding="utf-8"
     )
     out["rank"] = summarize_pyinstrument(profiler)
+    rows = np.arange(100) % len(queries.enterprises)
+    profiler = Profiler(interval=0.001)
+    profiler.start()
+    rank_partners_many(
+        [queries.enterprises[i] for i in rows],
+        [queries.diagnoses[i] for i in rows],
+        queries.vectors[rows],
+        index=index,
+        config=engine.config,
+        industries=engine.industries,
+        chain=engine.chain,
+        limit=k,
+    )
+    profiler.stop()
+    (folder / f"rank-many-100-{n}.txt").write_text(
+        profiler.output_text(unicode=True, color=False), encoding="utf-8"
+    )
+    out["rank_many_100"] = summarize_pyinstrument(profiler)
     build_n = min(n, build_max)
     profiler = Profiler(interval=0.001)
     profiler.start()
