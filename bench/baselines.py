@@ -141,8 +141,10 @@ class NaiveScorer:
             lexical.append(sum(v * large.get(t, 0.0) for t, v in small.items()))
         zd = _z(dense, cfg.similarity_clip)
         zl = _z(lexical, cfg.similarity_clip)
+        known = bool(e.industry_code) and ctx.industries.normalize(e.industry_code) is not None
+        text = cfg.text_factor_with_industry if known else 1.0
         scores = [
-            cfg.base + r + cfg.dense_weight * a + cfg.lexical_weight * b
+            cfg.base + r + text * (cfg.dense_weight * a + cfg.lexical_weight * b)
             for r, a, b in zip(rules, zd, zl, strict=True)
         ]
         order = sorted(range(len(kept)), key=lambda i: (-scores[i], kept[i]))[:limit]

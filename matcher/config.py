@@ -56,6 +56,10 @@ class MatcherConfig:
         kind_typical: category -> partner kinds that typically lead it.
         dense_weight, lexical_weight: weight per pool standard deviation of the
             text similarities.
+        text_factor_with_industry: multiplies both text weights when the
+            enterprise's industry code is known.  The code and the industry
+            chain then say what the text would; the text carries the industry
+            when the form lacks the code.
         similarity_clip: standardised similarities are clipped to ±this.
         secondary_min_probability: a non-primary category counts when its
             probability reaches this.
@@ -74,7 +78,7 @@ class MatcherConfig:
         16
     """
 
-    version: str = "2026.11-1"
+    version: str = "2026.11-2"
     base: float = 0.0
     levels: dict[str, dict[str, float]] = field(default_factory=lambda: _default_levels())
     asset_category_factor: dict[str, float] = field(
@@ -101,6 +105,7 @@ class MatcherConfig:
     )
     dense_weight: float = 0.2
     lexical_weight: float = 0.1
+    text_factor_with_industry: float = 0.25
     similarity_clip: float = 3.0
     secondary_min_probability: float = 0.2
     ticket_near_factor: float = 2.0
@@ -129,6 +134,8 @@ class MatcherConfig:
                 raise ValueError(f"config lacks {component} level weights: {missing}")
             if given["null"] != 0.0:
                 raise ValueError(f"{component}.null must be 0 (missing data is neutral)")
+        if not 0.0 <= self.text_factor_with_industry <= 1.0:
+            raise ValueError("text_factor_with_industry must be in [0, 1]")
         if not 0.0 <= self.secondary_min_probability <= 1.0:
             raise ValueError("secondary_min_probability must be in [0, 1]")
         if not 1.0 <= self.ticket_near_factor <= self.ticket_far_factor:

@@ -3,9 +3,13 @@
 The one formula (weights in fixtures/matcher_config.toml):
 
     score = base
-          + Σ_component  w[component][level]          (rule levels, matcher.rules)
-          + dense_weight   · clip(z(cos_dense),   ±c)
-          + lexical_weight · clip(z(cos_lexical), ±c)
+          + Σ_component  w[component][level]              (rule levels, matcher.rules)
+          + t · dense_weight   · clip(z(cos_dense),   ±c)
+          + t · lexical_weight · clip(z(cos_lexical), ±c)
+
+with t = text_factor_with_industry when the enterprise's industry code is known
+and 1 when it is not: the codes and the industry chain then say what the text
+would, and the text has to carry the industry when the form lacks the code.
 
 where z(x) standardises a similarity over the partners that pass the hard
 filters (mean 0, standard deviation 1).  Raw cosines of a given model sit in a
@@ -198,8 +202,9 @@ def _score_pool(
         sims["lexical"] = index.lexical.scores(query_text)
     rows = np.flatnonzero(valid)
     zs = {name: _standardise(sims[name], rows, config.similarity_clip) for name in sims}
+    text_factor = config.text_factor_with_industry if code is not None else 1.0
     for name, weight in (("dense", config.dense_weight), ("lexical", config.lexical_weight)):
-        parts[name] = np.float32(weight * factors.get(name, 1.0)) * zs[name]
+        parts[name] = np.float32(weight * factors.get(name, 1.0) * text_factor) * zs[name]
     if mode == "full":
         total = _sum(config.base, (parts[c] for c in parts))
     elif mode == "rules":

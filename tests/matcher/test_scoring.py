@@ -214,3 +214,37 @@ def test_matcher_import_stays_storage_free() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_text_weighs_less_when_the_industry_code_is_known() -> None:
+    """The code and the chain say what the text would; without a code the text carries it."""
+    texts = ["子午线轮胎并购整合", "闲置厂房收购改造", "橡胶助剂与炭黑供应", "不良资产收购处置"]
+    partners = [
+        dataclasses.replace(p, capabilities=texts[j % len(texts)] * (1 + j % 3))
+        for j, p in enumerate(pool())
+    ]
+    emb, _ = embed_partners(HashEncoder(), partners, {})
+    index = PartnerIndex.build(partners, emb, table())
+    dx = {"merger_restructuring": 1.0}
+    full = dataclasses.replace(MatcherConfig(), text_factor_with_industry=1.0)
+    damped = dataclasses.replace(full, text_factor_with_industry=0.25)
+    coded = enterprise()
+    uncoded = enterprise(industry_code="")
+    for ent in (coded, uncoded):
+        base = {r.partner_id: r for r in _rank(index, dx, enterprise=ent, config=full)}
+        for r in _rank(index, dx, enterprise=ent, config=damped):
+            factor = 0.25 if ent is coded else 1.0
+            for name in ("dense", "lexical"):
+                want = base[r.partner_id].components[name] * factor
+                assert r.components[name] == pytest.approx(want, abs=1e-5), (
+                    ent.industry_code,
+                    name,
+                )
+    assert any(
+        r.components["dense"] != 0 for r in _rank(index, dx, enterprise=coded, config=damped)
+    )
+
+
+def test_text_factor_must_be_a_fraction() -> None:
+    with pytest.raises(ValueError, match="text_factor_with_industry"):
+        MatcherConfig(text_factor_with_industry=1.5)
