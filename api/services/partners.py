@@ -21,6 +21,7 @@ from api.errors import (
 )
 from api.services.audit import diff_fields, record_audit
 from api.services.paging import paginate
+from api.services.pool import bump_pool_revision
 from api.services.triggers import queue_automatic_rescore
 from api.services.validation import normalize_industry_code, normalize_industry_list
 from matcher.industry import IndustryTable
@@ -92,6 +93,7 @@ def create_partners(
         )
     session.flush()
     if rows:
+        bump_pool_revision(session)
         queue_automatic_rescore(session=session, enterprise_ids=None)
     return rows
 
@@ -188,6 +190,7 @@ def update_partner(
         changes=diff_fields(before, changes),
     )
     session.flush()
+    bump_pool_revision(session)
     queue_automatic_rescore(session=session, enterprise_ids=None)
     return row
 
@@ -209,6 +212,7 @@ def set_partner_archived(
             entity_id=row.id,
             changes={},
         )
+        bump_pool_revision(session)
     session.flush()
     queue_automatic_rescore(session=session, enterprise_ids=None)
     return row

@@ -1,8 +1,8 @@
 """The partner pool as the matcher sees it: profiles, stored embeddings, a cached index.
 
 Partner embeddings are computed once per (model, offer text) and stored; the
-PartnerIndex is rebuilt only when the pool version (every partner's id and
-last change) or the encoder differs from the cached one.
+PartnerIndex is rebuilt only when the pool revision (bumped by every partner
+write) or the encoder differs from the cached one.
 """
 
 from __future__ import annotations
@@ -11,32 +11,44 @@ import hashlib
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
 from api.runtime import Runtime
 from api.services.mapping import partner_profile
 from matcher.embed import StoredEmbedding, embed_partners, enterprise_need_text, text_hash
 from matcher.partner_index import PartnerIndex
 from matcher.profile import EnterpriseProfile, PartnerProfile
-from models.tables import EnterpriseEmbedding, Partner, PartnerEmbedding, utcnow
+from models.tables import EnterpriseEmbedding, Partner, PartnerEmbedding, PoolState, utcnow
 
 
 def pool_version(session: Session) -> str:
-    """A digest of the live pool: it changes whenever a partner is added, changed or archived.
+    """The live pool's revision: it changes whenever a partner is added, changed or archived.
 
-    One aggregate row rather than every partner's: every write to a partner
-    (archive included) moves its updated_at, so the newest stamp, the count and
-    the id sum change with any of them, and each ranking read checks this.
+    One primary-key read: every ranking read checks it, and the partner
+    services bump it in the same transaction as each write (bump_pool_revision).
     """
-    live = col(Partner.archived).is_(False)
-    count, newest, id_sum = session.exec(
-        select(func.count(), func.max(Partner.updated_at), func.sum(Partner.id)).where(live)
-    ).one()
-    stamp = newest.replace(tzinfo=None).isoformat() if newest else "-"
-    return hashlib.sha256(f"{count}:{stamp}:{id_sum}".encode()).hexdigest()[:32]
+    # Columns, not the entity: a session's identity map could hand back a row
+    # read before another transaction bumped it.
+    state = session.exec(
+        select(PoolState.epoch, PoolState.revision).where(col(PoolState.id) == 1)
+    ).first()
+    return "none" if state is None else f"{state[0]}:r{state[1]}"
+
+
+def bump_pool_revision(session: Session) -> None:
+    """Mark the pool changed; call in the transaction that writes a partner (not committed).
+
+    An UPDATE of one row, so concurrent writers serialise on it and each
+    committed change gets its own revision.
+    """
+    bumped = session.exec(  # type: ignore[call-overload]
+        update(PoolState).where(col(PoolState.id) == 1).values(revision=col(PoolState.revision) + 1)
+    )
+    if bumped.rowcount == 0:  # the row was removed (e.g. a TRUNCATE of every table)
+        session.add(PoolState(id=1, revision=1))
+    session.flush()
 
 
 def pool_key(session: Session, model_name: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 from fastapi.testclient import TestClient
@@ -13,10 +14,11 @@ from sqlmodel import Session, select
 from api.config import FIXTURES_DIR, Settings
 from api.main import create_app
 from api.runtime import PoolCache, Runtime
+from api.services.pool import pool_version
 from api.services.seed import seed_fixtures
 from api.worker import work_once
 from matcher.embed import Encoder
-from models.db import session_scope
+from models.db import make_engine, run_migrations, session_scope
 from models.tables import Match, MatchRun, PartnerEmbedding
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import issue_token, partner_payload
@@ -212,3 +214,41 @@ def test_rescore_reuses_the_stored_query_embedding(
         client.patch("/enterprises/1", json={"demands": "引入产业投资者"})
         client.get("/enterprises/1/matches")
         assert counting.queries == 2  # the need text changed
+
+
+def test_every_partner_write_moves_the_pool_revision(seeded: TestClient, engine: Engine) -> None:
+    """Create, bulk, change, archive and restore move it; reads and enterprise writes do not."""
+
+    def version() -> str:
+        with Session(engine) as session:
+            return pool_version(session)
+
+    seen = [version()]
+    seeded.get("/enterprises/1/matches")
+    seeded.get("/partners")
+    seeded.patch("/enterprises/1", json={"demands": "寻求战略投资者"})
+    assert version() == seen[-1]
+    steps = [
+        lambda: seeded.post("/partners", json=partner_payload()),
+        lambda: seeded.post("/partners/bulk", json=[partner_payload(), partner_payload()]),
+        lambda: seeded.patch("/partners/1", json={"interests": "新增：设备租赁"}),
+        lambda: seeded.delete("/partners/1"),
+        lambda: seeded.post("/partners/1/restore"),
+    ]
+    for step in steps:
+        assert step().status_code < 300
+        seen.append(version())
+    assert len(set(seen)) == len(seen)
+    # A failed write leaves it: the bulk is all or nothing.
+    bad = seeded.post("/partners/bulk", json=[partner_payload(), {"name": ""}])
+    assert bad.status_code == 422
+    assert version() == seen[-1]
+
+
+def test_pool_revision_differs_between_databases(engine: Engine, tmp_path: Path) -> None:
+    """A cached index is keyed by it, so two databases must never share a version."""
+    other = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    run_migrations(other)
+    with Session(engine) as a, Session(other) as b:
+        assert pool_version(a) != pool_version(b)
+    other.dispose()
