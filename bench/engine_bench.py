@@ -190,6 +190,22 @@ def _rank(engine: Engine, index: PartnerIndex, queries: Queries, i: int, k: int)
     )
 
 
+def _rank_many(
+    engine: Engine, index: PartnerIndex, queries: Queries, rows: np.ndarray, k: int, block: int
+) -> list[Any]:
+    return rank_partners_many(
+        [queries.enterprises[i] for i in rows],
+        [queries.diagnoses[i] for i in rows],
+        queries.vectors[rows],
+        index=index,
+        config=engine.config,
+        industries=engine.industries,
+        chain=engine.chain,
+        limit=k,
+        block=block,
+    )
+
+
 def _agreement(service: list[Any], naive: list[Any]) -> dict[str, float]:
     a = [r.partner_id for r in service]
     b = [r.partner_id for r in naive]
@@ -397,17 +413,7 @@ def _batched_run(
         started = time.perf_counter()
         for start in range(0, top, block):
             rows = np.arange(start, min(start + block, top)) % len(queries.enterprises)
-            rank_partners_many(
-                [queries.enterprises[i] for i in rows],
-                [queries.diagnoses[i] for i in rows],
-                queries.vectors[rows],
-                index=index,
-                config=engine.config,
-                industries=engine.industries,
-                chain=engine.chain,
-                limit=k,
-                block=block,
-            )
+            _rank_many(engine, index, queries, rows, k, block)
             cumulative.append(time.perf_counter() - started)
             if cumulative[-1] > budget.batch_s:
                 break
@@ -509,19 +515,9 @@ def profile_pool(
         profiler.output_text(unicode=True, color=False), encoding="utf-8"
     )
     out["rank"] = summarize_pyinstrument(profiler)
-    rows = np.arange(100) % len(queries.enterprises)
     profiler = Profiler(interval=0.001)
     profiler.start()
-    rank_partners_many(
-        [queries.enterprises[i] for i in rows],
-        [queries.diagnoses[i] for i in rows],
-        queries.vectors[rows],
-        index=index,
-        config=engine.config,
-        industries=engine.industries,
-        chain=engine.chain,
-        limit=k,
-    )
+    _rank_many(engine, index, queries, np.arange(100) % len(queries.enterprises), k, 50)
     profiler.stop()
     (folder / f"rank-many-100-{n}.txt").write_text(
         profiler.output_text(unicode=True, color=False), encoding="utf-8"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matcher.lexical import LexicalIndex, normalize_for_lexical
 
@@ -44,17 +45,19 @@ def test_empty_pool_and_empty_texts() -> None:
     assert index.scores("轮胎").tolist() == [0.0, 0.0]
 
 
-def test_query_vector_equals_the_vectorizers_transform() -> None:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    vectorizer = TfidfVectorizer(
+def _reference_vectorizer() -> TfidfVectorizer:
+    """scikit-learn's own vectorizer with LexicalIndex's settings, to check against."""
+    return TfidfVectorizer(
         analyzer="char",
         ngram_range=(2, 3),
         preprocessor=normalize_for_lexical,
         sublinear_tf=True,
         dtype=np.float32,
     )
-    vectorizer.fit(DOCS)
+
+
+def test_query_vector_equals_the_vectorizers_transform() -> None:
+    vectorizer = _reference_vectorizer().fit(DOCS)
     index = LexicalIndex.fit(DOCS)
     query = "轮胎轮胎企业，逾期贷款担保链；Ｘ光 2025年"
     expected = vectorizer.transform([query])
@@ -68,15 +71,7 @@ def test_scores_equal_a_product_over_every_document() -> None:
     docs = DOCS + ["轮胎与橡胶制品，担保链化解", "资产管理公司收购不良资产包"]
     index = LexicalIndex.fit(docs)
     query = "轮胎企业担保链风险，寻求资产管理公司收购不良资产"
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    vectorizer = TfidfVectorizer(
-        analyzer="char",
-        ngram_range=(2, 3),
-        preprocessor=normalize_for_lexical,
-        sublinear_tf=True,
-        dtype=np.float32,
-    )
+    vectorizer = _reference_vectorizer()
     matrix = vectorizer.fit_transform(docs)
     expected = (matrix @ vectorizer.transform([query]).T).toarray().ravel()
     assert index.scores(query) == pytest.approx(expected, abs=1e-6)
