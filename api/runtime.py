@@ -20,6 +20,7 @@ from matcher.diagnose import ProbabilityModel
 from matcher.diagnosis_rules import DiagnosisRules, load_diagnosis_rules
 from matcher.embed import Encoder, StoredEmbedding, load_encoder
 from matcher.industry import IndustryTable
+from matcher.lexical import NgramStore
 from matcher.partner_index import PartnerIndex
 
 INDUSTRY_TABLE_FILE = "gbt4754_2017.csv"
@@ -38,6 +39,8 @@ class PoolCache:
     lock: threading.Lock = field(default_factory=threading.Lock)
     vectors: dict[tuple[str, str], StoredEmbedding] = field(default_factory=dict)
     """(partner id, model) → the last embedding this process computed or loaded."""
+    ngrams: NgramStore = field(default_factory=NgramStore)
+    """The offer texts' analysed n-grams, so that a rebuild analyses only changed texts."""
 
 
 @dataclass

@@ -35,7 +35,7 @@ from matcher.industry import (
     industry_relation,
     is_excluded,
 )
-from matcher.lexical import LexicalIndex
+from matcher.lexical import LexicalIndex, NgramStore
 from matcher.profile import EnterpriseProfile, PartnerProfile
 from matcher.rules import (
     ASSET_CATEGORIES,
@@ -182,6 +182,7 @@ class PartnerIndex:
         industries: IndustryTable,
         *,
         lexical: bool = True,
+        ngram_store: NgramStore | None = None,
     ) -> PartnerIndex:
         """Precompute the arrays for a pool.
 
@@ -191,6 +192,8 @@ class PartnerIndex:
                 `partners`, or None to rank without the dense component.
             industries: the GB/T table, to canonicalise codes.
             lexical: fit the character n-gram index on the offer texts.
+            ngram_store: the store of the previous build of this pool, so that
+                only new offer texts are analysed (None: analyse them all).
 
         Example:
             >>> index = PartnerIndex.build(partners, emb, table)  # doctest: +SKIP
@@ -210,7 +213,7 @@ class PartnerIndex:
             ids=ids,
             positions={pid: j for j, pid in enumerate(ids)},
             embeddings=None if embeddings is None else np.asarray(embeddings, np.float32),
-            lexical=LexicalIndex.fit([partner_offer_text(p) for p in partners])
+            lexical=LexicalIndex.fit([partner_offer_text(p) for p in partners], ngram_store)
             if lexical
             else None,
             active=np.array([p.active for p in partners], dtype=bool),

@@ -124,7 +124,9 @@ def partner_index(*, session: Session, runtime: Runtime) -> tuple[PartnerIndex, 
             {(pid, item.model_name): item for pid, item in {**known, **fresh}.items()}
         )
         embeddings = matrix if len(profiles) else None
-        index = PartnerIndex.build(profiles, embeddings, runtime.industries)
+        index = PartnerIndex.build(
+            profiles, embeddings, runtime.industries, ngram_store=runtime.pool.ngrams
+        )
         runtime.pool.index, runtime.pool.version = index, version
         return index, version
 

@@ -14,12 +14,13 @@ from sqlmodel import Session, select
 from api.config import FIXTURES_DIR, Settings
 from api.main import create_app
 from api.runtime import PoolCache, Runtime
+from api.services.mapping import partner_profile
 from api.services.pool import pool_version
 from api.services.seed import seed_fixtures
 from api.worker import work_once
-from matcher.embed import Encoder
+from matcher.embed import Encoder, partner_offer_text
 from models.db import make_engine, run_migrations, session_scope
-from models.tables import Match, MatchRun, PartnerEmbedding
+from models.tables import Match, MatchRun, Partner, PartnerEmbedding
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import issue_token, partner_payload
 
@@ -252,3 +253,27 @@ def test_pool_revision_differs_between_databases(engine: Engine, tmp_path: Path)
     with Session(engine) as a, Session(other) as b:
         assert pool_version(a) != pool_version(b)
     other.dispose()
+
+
+def test_a_partner_change_reanalyses_only_its_offer_text(
+    seeded: TestClient, engine: Engine, runtime: Runtime
+) -> None:
+    """The index rebuild after a partner write analyses the changed text, not the pool's."""
+    seeded.get("/enterprises/1/matches")  # the index of this pool is built
+    store = runtime.pool.ngrams
+    analysed: list[str] = []
+    original = store._analyze
+    store._analyze = lambda text: analysed.append(text) or original(text)  # type: ignore[method-assign]
+    try:
+        assert (
+            seeded.patch("/partners/3", json={"interests": "新增：光伏组件回收"}).status_code == 200
+        )
+        after = seeded.get("/enterprises/1/matches")
+    finally:
+        store._analyze = original  # type: ignore[method-assign]
+    assert after.status_code == 200
+    with Session(engine) as session:
+        offers = {
+            partner_offer_text(partner_profile(row)) for row in session.exec(select(Partner)).all()
+        }
+    assert [t for t in analysed if t in offers] == [t for t in offers if "光伏组件回收" in t]

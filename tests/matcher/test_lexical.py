@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from matcher.lexical import LexicalIndex, normalize_for_lexical
+from matcher.lexical import LexicalIndex, NgramStore, normalize_for_lexical
 
 DOCS = [
     "轮胎制造龙头，并购橡胶制品企业，承接闲置厂房。",
@@ -61,10 +61,13 @@ def test_query_vector_equals_the_vectorizers_transform() -> None:
     index = LexicalIndex.fit(DOCS)
     query = "轮胎轮胎企业，逾期贷款担保链；Ｘ光 2025年"
     expected = vectorizer.transform([query])
+    names = vectorizer.get_feature_names_out()
+    want = {str(names[i]): float(w) for i, w in zip(expected.indices, expected.data, strict=True)}
     ids, weights = index.query_terms(query)
-    assert ids.tolist() == sorted(expected.indices.tolist())
-    order = np.argsort(expected.indices)
-    assert weights == pytest.approx(expected.data[order], abs=1e-6)
+    term_of = {i: t for t, i in index.store.vocabulary.items()}
+    got = {term_of[int(i)]: float(w) for i, w in zip(ids, weights, strict=True)}
+    assert got == pytest.approx(want, abs=1e-6)
+    assert list(ids) == sorted(ids)
 
 
 def test_scores_equal_a_product_over_every_document() -> None:
@@ -76,3 +79,28 @@ def test_scores_equal_a_product_over_every_document() -> None:
     expected = (matrix @ vectorizer.transform([query]).T).toarray().ravel()
     assert index.scores(query) == pytest.approx(expected, abs=1e-6)
     assert index.scores("完全无关的文字zzz").tolist() == [0.0] * len(docs)
+
+
+def test_a_rebuild_analyses_only_new_texts_and_equals_a_fresh_fit() -> None:
+    store = NgramStore()
+    LexicalIndex.fit(DOCS, store)
+    analysed: list[str] = []
+    analyze = store._analyze
+    store._analyze = lambda text: analysed.append(text) or analyze(text)  # type: ignore[method-assign]
+    changed = [DOCS[0], "新增：光伏组件回收与储能电站运营", DOCS[2]]
+    rebuilt = LexicalIndex.fit(changed, store)
+    assert analysed == ["新增：光伏组件回收与储能电站运营"]
+    assert len(store) == 3  # the text that left the pool is dropped
+    fresh = LexicalIndex.fit(changed)
+    for query in ["轮胎企业并购", "光伏储能", "不良资产收购", "原料药"]:
+        assert rebuilt.scores(query) == pytest.approx(fresh.scores(query), abs=1e-6), query
+    # An n-gram only the departed text had does not count any more.
+    assert rebuilt.scores("资产管理公司").tolist() == fresh.scores("资产管理公司").tolist()
+
+
+def test_empty_texts_between_others() -> None:
+    docs = ["轮胎", "", "担保链", ""]
+    index = LexicalIndex.fit(docs)
+    scores = index.scores("轮胎担保链")
+    assert scores[1] == scores[3] == 0.0
+    assert scores[0] > 0 and scores[2] > 0
