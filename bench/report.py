@@ -153,6 +153,17 @@ def render(result: dict[str, Any]) -> str:
             )
         )
         out.append("* naive measured on a subsample and scaled linearly to the pool size")
+        rebuilds = [
+            f"{_size(int(n))}: {_fmt(p['index_rebuild']['cold_s'], ' s')} cold, "
+            f"{_fmt(p['index_rebuild']['after_one_change_s'], ' s')} after one partner changes"
+            for n, p in sorted(pools.items(), key=lambda kv: int(kv[0]))
+            if "index_rebuild" in p
+        ]
+        if rebuilds:
+            out.append(
+                "index build with a distinct offer text per partner (the pool above repeats "
+                "300): " + "; ".join(rebuilds)
+            )
         agree = [
             f"{_size(int(n))}: top-k overlap {p['single']['agreement']['topk_overlap']:.0%}"
             for n, p in sorted(pools.items(), key=lambda kv: int(kv[0]))
