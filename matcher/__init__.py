@@ -75,7 +75,12 @@ if TYPE_CHECKING:
     from matcher.partner_index import PartnerIndex
     from matcher.report_format import format_diagnosis_report
     from matcher.rules import DiagnosisCategories, estimate_deal_size, hard_filter_reasons
-    from matcher.scoring import MatchResult, rank_partners, rank_partners_for_asset
+    from matcher.scoring import (
+        MatchResult,
+        rank_partners,
+        rank_partners_for_asset,
+        rank_partners_many,
+    )
     from matcher.training import train_treatment_model
 
 _LAZY: dict[str, str] = {
@@ -106,6 +111,7 @@ _LAZY: dict[str, str] = {
     "MatchResult": "matcher.scoring",
     "rank_partners": "matcher.scoring",
     "rank_partners_for_asset": "matcher.scoring",
+    "rank_partners_many": "matcher.scoring",
 }
 
 
@@ -179,6 +185,7 @@ __all__ = [
     "partner_offer_text",
     "rank_partners",
     "rank_partners_for_asset",
+    "rank_partners_many",
     "rule_probabilities",
     "rule_scores",
     "tokenize_zh",
