@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import sys
 from datetime import timedelta
 from typing import Annotated
 
@@ -163,8 +164,18 @@ def rescore(
         )
         job_id, total = job.id, job.total
     started = time.perf_counter()
-    with click.progressbar(length=total, label=f"job #{job_id}") as bar:
-        work_once(engine, runtime, worker_name(), lambda done, _: bar.update(1), job_id=job_id)
+    if sys.stdout.isatty():
+        with click.progressbar(length=total, label=f"job #{job_id}") as bar:
+            work_once(engine, runtime, worker_name(), lambda done, _: bar.update(1), job_id=job_id)
+    else:
+        # A log or a pipe gets a line per twentieth of the job (click draws no bar there).
+        step = max(1, total // 20)
+
+        def report(done: int, of: int) -> None:
+            if done % step == 0 or done == of:
+                typer.echo(f"job #{job_id}: {done}/{of}")
+
+        work_once(engine, runtime, worker_name(), report, job_id=job_id)
     elapsed = time.perf_counter() - started
     with session_scope(engine) as session:
         finished = get_job(session=session, job_id=job_id or 0)
