@@ -126,9 +126,8 @@ def _query_embedding(
 @dataclass(frozen=True)
 class _Scored:
     total: np.ndarray
-    valid: np.ndarray
     rows: np.ndarray
-    """np.flatnonzero(valid): the partners that pass the hard filters."""
+    """The partners that pass the hard filters."""
     parts: dict[str, np.ndarray]
     levels: dict[str, np.ndarray]
     sims: dict[str, np.ndarray]
@@ -213,11 +212,11 @@ def _score_pool(
         total = sims[mode].astype(np.float64)
     else:
         raise ValueError(f"unknown mode {mode!r}; expected one of {MODES}")
-    return _Scored(total, valid, rows, parts, levels, sims, zs)
+    return _Scored(total, rows, parts, levels, sims, zs)
 
 
 def _sum(base: float, arrays: Iterable[np.ndarray]) -> np.ndarray:
-    """base + Σ arrays, accumulated in float64 so that ties and order match the pure sum."""
+    """base + Σ arrays (float32 components), accumulated in one float64 array."""
     total: np.ndarray | None = None
     for a in arrays:
         if total is None:
@@ -352,9 +351,8 @@ def rank_partners(
     scored = _score_pool(
         enterprise, dx, index, query_emb, text, deal, config, industries, chain, mode, factors or {}
     )
-    return _pick(
-        enterprise, dx, deal, scored, index, config, industries, chain, limit, exclude_partner_ids
-    )
+    ctx = RuleContext(industries, chain, config)
+    return _pick(enterprise, dx, deal, scored, index, ctx, limit, exclude_partner_ids)
 
 
 def _pick(
@@ -363,9 +361,7 @@ def _pick(
     deal: tuple[float | None, str],
     scored: _Scored,
     index: PartnerIndex,
-    config: MatcherConfig,
-    industries: IndustryTable,
-    chain: IndustryChain,
+    ctx: RuleContext,
     limit: int,
     exclude_partner_ids: Collection[str],
 ) -> list[MatchResult]:
@@ -376,9 +372,7 @@ def _pick(
     if not len(candidates) or limit <= 0:
         return []
     picked = candidates[top_indices(scored.total[candidates], limit)]
-    return _explain(
-        enterprise, picked, dx, index, RuleContext(industries, chain, config), deal, scored
-    )
+    return _explain(enterprise, picked, dx, index, ctx, deal, scored)
 
 
 def rank_partners_many(
@@ -427,6 +421,7 @@ def rank_partners_many(
         raise ValueError("one query embedding per enterprise is needed")
     excluded = exclude_partner_ids if exclude_partner_ids is not None else [()] * m
     memo = LevelMemo()
+    ctx = RuleContext(industries, chain, config)
     use_dense = query_embeddings is not None and index.embeddings is not None and len(index)
     out: list[list[MatchResult]] = []
     for start in range(0, m, max(block, 1)):
@@ -454,9 +449,7 @@ def rank_partners_many(
                 dense=None if dense is None else dense[i - start],
                 memo=memo,
             )
-            out.append(
-                _pick(e, dx, deal, scored, index, config, industries, chain, limit, excluded[i])
-            )
+            out.append(_pick(e, dx, deal, scored, index, ctx, limit, excluded[i]))
     return out
 
 

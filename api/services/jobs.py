@@ -145,13 +145,8 @@ def run_job(
                 if row is not None and not row.archived
             ]
             index, version = partner_index(session=session, runtime=runtime)
-            ranked = dict(
-                zip(
-                    (item.row.id for item in items),
-                    zip(items, rank_inputs(items, index=index, runtime=runtime), strict=True),
-                    strict=True,
-                )
-            )
+            results = rank_inputs(items, index=index, runtime=runtime)
+            ranked = {item.row.id: (item, r) for item, r in zip(items, results, strict=True)}
             for position, enterprise_id in enumerate(ids, start=start):
                 if position > start and should_stop is not None and should_stop():
                     return _release(session, worker, job_id)
