@@ -25,6 +25,7 @@ import numpy as np
 
 from matcher.chain import ADJACENT_CLUSTER, SAME_CLUSTER, IndustryChain
 from matcher.config import LEVELS, MatcherConfig
+from matcher.cosine import from_grid, to_grid
 from matcher.embed import partner_offer_text
 from matcher.industry import (
     SAME_DALEI,
@@ -158,7 +159,8 @@ class PartnerIndex:
     partners: tuple[PartnerProfile, ...]
     ids: tuple[str, ...]
     positions: dict[str, int]
-    embeddings: np.ndarray | None
+    grid: np.ndarray | None
+    """The offer embeddings on matcher.cosine's exact grid (whole numbers, float32)."""
     lexical: LexicalIndex | None
     active: np.ndarray
     kind: np.ndarray
@@ -212,7 +214,7 @@ class PartnerIndex:
             partners=tuple(partners),
             ids=ids,
             positions={pid: j for j, pid in enumerate(ids)},
-            embeddings=None if embeddings is None else np.asarray(embeddings, np.float32),
+            grid=None if embeddings is None else to_grid(embeddings),
             lexical=LexicalIndex.fit([partner_offer_text(p) for p in partners], ngram_store)
             if lexical
             else None,
@@ -245,6 +247,11 @@ class PartnerIndex:
 
     def __len__(self) -> int:
         return len(self.partners)
+
+    @property
+    def embeddings(self) -> np.ndarray | None:
+        """The offer embeddings as unit vectors (a copy; the ranking reads `grid`)."""
+        return None if self.grid is None else from_grid(self.grid)
 
     @property
     def codes(self) -> tuple[str, ...]:

@@ -31,6 +31,7 @@ import numpy as np
 
 from matcher.chain import IndustryChain
 from matcher.config import COMPONENTS, LEVELS, MatcherConfig
+from matcher.cosine import grid_cosines, to_grid
 from matcher.embed import Encoder, enterprise_need_text, top_indices
 from matcher.industry import IndustryTable
 from matcher.partner_index import (
@@ -60,6 +61,12 @@ from matcher.rules import (
 from matcher.vocab import ASSET_TYPES
 
 MODES = ("full", "rules", "dense", "lexical")
+MIN_SPREAD = 1e-4
+"""A similarity whose spread over the pool is below this says nothing about any partner.
+
+Cosines that differ by less than 1e-4 are the same text or rounding noise
+(float32 noise in a 384-term sum is about 1e-7); standardising them would
+blow that noise up to whole standard deviations, so they contribute 0."""
 _PURE = {
     "treatment": treatment_fit,
     "industry": industry_fit,
@@ -105,7 +112,7 @@ def _standardise(x: np.ndarray, rows: np.ndarray, clip: float) -> np.ndarray:
     mean = float(inside.mean(dtype=np.float64))
     centred = (inside - np.float32(mean)).astype(np.float32, copy=False)
     std = float(np.sqrt(np.dot(centred, centred) / len(centred)))
-    if std <= 1e-9:
+    if std < MIN_SPREAD:
         return np.zeros(len(x), dtype=np.float32)
     z = x.astype(np.float32)
     z -= np.float32(mean)
@@ -195,8 +202,8 @@ def _score_pool(
     sims = {"dense": np.zeros(n, np.float32), "lexical": np.zeros(n, np.float32)}
     if dense is not None:
         sims["dense"] = dense
-    elif query_emb is not None and index.embeddings is not None and n:
-        sims["dense"] = index.embeddings @ query_emb
+    elif query_emb is not None and index.grid is not None and n:
+        sims["dense"] = grid_cosines(index.grid, to_grid(query_emb))
     if index.lexical is not None and n and mode in ("full", "lexical"):
         sims["lexical"] = index.lexical.scores(query_text)
     rows = np.flatnonzero(valid)
@@ -422,14 +429,14 @@ def rank_partners_many(
     excluded = exclude_partner_ids if exclude_partner_ids is not None else [()] * m
     memo = LevelMemo()
     ctx = RuleContext(industries, chain, config)
-    use_dense = query_embeddings is not None and index.embeddings is not None and len(index)
+    use_dense = query_embeddings is not None and index.grid is not None and len(index)
     out: list[list[MatchResult]] = []
     for start in range(0, m, max(block, 1)):
         stop = min(start + max(block, 1), m)
         dense = None
         if use_dense:
-            queries = np.asarray(query_embeddings[start:stop], dtype=np.float32)
-            dense = queries @ index.embeddings.T  # type: ignore[union-attr]
+            queries = to_grid(query_embeddings[start:stop])  # type: ignore[index]
+            dense = grid_cosines(index.grid, queries)  # type: ignore[arg-type]
         for i in range(start, stop):
             e = enterprises[i]
             dx = as_diagnosis(diagnosis_categories[i])

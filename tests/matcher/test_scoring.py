@@ -165,7 +165,8 @@ def test_query_embedding_may_be_given_directly(index: PartnerIndex) -> None:
     vec = index.embeddings[0]
     results = _rank(index, {"merger_restructuring": 1.0}, encoder_or_query_embedding=vec)
     best_dense = max(results, key=lambda r: r.similarities["dense"])
-    assert best_dense.similarities["dense"] == pytest.approx(1.0, abs=1e-5)
+    # Grid cosines are within 5e-4 of the float ones (tests/matcher/test_cosine.py).
+    assert best_dense.similarities["dense"] == pytest.approx(1.0, abs=5e-4)
 
 
 def test_index_without_embeddings_or_lexical() -> None:
