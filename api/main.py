@@ -17,6 +17,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from api import pages
 from api.config import Settings, get_settings
+from api.docs import add_offline_docs
 from api.errors import DomainError, FieldInvalid
 from api.middleware import BodySizeLimit
 from api.routes import (
@@ -88,7 +89,10 @@ def create_app(
         version="0.1.0",
         description="困难企业画像、分类施策诊断与合作主体匹配。",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    add_offline_docs(app)
     max_body = (settings or get_settings()).max_body_bytes
     app.add_middleware(BodySizeLimit, max_bytes=max_body)
     _add_error_handlers(app)
