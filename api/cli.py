@@ -75,6 +75,8 @@ def serve(
     import uvicorn
 
     from api.main import create_app
+    from api.runtime import load_runtime
+    from api.services.seed import prepare_demo
 
     settings = get_settings()
     if demo:
@@ -83,6 +85,10 @@ def serve(
             settings = settings.model_copy(update={"admin_token": _demo_admin_token(settings)})
     engine = make_engine(settings.resolved_database_url)
     run_migrations(engine)
+    runtime = load_runtime(settings)
+    if demo:
+        with session_scope(engine) as session:
+            prepare_demo(session=session, runtime=runtime, progress=typer.echo)
     typer.echo(f"database: {settings.resolved_database_url}")
     typer.echo(f"open:     http://{host}:{port}/ui  (officers' page)")
     typer.echo(f"api:      http://{host}:{port}/docs")
@@ -92,7 +98,7 @@ def serve(
             f'try:      curl -H "Authorization: Bearer {settings.admin_token}" '
             f"http://{host}:{port}/enterprises"
         )
-    uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings, engine, runtime), host=host, port=port, log_level="info")
 
 
 @app.command("create-token")
