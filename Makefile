@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format seed bench browser
+.PHONY: help run test test-fast lint format seed bench browser
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -23,6 +23,9 @@ run: $(BIN)/ld ## start the service on SQLite with the demo data (prints the URL
 
 test: $(BIN)/ld browser ## install what the tests need and run them all (PostgreSQL too if LD_TEST_POSTGRES_URL is set)
 	$(BIN)/pytest
+
+test-fast: $(BIN)/ld ## the development lane: every test but the browser and slow-model ones
+	$(BIN)/pytest -m "not slow and not browser"
 
 browser: ## Debian's chromium and CJK fonts for the page tests (skipped when present)
 	bash .ci/install-browser

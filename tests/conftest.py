@@ -49,6 +49,14 @@ BACKENDS = [
 MODEL_CACHE = Path(__file__).resolve().parent.parent / ".cache" / "models"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/pages drives a real Chromium: mark it `browser`, so the
+    development lane (`make test-fast`) can leave the browser out."""
+    for item in items:
+        if item.nodeid.startswith("tests/pages/"):
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture(scope="session")
 def industries() -> IndustryTable:
     return IndustryTable.from_csv(FIXTURES_DIR / "gbt4754_2017.csv")
