@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api.auth import Principal, resolve_token
 from api.deps import SessionDep, SettingsDep
-from api.errors import DomainError
+from api.errors import DEPARTMENT_ONLY_CASES, DomainError, Forbidden
 from api.services.spreadsheets import COMPONENT_LABELS, FIELD_LABELS
 from matcher.vocab import (
     ASSET_TYPES,
@@ -40,7 +40,7 @@ FLASH_COOKIE = "ld_flash"
 COOKIE_PATH = "/ui"
 LOCAL_TZ = timezone(timedelta(hours=8), "北京时间")
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
-ROLE_LABELS = {"admin": "管理员", "officer": "办案人员", "viewer": "只读"}
+ROLE_LABELS = {"admin": "管理员", "officer": "办案人员", "viewer": "只读", "department": "部门"}
 BAD_PARAMS = "请求参数不合法"
 CROSS_SITE = "拒绝来自其他站点的提交"
 
@@ -157,7 +157,17 @@ class CrossSite(DomainError):
     status_code = 403
 
 
-PagePrincipal = Annotated[Principal, Depends(get_page_principal)]
+def get_staff_page_principal(
+    principal: Annotated[Principal, Depends(get_page_principal)],
+) -> Principal:
+    """As get_page_principal, but a department token reaches only its cases' pages."""
+    if principal.is_department:
+        raise Forbidden(DEPARTMENT_ONLY_CASES)
+    return principal
+
+
+PagePrincipal = Annotated[Principal, Depends(get_staff_page_principal)]
+CasePagePrincipal = Annotated[Principal, Depends(get_page_principal)]
 
 
 class PageRoute(APIRoute):
