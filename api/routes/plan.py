@@ -5,14 +5,17 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, Response
 from sqlmodel import Session
 
-from api.deps import CasePrincipalDep, PrincipalDep, SessionDep
+from api.deps import CasePrincipalDep, PrincipalDep, RuntimeDep, SessionDep
 from api.errors import PreconditionFailed
 from api.params import ObjectId, SearchText
 from api.services import plan as service
+from api.services.case_file import gather_case_file
+from api.services.case_report import DOCX_MEDIA_TYPE, render_case_docx
 from api.services.departments import resolve_department
 from api.services.measure_views import plan_decision_out
 from api.services.plan_board import local_today, overdue_measures
@@ -185,3 +188,36 @@ def add_progress(
     )
     session.commit()
     return ProgressOut(id=row.id or 0, note=row.note, actor=row.actor, at=row.at)
+
+
+@router.get(
+    "/enterprises/{enterprise_id}/report.docx",
+    response_class=Response,
+    responses={200: {"content": {DOCX_MEDIA_TYPE: {}}, "description": "the case document"}},
+)
+def case_report(
+    enterprise_id: ObjectId,
+    session: SessionDep,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    today: TodayDep,
+) -> Response:
+    """The case document (Word): profile, diagnosis and opinions, plan, partners, progress."""
+    case = gather_case_file(
+        session=session,
+        enterprise_id=enterprise_id,
+        principal=principal,
+        runtime=runtime,
+        industries=runtime.industries,
+        today=today,
+    )
+    return docx_response(render_case_docx(case), case.enterprise.name)
+
+
+def docx_response(content: bytes, enterprise_name: str) -> Response:
+    """An attachment named after the enterprise (UTF-8 name, with an ASCII fallback)."""
+    filename = f"{enterprise_name}-联动诊疗报告.docx"
+    disposition = f"attachment; filename=case-report.docx; filename*=UTF-8''{quote(filename)}"
+    return Response(
+        content, media_type=DOCX_MEDIA_TYPE, headers={"Content-Disposition": disposition}
+    )

@@ -10,24 +10,23 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 
 from sqlmodel import Session, col, select
 
 from api.auth import Principal
 from api.services.dashboard import _visible as visible_enterprises  # the one scope rule
 from api.services.measure_views import is_overdue, measure_outs
+from api.text_format import LOCAL_TZ
 from matcher.vocab import OPEN_MEASURE_STATUSES
 from models.consultation import Department, Measure
 from models.consultation_schemas import MeasureOut
 from models.tables import Enterprise
 
-BEIJING = timezone(timedelta(hours=8), "北京时间")
-
 
 def local_today(now: datetime | None = None) -> date:
     """Today's date where the bureaus are (UTC+8)."""
-    return (now or datetime.now(UTC)).astimezone(BEIJING).date()
+    return (now or datetime.now(UTC)).astimezone(LOCAL_TZ).date()
 
 
 def _open_measures(
