@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -30,10 +31,14 @@ def local_today(now: datetime | None = None) -> date:
 
 
 def _open_measures(
-    principal: Principal, *, department_id: int | None = None, county: str | None = None
+    principal: Principal,
+    *columns: Any,
+    department_id: int | None = None,
+    county: str | None = None,
 ):  # type: ignore[no-untyped-def]
+    """Open measures of the enterprises the principal sees, with `columns` beside each."""
     query = (
-        select(Measure)
+        select(Measure, *columns)
         .join(Enterprise, col(Enterprise.id) == col(Measure.enterprise_id))
         .where(col(Measure.status).in_(OPEN_MEASURE_STATUSES))
     )
@@ -79,9 +84,9 @@ class MeasureSummary:
 def measure_summary(*, session: Session, principal: Principal, today: date) -> MeasureSummary:
     """Open and overdue measures per responsible department and per county."""
     rows = session.exec(
-        _open_measures(principal)
-        .add_columns(Enterprise.county, Department.name)
-        .join(Department, col(Department.id) == col(Measure.department_id))
+        _open_measures(principal, Enterprise.county, Department.name).join(
+            Department, col(Department.id) == col(Measure.department_id)
+        )
     ).all()
     open_by: dict[str, Counter[str]] = {"department": Counter(), "county": Counter()}
     late_by: dict[str, Counter[str]] = {"department": Counter(), "county": Counter()}

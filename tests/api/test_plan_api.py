@@ -15,12 +15,14 @@ from api.errors import VERSION_REQUIRED, PreconditionFailed
 from api.routes.plan import get_today
 from api.services import plan as service
 from api.services.plan import DEPARTMENT_STATUS_ONLY, MATCH_OF_OTHER
-from api.services.plan_board import local_today
+from api.services.plan_board import MeasureTally, local_today, measure_summary
 from models.consultation_schemas import MeasureUpdate
 from tests.api.case_helpers import add_measure, auth, department_token, invite, with_departments
 from tests.factories import create_enterprise, issue_token
 
 TODAY = date(2026, 6, 15)
+ADMIN = Principal(name="市局", role="admin")
+GUANGRAO = Principal(name="广饶县招商局", role="officer", counties=("广饶县",))
 
 
 @pytest.fixture
@@ -255,6 +257,28 @@ def test_overdue_measures_are_open_ones_past_their_deadline_within_scope(api: Te
     assert api.get("/measures/overdue", params={"department": "无此部门"}).status_code == 422
     plan = api.get(f"/enterprises/{here}/plan").json()
     assert plan["overdue"] == 1
+
+
+def test_the_dashboard_counts_open_and_overdue_measures_by_department_and_county(
+    api: TestClient, engine: Engine
+) -> None:
+    here = create_enterprise(api, county="广饶县")["id"]
+    there = create_enterprise(api, county="利津县")["id"]
+    add_measure(api, here, department="债权银行", due_date="2026-06-01")
+    add_measure(api, here, department="债权银行", due_date="2026-12-31")
+    add_measure(api, there, department="税务局", due_date="2026-06-01")
+    finished = add_measure(api, there, department="税务局", due_date="2026-06-01")
+    api.patch(f"/measures/{finished['id']}", json={"status": "done", "version": 1})
+    with Session(engine) as session:
+        everyone = measure_summary(session=session, principal=ADMIN, today=TODAY)
+        county = measure_summary(session=session, principal=GUANGRAO, today=TODAY)
+    assert (everyone.open, everyone.overdue) == (3, 2)
+    assert everyone.by_department == [
+        MeasureTally("债权银行", 2, 1),
+        MeasureTally("税务局", 1, 1),
+    ]
+    assert everyone.by_county == [MeasureTally("广饶县", 2, 1), MeasureTally("利津县", 1, 1)]
+    assert county.by_county == [MeasureTally("广饶县", 2, 1)] and county.open == 2
 
 
 def test_a_department_follows_its_own_measures_only(api: TestClient) -> None:
