@@ -59,7 +59,12 @@ def update_department(
     return _department(row)
 
 
-@router.post("/enterprises/{enterprise_id}/case", response_model=CaseOut)
+ALREADY = {200: {"model": CaseOut, "description": "已存在：未重复创建"}}
+
+
+@router.post(
+    "/enterprises/{enterprise_id}/case", status_code=201, response_model=CaseOut, responses=ALREADY
+)
 def open_case(
     enterprise_id: ObjectId, session: SessionDep, principal: PrincipalDep, response: Response
 ) -> CaseOut:
@@ -81,7 +86,12 @@ def read_case(enterprise_id: ObjectId, session: SessionDep, principal: CasePrinc
     return service.case_out(session, case)
 
 
-@router.post("/enterprises/{enterprise_id}/case/invitations", response_model=CaseOut)
+@router.post(
+    "/enterprises/{enterprise_id}/case/invitations",
+    status_code=201,
+    response_model=CaseOut,
+    responses=ALREADY,
+)
 def invite(
     enterprise_id: ObjectId,
     body: InvitationIn,
