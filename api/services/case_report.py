@@ -10,6 +10,7 @@ face for Chinese characters.
 from __future__ import annotations
 
 import io
+import re
 
 from docx import Document
 from docx.document import Document as DocumentType
@@ -19,6 +20,8 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from docx.styles.style import ParagraphStyle
 from docx.table import Table
+from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 
 from api.services.case_file import CaseFile
 from api.text_format import local_time, percent, wan
@@ -47,6 +50,26 @@ KEY_FIGURES = (
     ("净利润", "net_profit"),
     ("欠薪金额", "wage_arrears"),
 )
+
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _safe(text: str) -> str:
+    """Stored text may hold control characters XML cannot: each shows as U+FFFD instead."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def _heading(document: DocumentType, text: str, level: int) -> Paragraph:
+    return document.add_heading(_safe(text), level=level)
+
+
+def _para(document: DocumentType, text: str = "", style: str | None = None) -> Paragraph:
+    return document.add_paragraph(_safe(text), style=style)
+
+
+def _run(paragraph: Paragraph, text: str) -> Run:
+    return paragraph.add_run(_safe(text))
 
 
 def _set_font(style: ParagraphStyle, latin: str, east_asian: str, size: float) -> None:
@@ -112,26 +135,27 @@ def _table(
     table.autofit = False
     for cell, text in zip(table.rows[0].cells, header, strict=True):
         cell.text = ""
-        cell.paragraphs[0].add_run(text).bold = True
+        _run(cell.paragraphs[0], text).bold = True
     for values in rows:
         for cell, text in zip(table.add_row().cells, values, strict=True):
-            cell.text = text
+            cell.text = _safe(text)
     for column, width in zip(table.columns, widths_cm, strict=True):
+        column.width = Cm(width)  # the grid (LibreOffice reads it) and each cell (Word does)
         for cell in column.cells:
             cell.width = Cm(width)
-    document.add_paragraph()
+    _para(document)
     return table
 
 
 def _labelled(document: DocumentType, label: str, text: str) -> None:
-    paragraph = document.add_paragraph()
-    paragraph.add_run(f"{label}：").bold = True
-    paragraph.add_run(text or "—")
+    paragraph = _para(document)
+    _run(paragraph, f"{label}：").bold = True
+    _run(paragraph, text or "—")
 
 
 def _profile(document: DocumentType, case: CaseFile) -> None:
     e = case.enterprise
-    document.add_heading("一、企业概况", level=1)
+    _heading(document, "一、企业概况", 1)
     industry = e.industry_name or e.industry_code or "未填"
     _labelled(document, "所在县区", e.county or "未填")
     _labelled(
@@ -141,7 +165,7 @@ def _profile(document: DocumentType, case: CaseFile) -> None:
     _labelled(document, "经营状态", OPERATING_STATUSES.get(e.operating_status, e.operating_status))
     _labelled(document, "产能利用率", percent(e.capacity_utilization))
     _labelled(document, "职工人数", "—" if e.employees is None else str(e.employees))
-    document.add_heading("主要财务数据", level=2)
+    _heading(document, "主要财务数据", 2)
     figures = e.financials.model_dump()
     pairs = [(label, wan(figures.get(key))) for label, key in KEY_FIGURES]
     debt_ratio = e.indicators.get("debt_ratio")
@@ -160,7 +184,7 @@ def _profile(document: DocumentType, case: CaseFile) -> None:
         if text:
             _labelled(document, label, text)
     if e.assets:
-        document.add_heading("主要资产", level=2)
+        _heading(document, "主要资产", 2)
         _table(
             document,
             ("类型", "描述", "评估价值", "状态"),
@@ -179,10 +203,10 @@ def _profile(document: DocumentType, case: CaseFile) -> None:
 
 
 def _diagnosis(document: DocumentType, case: CaseFile) -> None:
-    document.add_heading("二、诊断意见", level=1)
+    _heading(document, "二、诊断意见", 1)
     d = case.diagnosis
     if d is None:
-        document.add_paragraph("尚未诊断。")
+        _para(document, "尚未诊断。")
     else:
         _labelled(document, "系统诊断主要类别", d.primary_name)
         if d.override is not None:
@@ -193,38 +217,39 @@ def _diagnosis(document: DocumentType, case: CaseFile) -> None:
                 f"（{d.override.actor}，{local_time(d.override.created_at)}；理由：{d.override.reason}）",
             )
         for c in d.categories[:3]:
-            document.add_heading(f"{c.name}（{c.probability * 100:.0f}%）", level=2)
+            _heading(document, f"{c.name}（{c.probability * 100:.0f}%）", 2)
             for reason in c.reasons or ["无具体理由"]:
-                document.add_paragraph(reason, style="List Bullet")
-    document.add_heading("联动会诊：各部门意见", level=2)
+                _para(document, reason, style="List Bullet")
+    _heading(document, "联动会诊：各部门意见", 2)
     if case.case is not None:
         invited = "、".join(i.department for i in case.case.invitations) or "无"
-        document.add_paragraph(
+        _para(
+            document,
             f"会诊由 {case.case.opened_by} 于 {local_time(case.case.opened_at)} 发起；"
-            f"受邀部门：{invited}。"
+            f"受邀部门：{invited}。",
         )
     if not case.opinions.data:
-        document.add_paragraph("尚无部门意见。")
+        _para(document, "尚无部门意见。")
     for o in case.opinions.data:
-        paragraph = document.add_paragraph()
-        paragraph.add_run(o.department).bold = True
+        paragraph = _para(document)
+        _run(paragraph, o.department).bold = True
         recommended = o.category_name or "未推荐类别"
         mark = "（与系统诊断不同）" if o.differs_from_engine else ""
-        paragraph.add_run(f"　建议类别：{recommended}{mark}")
+        _run(paragraph, f"　建议类别：{recommended}{mark}")
         if o.superseded_by is not None:
-            paragraph.add_run("　〔已被该部门后续意见取代〕").italic = True
-        document.add_paragraph(o.opinion)
+            _run(paragraph, "　〔已被该部门后续意见取代〕").italic = True
+        _para(document, o.opinion)
         if o.proposed_measures:
             _labelled(document, "建议措施", o.proposed_measures)
-        note = document.add_paragraph(f"{o.author} · {local_time(o.created_at)}")
+        note = _para(document, f"{o.author} · {local_time(o.created_at)}")
         note.runs[0].font.size = Pt(9)
 
 
 def _plan(document: DocumentType, case: CaseFile) -> None:
-    document.add_heading("三、帮扶方案（一企一策）", level=1)
+    _heading(document, "三、帮扶方案（一企一策）", 1)
     decision = case.plan.category
     if decision is None:
-        document.add_paragraph("方案施策类别尚未确定。")
+        _para(document, "方案施策类别尚未确定。")
     else:
         _labelled(
             document,
@@ -234,7 +259,7 @@ def _plan(document: DocumentType, case: CaseFile) -> None:
         )
     measures = case.plan.measures
     if not measures:
-        document.add_paragraph("尚未制定措施。")
+        _para(document, "尚未制定措施。")
         return
     _table(
         document,
@@ -255,9 +280,9 @@ def _plan(document: DocumentType, case: CaseFile) -> None:
 
 
 def _partners(document: DocumentType, case: CaseFile) -> None:
-    document.add_heading("四、推荐合作主体", level=1)
+    _heading(document, "四、推荐合作主体", 1)
     if not case.partners:
-        document.add_paragraph("暂无可推荐的合作主体。")
+        _para(document, "暂无可推荐的合作主体。")
         return
     _table(
         document,
@@ -278,27 +303,26 @@ def _partners(document: DocumentType, case: CaseFile) -> None:
 
 
 def _progress(document: DocumentType, case: CaseFile) -> None:
-    document.add_heading("五、推进情况", level=1)
+    _heading(document, "五、推进情况", 1)
     noted = [m for m in case.plan.measures if m.progress]
     done = case.plan.counts.get("done", 0)
-    document.add_paragraph(
-        f"共 {len(case.plan.measures)} 项措施：已完成 {done} 项，逾期 {case.plan.overdue} 项。"
+    _para(
+        document,
+        f"共 {len(case.plan.measures)} 项措施：已完成 {done} 项，逾期 {case.plan.overdue} 项。",
     )
     for m in noted:
-        document.add_heading(m.title, level=2)
+        _heading(document, m.title, 2)
         for p in m.progress:
-            document.add_paragraph(
-                f"{local_time(p.at)}（{p.actor}）：{p.note}", style="List Bullet"
-            )
+            _para(document, f"{local_time(p.at)}（{p.actor}）：{p.note}", style="List Bullet")
 
 
 def render_case_docx(case: CaseFile) -> bytes:
     """The case document as .docx bytes."""
     document = _styled_document()
-    title = document.add_heading(f"{case.enterprise.name}联动诊疗情况报告", level=0)
+    title = _heading(document, f"{case.enterprise.name}联动诊疗情况报告", 0)
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     when = local_time(case.generated_at)
-    meta = document.add_paragraph(f"{case.enterprise.county} · 生成于 {when} · {case.generated_by}")
+    meta = _para(document, f"{case.enterprise.county} · 生成于 {when} · {case.generated_by}")
     meta.alignment = WD_ALIGN_PARAGRAPH.CENTER
     for part in (_profile, _diagnosis, _plan, _partners, _progress):
         part(document, case)

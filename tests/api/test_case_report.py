@@ -81,3 +81,22 @@ def test_the_case_document_answers_401_403_404(client: TestClient, engine: Engin
     assert empty.status_code == 200
     text = _all_text(Document(io.BytesIO(empty.content)))
     assert "暂无可推荐的合作主体" in text and "尚未制定措施" in text and "尚无部门意见" in text
+
+
+def test_control_characters_in_stored_text_do_not_break_the_document(
+    client: TestClient, engine: Engine
+) -> None:
+    """XML cannot hold most control characters; the document shows a mark in their place."""
+    with_departments(engine)
+    created = client.post(
+        "/enterprises", json={"name": "控制\x01字符企业", "problems": "银行抽贷\x0b资金链紧张"}
+    ).json()
+    assert created["problems"] == "银行抽贷\x0b资金链紧张"  # stored unchanged
+    invite(client, created["id"], "税务局")
+    opinion = {"department": "税务局", "opinion": "意见\x1f正文"}
+    assert client.post(f"/enterprises/{created['id']}/opinions", json=opinion).status_code == 201
+    response = client.get(f"/enterprises/{created['id']}/report.docx")
+    assert response.status_code == 200
+    text = _all_text(Document(io.BytesIO(response.content)))
+    assert "控制\ufffd字符企业" in text and "银行抽贷\ufffd资金链紧张" in text
+    assert "意见\ufffd正文" in text
