@@ -225,6 +225,7 @@ def update_measure(
         update(Measure)
         .where(col(Measure.id) == measure_id, col(Measure.version) == expected)
         .values(**values, version=expected + 1)
+        .execution_options(synchronize_session=False)  # refreshed below, only if it took
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise stale  # another writer committed between our read and our write

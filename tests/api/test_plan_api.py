@@ -14,9 +14,12 @@ from api.auth import Principal
 from api.errors import VERSION_REQUIRED, PreconditionFailed
 from api.routes.plan import get_today
 from api.services import plan as service
+from api.services.enterprises import create_enterprise as create_enterprise_row
 from api.services.plan import DEPARTMENT_STATUS_ONLY, MATCH_OF_OTHER
 from api.services.plan_board import MeasureTally, local_today, measure_summary
-from models.consultation_schemas import MeasureUpdate
+from matcher.industry import IndustryTable
+from models.consultation_schemas import MeasureCreate, MeasureUpdate
+from models.schemas import EnterpriseCreate
 from tests.api.case_helpers import add_measure, auth, department_token, invite, with_departments
 from tests.factories import create_enterprise, issue_token
 
@@ -81,19 +84,18 @@ def test_a_measure_is_created_changed_with_if_match_and_followed(api: TestClient
     assert audit["data"][2]["changes"]["status"] == ["in_progress", "done"]
 
 
-def test_an_edit_based_on_a_version_overtaken_in_between_is_refused(engine: Engine) -> None:
-    """Two editors read version 1; the second to write gets 412, not a silent overwrite."""
+def test_an_edit_based_on_a_version_overtaken_in_between_is_refused(
+    engine: Engine, industries: IndustryTable
+) -> None:
+    """Two editors read version 1; the second to write gets 412, not a silent overwrite.
+
+    The second editor's own read still says version 1, so only the compare-and-swap
+    in the UPDATE itself can notice that the first has written meanwhile.
+    """
     with_departments(engine)
     officer = Principal(name="甲", role="admin")
     with Session(engine, expire_on_commit=False) as setup:
-        from api.config import FIXTURES_DIR
-        from api.services.enterprises import create_enterprise as create
-        from matcher.industry import IndustryTable
-        from models.consultation_schemas import MeasureCreate
-        from models.schemas import EnterpriseCreate
-
-        industries = IndustryTable.from_csv(FIXTURES_DIR / "gbt4754_2017.csv")
-        row = create(
+        row = create_enterprise_row(
             session=setup,
             data=EnterpriseCreate(name="并发测试"),
             industries=industries,
@@ -107,8 +109,14 @@ def test_an_edit_based_on_a_version_overtaken_in_between_is_refused(engine: Engi
         )
         setup.commit()
     with Session(engine) as first, Session(engine) as second:
-        service.get_measure(session=first, measure_id=measure.id or 0, principal=officer)
-        service.get_measure(session=second, measure_id=measure.id or 0, principal=officer)
+        # Held, so each session keeps the version it read (the identity map is weak).
+        read_first = service.get_measure(
+            session=first, measure_id=measure.id or 0, principal=officer
+        )
+        read_second = service.get_measure(
+            session=second, measure_id=measure.id or 0, principal=officer
+        )
+        assert read_first.version == read_second.version == 1
         service.update_measure(
             session=second,
             measure_id=measure.id or 0,
@@ -125,6 +133,7 @@ def test_an_edit_based_on_a_version_overtaken_in_between_is_refused(engine: Engi
                 if_match=1,
                 principal=officer,
             )
+        assert read_first.version == 1  # its read is stale, yet the write was refused
         first.rollback()
     with Session(engine) as check:
         reread = service.get_measure(session=check, measure_id=measure.id or 0, principal=officer)

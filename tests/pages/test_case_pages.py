@@ -70,6 +70,7 @@ def test_consultation_plan_and_case_document(
     department.fill("#case textarea[name=opinion]", OPINION)
     navigate(department, "#case .opinion-form button.primary")
     assert "已记录“税务局”的意见" in department.inner_text(".flash.ok")
+    department.screenshot(path=str(screenshots / "case_department_view.png"))
     department.goto(live_app.url + "/ui")
     assert department.url.endswith("/ui/enterprises")  # no dashboard for a department
     tax.close()
