@@ -87,13 +87,15 @@ def _follow_ups(session: SessionDep, principal: Principal, days: float) -> dict[
     """Open and overdue measures per department and county, and what is overdue now."""
     today = plan_board.local_today()
     reviews = dashboard.pipeline_cards(session=session, principal=principal, stale_days=days)
-    measures = plan_board.overdue_measures(session=session, principal=principal, today=today)
+    measures, measures_total = plan_board.overdue_measures(
+        session=session, principal=principal, today=today, limit=FOLLOW_UPS_SHOWN
+    )
     return {
         "measures": plan_board.measure_summary(session=session, principal=principal, today=today),
         "overdue_reviews": reviews[:FOLLOW_UPS_SHOWN],
         "overdue_reviews_count": len(reviews),
-        "overdue_measures": measures[:FOLLOW_UPS_SHOWN],
-        "overdue_measures_count": len(measures),
+        "overdue_measures": measures,
+        "overdue_measures_count": measures_total,
         "follow_up_days": days,
         "today": today,
     }

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from api.deps import CasePrincipalDep, PrincipalDep, RuntimeDep, SessionDep
 from api.errors import PreconditionFailed
-from api.params import ObjectId, SearchText
+from api.params import Limit, ObjectId, Offset, SearchText
 from api.services import plan as service
 from api.services.case_file import gather_case_file
 from api.services.case_report import DOCX_MEDIA_TYPE, render_case_docx
@@ -118,6 +118,8 @@ def list_overdue(
     today: TodayDep,
     department: SearchText = None,
     county: SearchText = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> MeasurePage:
     """Open measures past their deadline within the caller's scope, longest overdue first.
 
@@ -133,14 +135,16 @@ def list_overdue(
         if department
         else None
     )
-    rows = overdue_measures(
+    rows, total = overdue_measures(
         session=session,
         principal=principal,
         today=today,
         department_id=owner.id if owner else None,
         county=county,
+        offset=offset,
+        limit=limit,
     )
-    return MeasurePage(data=rows, count=len(rows))
+    return MeasurePage(data=rows, count=total)
 
 
 @router.get("/measures/{measure_id}", response_model=MeasureOut, responses=PLAN_RESPONSES)

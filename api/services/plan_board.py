@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from api.auth import Principal
@@ -57,13 +58,16 @@ def overdue_measures(
     today: date,
     department_id: int | None = None,
     county: str | None = None,
-) -> list[MeasureOut]:
-    """Open measures past their deadline, the longest overdue first."""
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[MeasureOut], int]:
+    """A page of the open measures past their deadline, the longest overdue first; the total."""
     query = _open_measures(principal, department_id=department_id, county=county).where(
         col(Measure.due_date) < today
     )
-    rows = list(session.exec(query.order_by(col(Measure.due_date), col(Measure.id))).all())
-    return measure_outs(session, rows, today=today)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    page = query.order_by(col(Measure.due_date), col(Measure.id)).offset(offset).limit(limit)
+    return measure_outs(session, list(session.exec(page).all()), today=today), int(total)
 
 
 @dataclass(frozen=True)

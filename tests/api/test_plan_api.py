@@ -263,6 +263,8 @@ def test_overdue_measures_are_open_ones_past_their_deadline_within_scope(api: Te
     assert [m["id"] for m in by_owner["data"]] == [running["id"]]
     by_county = api.get("/measures/overdue", params={"county": "广饶县"}).json()
     assert by_county["count"] == 1
+    second = api.get("/measures/overdue", params={"offset": 1, "limit": 1}).json()
+    assert [m["title"] for m in second["data"]] == ["逾期未启动"] and second["count"] == 2
     assert api.get("/measures/overdue", params={"department": "无此部门"}).status_code == 422
     plan = api.get(f"/enterprises/{here}/plan").json()
     assert plan["overdue"] == 1
