@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from models.tables import ApiToken
 
-ROLES = ("admin", "officer", "viewer")
+ROLES = ("admin", "officer", "viewer", "department")
 TOKEN_PREFIX = "ld_"
 
 
@@ -27,6 +27,13 @@ class Principal:
     counties: tuple[str, ...] = ()
     """Counties the token may see; empty means the whole city (every county)."""
     token_id: int | None = None
+    department_id: int | None = None
+    """The department the token acts for: a `department` token sees only the cases it
+    was invited to (api/services/case_scope.py); an officer's is its default in opinions."""
+
+    @property
+    def is_department(self) -> bool:
+        return self.role == "department"
 
     @property
     def actor(self) -> str:
@@ -67,4 +74,10 @@ def resolve_token(*, session: Session, token: str, admin_token: str | None) -> P
     row = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()
     if row is None or row.revoked_at is not None:
         return None
-    return Principal(name=row.name, role=row.role, counties=tuple(row.counties), token_id=row.id)
+    return Principal(
+        name=row.name,
+        role=row.role,
+        counties=tuple(row.counties),
+        token_id=row.id,
+        department_id=row.department_id,
+    )

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from api.auth import Principal
+from api.auth import ROLES, Principal
 from api.cli_import import register as register_import_commands
 from api.cli_models import register as register_model_commands
 from api.config import Settings, get_settings
@@ -104,23 +104,43 @@ def serve(
 @app.command("create-token")
 def create_token_command(
     name: Annotated[str, typer.Option(help="who or what the token is for")],
-    role: Annotated[str, typer.Option(help="admin, officer or viewer")] = "officer",
+    role: Annotated[str, typer.Option(help="admin, officer, viewer or department")] = "officer",
     county: Annotated[
         list[str] | None, typer.Option(help="county the token may see; repeat; none = all")
     ] = None,
+    department: Annotated[
+        str | None,
+        typer.Option(help="department (name or id) it acts for: needed for role department"),
+    ] = None,
 ) -> None:
     """Issue an API token and print it (it is shown only once)."""
-    if role not in ("admin", "officer", "viewer"):
-        raise typer.BadParameter("role must be admin, officer or viewer", param_hint="--role")
+    if role not in ROLES:
+        raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}", param_hint="--role")
     settings = get_settings()
     engine = make_engine(settings.resolved_database_url)
     run_migrations(engine)
-    with session_scope(engine) as session:
-        row, secret = create_token(
-            session=session, name=name, role=role, counties=list(county or []), actor=CLI_ACTOR
-        )
-        token_id = row.id
-    typer.echo(f"token #{token_id} ({role}, {', '.join(county or []) or 'all counties'}):")
+    ref = (
+        int(department)
+        if department and department.isascii() and department.isdigit()
+        else department
+    )
+    try:
+        with session_scope(engine) as session:
+            row, secret = create_token(
+                session=session,
+                name=name,
+                role=role,
+                counties=list(county or []),
+                actor=CLI_ACTOR,
+                department=ref,
+            )
+            token_id = row.id
+    except DomainError as error:
+        raise typer.BadParameter(error.message, param_hint="--department") from None
+    scope = ", ".join(county or []) or "all counties"
+    if department:
+        scope += f", department {department}"
+    typer.echo(f"token #{token_id} ({role}, {scope}):")
     typer.echo(secret)
 
 

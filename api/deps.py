@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from api.auth import Principal, resolve_token
 from api.config import Settings
-from api.errors import BAD_TOKEN, MISSING_TOKEN, DomainError
+from api.errors import BAD_TOKEN, DEPARTMENT_ONLY_CASES, MISSING_TOKEN, DomainError, Forbidden
 from api.runtime import Runtime
 from matcher.industry import IndustryTable
 
@@ -54,7 +54,17 @@ def get_principal(
     return principal
 
 
-PrincipalDep = Annotated[Principal, Depends(get_principal)]
+def get_staff_principal(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    """The caller, unless it is a department token: those reach only the case routes."""
+    if principal.is_department:
+        raise Forbidden(DEPARTMENT_ONLY_CASES)
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_staff_principal)]
+"""Any token but a department's (the default: a new route is closed to departments)."""
+CasePrincipalDep = Annotated[Principal, Depends(get_principal)]
+"""Any token, departments included: for the routes of the cases they are invited to."""
 
 
 def get_industries(request: Request) -> IndustryTable:

@@ -14,6 +14,12 @@ COUNTY_FORBIDDEN = "当前令牌无权访问 {county} 的企业"
 ROLE_FORBIDDEN = "当前令牌的角色（{role}）无权执行此操作"
 MISSING_TOKEN = "缺少访问令牌：请使用 Authorization: Bearer <token>"
 BAD_TOKEN = "访问令牌无效或已被吊销"
+DEPARTMENT_ONLY_CASES = "部门令牌只能查看受邀会诊的企业及其会诊意见和帮扶方案"
+NOT_INVITED = "当前部门未受邀参加企业 {id} 的会诊"
+STALE_VERSION = (
+    "{entity} {id} 已被他人修改（当前版本 {current}，提交所依据的版本 {sent}）：请刷新后重试"
+)
+VERSION_REQUIRED = "请用 If-Match 请求头（或 version 字段）说明修改所依据的版本"
 BODY_TOO_LARGE = "请求体超过 {limit} 字节上限"
 TICKET_ORDER = "ticket_max（{high:g}）不能小于 ticket_min（{low:g}）"
 
@@ -36,6 +42,18 @@ class Conflict(DomainError):
 
 class Forbidden(DomainError):
     status_code = 403
+
+
+class PreconditionFailed(DomainError):
+    """The If-Match (or version) sent is not the stored one: someone changed it meanwhile."""
+
+    status_code = 412
+
+
+class PreconditionRequired(DomainError):
+    """A change that could overwrite another's must say which version it was based on."""
+
+    status_code = 428
 
 
 class FieldInvalid(DomainError):

@@ -22,6 +22,7 @@ from api.errors import DomainError, FieldInvalid
 from api.middleware import BodySizeLimit
 from api.routes import (
     admin,
+    consultation,
     diagnoses,
     enterprises,
     health,
@@ -30,6 +31,7 @@ from api.routes import (
     matches,
     partners,
     pipeline,
+    plan,
 )
 from api.runtime import Runtime, load_runtime
 from api.worker import Worker
@@ -98,6 +100,8 @@ def create_app(
     _add_error_handlers(app)
     app.include_router(health.router)
     for module in (partners, enterprises, diagnoses, matches, pipeline, jobs, admin, industries):
+        app.include_router(module.router, responses=ERROR_RESPONSES)
+    for module in (consultation, plan):  # 会诊 and 一企一策
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(pages.router)
     return app

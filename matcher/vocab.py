@@ -84,3 +84,21 @@ REVIEW_STATUSES: dict[str, str] = {
 
 DEFAULT_PROVINCE = "山东省"
 DEFAULT_CITY = "东营市"
+
+# The plan of one enterprise (一企一策): where each measure stands.  Open
+# measures (未启动、推进中) past their deadline are overdue.
+MEASURE_STATUSES: dict[str, str] = {
+    "not_started": "未启动",
+    "in_progress": "推进中",
+    "done": "已完成",
+    "cancelled": "已取消",
+}
+OPEN_MEASURE_STATUSES: tuple[str, ...] = ("not_started", "in_progress")
+
+# Where the plan's treatment category came from: the engine's diagnosis, the
+# officer's override of it, or one department's opinion in the consultation.
+PLAN_CATEGORY_SOURCES: dict[str, str] = {
+    "diagnosis": "诊断结果",
+    "override": "人工改判",
+    "opinion": "部门意见",
+}

@@ -8,7 +8,7 @@ are checked by the service against the GB/T 4754 table.
 
 from __future__ import annotations
 
-from typing import Generic, Literal, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -60,7 +60,7 @@ Category = Literal[
     "exit_liquidation",
     "tech_upgrade",
 ]
-Role = Literal["admin", "officer", "viewer"]
+Role = Literal["admin", "officer", "viewer", "department"]
 T = TypeVar("T")
 
 
@@ -279,6 +279,11 @@ class TokenCreate(Strict):
     name: Name
     role: Role
     counties: list[ShortText] = Field(default_factory=list, max_length=200)
+    department: Annotated[int, Field(ge=1, le=2**31 - 1)] | Name | None = Field(
+        default=None,
+        description="the department (id or name) it acts for: required for role department, "
+        "optional for an officer",
+    )
 
 
 class TokenPublic(BaseModel):
@@ -287,6 +292,7 @@ class TokenPublic(BaseModel):
     name: str
     role: str
     counties: list[str]
+    department_id: int | None = None
     token_prefix: str
     created_by: str
     created_at: UtcDatetime

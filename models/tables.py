@@ -116,6 +116,8 @@ class ApiToken(SQLModel, table=True):
     name: str = Field(max_length=200)
     role: str = Field(max_length=20)
     counties: list[str] = _json_list()
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    """The department the token acts for (role `department`, or an officer of one)."""
     token_hash: str = Field(max_length=64, unique=True)
     token_prefix: str = Field(max_length=12)
     created_by: str = Field(default="", max_length=200)
@@ -292,3 +294,8 @@ class PoolState(SQLModel, table=True):
     epoch: str = Field(default_factory=lambda: uuid.uuid4().hex, max_length=32)
     """Random per database: a revision number alone would repeat across databases."""
     revision: int = Field(default=0, sa_type=BigInteger)
+
+
+# The consultation and plan tables live in their own module; importing it here
+# registers them on the same metadata wherever the tables are used (Alembic too).
+import models.consultation  # noqa: E402, F401

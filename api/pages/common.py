@@ -8,9 +8,7 @@ the resulting Principal is passed to the same services the JSON API calls.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, unquote, urlsplit
@@ -24,12 +22,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api.auth import Principal, resolve_token
 from api.deps import SessionDep, SettingsDep
-from api.errors import DomainError
+from api.errors import DEPARTMENT_ONLY_CASES, DomainError, Forbidden
 from api.services.spreadsheets import COMPONENT_LABELS, FIELD_LABELS
+from api.text_format import local_time, money, percent, wan
 from matcher.vocab import (
     ASSET_TYPES,
     CATEGORIES,
     ENCUMBRANCES,
+    MEASURE_STATUSES,
     OPERATING_STATUSES,
     PARTNER_KINDS,
     REVIEW_STATUSES,
@@ -38,9 +38,8 @@ from matcher.vocab import (
 COOKIE = "ld_token"
 FLASH_COOKIE = "ld_flash"
 COOKIE_PATH = "/ui"
-LOCAL_TZ = timezone(timedelta(hours=8), "北京时间")
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
-ROLE_LABELS = {"admin": "管理员", "officer": "办案人员", "viewer": "只读"}
+ROLE_LABELS = {"admin": "管理员", "officer": "办案人员", "viewer": "只读", "department": "部门"}
 BAD_PARAMS = "请求参数不合法"
 CROSS_SITE = "拒绝来自其他站点的提交"
 
@@ -49,30 +48,7 @@ class LoginRequired(Exception):
     """No valid token in the cookie: the page sends the browser to the sign-in form."""
 
 
-def _money(value: float | None) -> str:
-    if value is None or not math.isfinite(value):
-        return "—"
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}".rstrip("0").rstrip(".")
-
-
-def _wan(value: float | None) -> str:
-    """An amount in 万元 with its unit, or a dash when unknown."""
-    text = _money(value)
-    return text if text == "—" else f"{text} 万元"
-
-
-def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.0f}%"
-
-
-def _local(moment: datetime | None) -> str:
-    if moment is None:
-        return "—"
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
-
-
-TEMPLATES.env.filters.update(money=_money, wan=_wan, percent=_percent, local=_local)
+TEMPLATES.env.filters.update(money=money, wan=wan, percent=percent, local=local_time)
 TEMPLATES.env.globals.update(
     CATEGORIES=CATEGORIES,
     STATUSES=OPERATING_STATUSES,
@@ -80,6 +56,7 @@ TEMPLATES.env.globals.update(
     ENCUMBRANCES=ENCUMBRANCES,
     KINDS=PARTNER_KINDS,
     REVIEW=REVIEW_STATUSES,
+    MEASURES=MEASURE_STATUSES,
     ROLES=ROLE_LABELS,
     LABELS=FIELD_LABELS,
     COMPONENTS=COMPONENT_LABELS,
@@ -157,7 +134,17 @@ class CrossSite(DomainError):
     status_code = 403
 
 
-PagePrincipal = Annotated[Principal, Depends(get_page_principal)]
+def get_staff_page_principal(
+    principal: Annotated[Principal, Depends(get_page_principal)],
+) -> Principal:
+    """As get_page_principal, but a department token reaches only its cases' pages."""
+    if principal.is_department:
+        raise Forbidden(DEPARTMENT_ONLY_CASES)
+    return principal
+
+
+PagePrincipal = Annotated[Principal, Depends(get_staff_page_principal)]
+CasePagePrincipal = Annotated[Principal, Depends(get_page_principal)]
 
 
 class PageRoute(APIRoute):

@@ -11,8 +11,17 @@ from sqlmodel import Session
 from api.auth import Principal
 from api.deps import IndustriesDep, RuntimeDep, SessionDep
 from api.errors import ROLE_FORBIDDEN, DomainError, Forbidden
+from api.pages.cases import case_sections
 from api.pages.charts import component_bars
-from api.pages.common import PagePrincipal, PageRoute, form_text, redirect, render, safe_next
+from api.pages.common import (
+    CasePagePrincipal,
+    PagePrincipal,
+    PageRoute,
+    form_text,
+    redirect,
+    render,
+    safe_next,
+)
 from api.pages.forms import (
     asset_payloads,
     enterprise_payload,
@@ -25,6 +34,7 @@ from api.presenters import diagnosis_out, match_item
 from api.services import dashboard, diagnoses, matching, reviews
 from api.services import enterprises as service
 from api.services.mapping import enterprise_public
+from api.services.plan_board import local_today
 from api.services.spreadsheets import COMPONENT_LABELS, error_text
 from matcher.vocab import CATEGORIES, REVIEW_STATUSES
 from models.schemas import AssetCreate, AssetUpdate, EnterpriseCreate, EnterpriseUpdate
@@ -48,7 +58,7 @@ StatusFilter = Literal["", "normal", "partial", "halted", "in_bankruptcy"]
 def enterprise_list(
     request: Request,
     session: SessionDep,
-    principal: PagePrincipal,
+    principal: CasePagePrincipal,
     industries: IndustriesDep,
     county: SearchText = None,
     category: CategoryFilter | None = None,
@@ -293,7 +303,7 @@ def enterprise_page(
     enterprise_id: ObjectId,
     request: Request,
     session: SessionDep,
-    principal: PagePrincipal,
+    principal: CasePagePrincipal,
     industries: IndustriesDep,
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
@@ -302,13 +312,17 @@ def enterprise_page(
 ) -> HTMLResponse:
     """The case: profile, diagnosis with reasons, and the ranked partners with their reasons."""
     row = service.get_enterprise(session=session, enterprise_id=enterprise_id, principal=principal)
-    run, views = matching.get_matches(
-        session=session,
-        enterprise_id=enterprise_id,
-        runtime=runtime,
-        principal=principal,
-        limit=limit,
-        include_rejected=rejected,
+    run, views = (
+        (None, [])  # a department sees the case, not the partners (api/services/case_scope.py)
+        if principal.is_department
+        else matching.get_matches(
+            session=session,
+            enterprise_id=enterprise_id,
+            runtime=runtime,
+            principal=principal,
+            limit=limit,
+            include_rejected=rejected,
+        )
     )
     items = [match_item(v) for v in views]
     scale, bars = component_bars((i.components for i in items), COMPONENT_LABELS)
@@ -328,6 +342,9 @@ def enterprise_page(
         "limit": limit,
         "show_rejected": rejected,
         "job_id": job,
+        **case_sections(
+            session=session, enterprise_id=enterprise_id, principal=principal, today=local_today()
+        ),
     }
     return render(request, "enterprise.html", context)
 

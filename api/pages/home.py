@@ -9,13 +9,21 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from api.auth import Principal
-from api.deps import SessionDep
+from api.deps import SessionDep, SettingsDep
 from api.errors import NOT_FOUND, NotFound
 from api.pages.charts import column_chart, horizontal_bars
-from api.pages.common import PagePrincipal, PageRoute, form_text, redirect, render, safe_next
+from api.pages.common import (
+    CasePagePrincipal,
+    PagePrincipal,
+    PageRoute,
+    form_text,
+    redirect,
+    render,
+    safe_next,
+)
 from api.params import ObjectId, SearchText
 from api.routes.jobs import job_out
-from api.services import dashboard, jobs
+from api.services import dashboard, jobs, plan_board
 from api.services.enterprises import get_enterprise
 from api.services.reviews import allowed_next
 from matcher.vocab import CATEGORIES, REVIEW_STATUSES
@@ -44,14 +52,17 @@ def static_file(name: str) -> FileResponse:
     )
 
 
-@router.get("/ui", response_class=HTMLResponse)
+@router.get("/ui", response_class=HTMLResponse, response_model=None)
 def dashboard_page(
     request: Request,
     session: SessionDep,
-    principal: PagePrincipal,
+    principal: CasePagePrincipal,
+    settings: SettingsDep,
     job: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-) -> HTMLResponse:
-    """Counts per county, category and stage, with two charts."""
+) -> HTMLResponse | RedirectResponse:
+    """Counts per county, category and stage, measures, and the overdue follow-ups."""
+    if principal.is_department:  # a department's work is its invited cases
+        return RedirectResponse("/ui/enterprises", status_code=303)
     counts = dashboard.dashboard_counts(session=session, principal=principal)
     categories = [(CATEGORIES.get(c, c), n) for c, n in counts.by_category]
     if counts.undiagnosed:
@@ -64,8 +75,30 @@ def dashboard_page(
         "stage_bars": horizontal_bars([(REVIEW_STATUSES[s], n) for s, n in counts.by_stage]),
         "signed_chart": column_chart(counts.signed_by_month),
         "job_id": job,
+        **_follow_ups(session, principal, settings.follow_up_days),
     }
     return render(request, "dashboard.html", context)
+
+
+FOLLOW_UPS_SHOWN = 10
+
+
+def _follow_ups(session: SessionDep, principal: Principal, days: float) -> dict[str, Any]:
+    """Open and overdue measures per department and county, and what is overdue now."""
+    today = plan_board.local_today()
+    reviews = dashboard.pipeline_cards(session=session, principal=principal, stale_days=days)
+    measures, measures_total = plan_board.overdue_measures(
+        session=session, principal=principal, today=today, limit=FOLLOW_UPS_SHOWN
+    )
+    return {
+        "measures": plan_board.measure_summary(session=session, principal=principal, today=today),
+        "overdue_reviews": reviews[:FOLLOW_UPS_SHOWN],
+        "overdue_reviews_count": len(reviews),
+        "overdue_measures": measures,
+        "overdue_measures_count": measures_total,
+        "follow_up_days": days,
+        "today": today,
+    }
 
 
 @router.get("/ui/pipeline", response_class=HTMLResponse)

@@ -28,6 +28,7 @@ def create_token(body: TokenCreate, session: SessionDep, principal: PrincipalDep
         role=body.role,
         counties=body.counties,
         actor=principal.actor,
+        department=body.department,
     )
     session.commit()
     return TokenIssued(**TokenPublic.model_validate(row).model_dump(), token=secret)

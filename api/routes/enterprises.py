@@ -5,7 +5,7 @@ from typing import Literal
 from fastapi import APIRouter
 from sqlmodel import Session
 
-from api.deps import IndustriesDep, PrincipalDep, SessionDep
+from api.deps import CasePrincipalDep, IndustriesDep, PrincipalDep, SessionDep
 from api.params import Limit, ObjectId, Offset, SearchText
 from api.services import enterprises as service
 from api.services.mapping import enterprise_public
@@ -50,7 +50,7 @@ def create_enterprise(
 @router.get("", response_model=Page[EnterprisePublic])
 def list_enterprises(
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: CasePrincipalDep,
     industries: IndustriesDep,
     county: SearchText = None,
     industry: SearchText = None,
@@ -80,7 +80,10 @@ def list_enterprises(
 
 @router.get("/{enterprise_id}", response_model=EnterprisePublic)
 def read_enterprise(
-    enterprise_id: ObjectId, session: SessionDep, principal: PrincipalDep, industries: IndustriesDep
+    enterprise_id: ObjectId,
+    session: SessionDep,
+    principal: CasePrincipalDep,
+    industries: IndustriesDep,
 ) -> EnterprisePublic:
     """Read an enterprise with its assets and derived indicators."""
     row = service.get_enterprise(session=session, enterprise_id=enterprise_id, principal=principal)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from api.auth import Principal
+from api.services.case_scope import restrict_to_cases
 from api.services.reviews import STAGES
 from models.tables import (
     DiagnosisOverride,
@@ -34,7 +35,7 @@ def _visible(principal: Principal, query):  # type: ignore[no-untyped-def]
     query = query.where(col(Enterprise.archived).is_(False))
     if principal.role != "admin" and principal.counties:
         query = query.where(col(Enterprise.county).in_(principal.counties))
-    return query
+    return restrict_to_cases(principal, query)
 
 
 def visible_enterprise_ids(session: Session, principal: Principal) -> list[int]:

@@ -22,6 +22,7 @@ from api.errors import (
     NotFound,
 )
 from api.services.audit import diff_fields, record_audit
+from api.services.case_scope import require_case_access, restrict_to_cases
 from api.services.paging import paginate
 from api.services.triggers import queue_automatic_rescore
 from api.services.validation import normalize_industry_code
@@ -79,6 +80,7 @@ def get_enterprise(*, session: Session, enterprise_id: int, principal: Principal
     if row is None:
         raise NotFound(NOT_FOUND.format(entity="企业", id=enterprise_id))
     _require_county(principal, row.county)
+    require_case_access(session, principal, enterprise_id)
     return row
 
 
@@ -108,6 +110,7 @@ def list_enterprises(
         query = query.where(Enterprise.ext_id == ext_id)
     if principal.role != "admin" and principal.counties:
         query = query.where(col(Enterprise.county).in_(principal.counties))
+    query = restrict_to_cases(principal, query)
     if county:
         query = query.where(Enterprise.county == county)
     if industry:

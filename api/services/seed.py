@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from api.auth import Principal
 from api.runtime import Runtime
+from api.services.departments import ensure_default_departments
 from api.services.diagnoses import current_diagnosis, find_latest_diagnosis
 from api.services.enterprises import create_enterprise
 from api.services.matching import compute_matches
@@ -35,9 +36,12 @@ def seed_fixtures(
 ) -> tuple[int, int]:
     """Load fixtures/enterprises.json and partners.json; rows already present are skipped.
 
+    The default departments (migration 0006p inserts them) are added too when missing.
+
     Returns:
         How many enterprises and partners were added (0, 0 on a second run).
     """
+    ensure_default_departments(session=session)
     enterprises = json.loads((fixtures_dir / "enterprises.json").read_text(encoding="utf-8"))
     partners = json.loads((fixtures_dir / "partners.json").read_text(encoding="utf-8"))
     added_enterprises = 0
