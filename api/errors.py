@@ -19,7 +19,6 @@ NOT_INVITED = "当前部门未受邀参加企业 {id} 的会诊"
 STALE_VERSION = (
     "{entity} {id} 已被他人修改（当前版本 {current}，提交所依据的版本 {sent}）：请刷新后重试"
 )
-VERSION_REQUIRED = "请用 If-Match 请求头（或 version 字段）说明修改所依据的版本"
 BODY_TOO_LARGE = "请求体超过 {limit} 字节上限"
 TICKET_ORDER = "ticket_max（{high:g}）不能小于 ticket_min（{low:g}）"
 
@@ -48,12 +47,6 @@ class PreconditionFailed(DomainError):
     """The If-Match (or version) sent is not the stored one: someone changed it meanwhile."""
 
     status_code = 412
-
-
-class PreconditionRequired(DomainError):
-    """A change that could overwrite another's must say which version it was based on."""
-
-    status_code = 428
 
 
 class FieldInvalid(DomainError):

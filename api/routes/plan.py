@@ -38,7 +38,6 @@ IF_MATCH_UNREADABLE = '无法识别的 If-Match：{value}（应为 GET 返回的
 _ETAG = re.compile(r'^(?:W/)?"?v?(\d{1,10})"?$')
 PLAN_RESPONSES: dict[int | str, dict[str, str]] = {
     412: {"description": "措施已被他人修改（If-Match 或 version 已过时）"},
-    428: {"description": "缺少 If-Match 或 version"},
 }
 
 

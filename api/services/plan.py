@@ -22,12 +22,10 @@ from api.errors import (
     NOT_FOUND,
     ROLE_FORBIDDEN,
     STALE_VERSION,
-    VERSION_REQUIRED,
     FieldInvalid,
     Forbidden,
     NotFound,
     PreconditionFailed,
-    PreconditionRequired,
 )
 from api.services.audit import diff_fields, record_audit
 from api.services.consultation import invite_department, require_officer
@@ -191,14 +189,20 @@ def update_measure(
     if_match: int | None,
     principal: Principal,
 ) -> Measure:
-    """Change a measure if it is still at the version the editor read (412 otherwise)."""
+    """Change a measure if it is still at the version the editor read (412 otherwise).
+
+    Without a version (a client that sends no If-Match), the change is based on
+    the version read here; the UPDATE below is still conditional on it, so a
+    write that lands in between is never silently overwritten — the same rule as
+    for enterprises and partners.
+    """
     row = get_measure(session=session, measure_id=measure_id, principal=principal)
     sent = data.model_dump(exclude_unset=True, exclude={"version"})
     changes = {k: v for k, v in sent.items() if v is not None}
     _require_measure_writer(principal, row, set(changes))
     expected = if_match if if_match is not None else data.version
     if expected is None:
-        raise PreconditionRequired(VERSION_REQUIRED)
+        expected = row.version
     stale = PreconditionFailed(
         STALE_VERSION.format(entity="措施", id=measure_id, current=row.version, sent=expected)
     )

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from api.auth import Principal
-from api.errors import VERSION_REQUIRED, PreconditionFailed
+from api.errors import PreconditionFailed
 from api.routes.plan import get_today
 from api.services import plan as service
 from api.services.enterprises import create_enterprise as create_enterprise_row
@@ -61,9 +61,10 @@ def test_a_measure_is_created_changed_with_if_match_and_followed(api: TestClient
     stale = api.patch(path, json={"title": "另一个标题"}, headers={"If-Match": '"v1"'})
     assert stale.status_code == 412
     assert api.get(path).json()["title"] == "协调债权银行续贷展期"  # the stale edit changed nothing
-    required = api.patch(path, json={"status": "done"})
-    assert required.status_code == 428 and required.json()["detail"] == VERSION_REQUIRED
-    done = api.patch(path, json={"status": "done", "due_date": "2026-08-15", "version": 2})
+    # No If-Match: based on the version read now (old clients keep working).
+    unversioned = api.patch(path, json={"title": "协调债权银行续贷展期"})
+    assert unversioned.status_code == 200 and unversioned.json()["version"] == 3
+    done = api.patch(path, json={"status": "done", "due_date": "2026-08-15", "version": 3})
     assert done.status_code == 200
     assert done.json()["completed_at"] is not None and done.json()["due_date"] == "2026-08-15"
 
@@ -77,6 +78,7 @@ def test_a_measure_is_created_changed_with_if_match_and_followed(api: TestClient
     assert [e["action"] for e in audit["data"]] == [
         "progress",
         "progress",
+        "update",
         "update",
         "update",
         "create",
