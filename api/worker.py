@@ -16,7 +16,15 @@ from datetime import timedelta
 from sqlalchemy import Engine
 
 from api.runtime import Runtime
-from api.services.job_runner import STALE_AFTER, beat, claim_job, fail_job, run_job
+from api.services.job_runner import (
+    DEFAULT_BACKOFF,
+    STALE_AFTER,
+    beat,
+    claim_job,
+    fail_job,
+    run_job,
+)
+from api.services.transient import Backoff, retry_transient
 
 log = logging.getLogger("api.worker")
 
@@ -34,13 +42,18 @@ def work_once(
     should_stop: Callable[[], bool] | None = None,
     stale_after: timedelta = STALE_AFTER,
     slice_size: int | None = None,
+    backoff: Backoff = DEFAULT_BACKOFF,
 ) -> int | None:
     """Claim and work one job (or its next slice); returns its id, or None when there was none.
 
     A heartbeat thread keeps the claim fresh while a step runs, so only a
-    worker that has really died is taken over.
+    worker that has really died is taken over.  A locked database is waited
+    out (`backoff`) when claiming, in each step and when recording a failure;
+    the job fails for good only on another error or once the retries run out.
     """
-    claimed = claim_job(engine, worker, job_id, stale_after)
+    claimed = retry_transient(
+        lambda: claim_job(engine, worker, job_id, stale_after), backoff=backoff
+    )
     if claimed is None:
         return None
     stop_beating = threading.Event()
@@ -65,6 +78,7 @@ def work_once(
             should_stop,
             slice_size=slice_size,
             stale_after=stale_after,
+            backoff=backoff,
         )
         if outcome == "lost":
             log.warning("job %s was taken over by another worker", claimed)
@@ -72,7 +86,7 @@ def work_once(
             log.info("job %s was cancelled", claimed)
     except Exception as error:  # a job must end failed, never stuck "running"
         log.exception("job %s failed", claimed)
-        fail_job(engine, claimed, worker, f"{type(error).__name__}: {error}")
+        fail_job(engine, claimed, worker, f"{type(error).__name__}: {error}", backoff)
     finally:
         stop_beating.set()
         beating.join()

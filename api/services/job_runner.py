@@ -5,11 +5,15 @@ enterprise's new ranking and the cursor's step are committed together, so a
 worker killed midway leaves a job that the next worker resumes exactly where it
 stopped.  Every write of a worker is guarded by "this worker still holds the
 job and it is running": a cancel (status `cancelled`) or a takeover stops it at
-its next step with nothing half-written.
+its next step with nothing half-written.  A step that meets a locked database
+(api.services.transient) is tried again from the cursor after a pause; only
+another error, or one that outlasts the retries, fails the job for good.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -21,13 +25,18 @@ from api.runtime import Runtime
 from api.services.job_turns import next_candidates, other_owner_waiting
 from api.services.matching import rank_inputs, ranking_input, store_run
 from api.services.pool import partner_index
+from api.services.transient import Backoff, is_transient, retry_transient
 from models.tables import Enterprise, Job, utcnow
+
+log = logging.getLogger("api.jobs")
 
 RANK_BLOCK = 32
 """Enterprises ranked together per batch (see matcher.scoring.rank_partners_many)."""
 
 STALE_AFTER = timedelta(seconds=60)
 """A running job whose worker has not reported for this long is taken over."""
+
+DEFAULT_BACKOFF = Backoff()
 
 
 def claim_job(
@@ -189,6 +198,8 @@ def run_job(
     *,
     slice_size: int | None = None,
     stale_after: timedelta = STALE_AFTER,
+    backoff: Backoff = DEFAULT_BACKOFF,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> str:
     """Work through a claimed job from its cursor, one committed step at a time.
 
@@ -198,7 +209,9 @@ def run_job(
     this worker holds the job.  When `should_stop` says so, the job goes back
     to the queue with its cursor kept.  After `slice_size` steps (None: never)
     the job goes back to the queue if another owner's job is waiting, so that
-    one gets the worker next.
+    one gets the worker next.  A transient database error (a lock) redoes the
+    block from the cursor after a pause from `backoff`; the retries start
+    afresh once a step commits again.
 
     Returns:
         "done", "released" (stopped on request), "yielded" (its slice is over
@@ -206,16 +219,26 @@ def run_job(
         worker has it).
     """
     turn = _Turn(engine, job_id, runtime, worker, progress, should_stop)
-    slice_start = 0
+    delays, steps_seen, slice_start = backoff.delays(), 0, 0
     while True:
         size = block
         if slice_size is not None:
             size = min(block, max(slice_size - (turn.steps - slice_start), 1))
-        outcome = turn.block(size)
-        if outcome is None and slice_size is not None:
-            if turn.steps - slice_start >= slice_size:
-                outcome = turn.hand_over(stale_after)
-                slice_start = turn.steps
+        try:
+            outcome = turn.block(size)
+            if outcome is None and slice_size is not None:
+                if turn.steps - slice_start >= slice_size:
+                    outcome = turn.hand_over(stale_after)
+                    slice_start = turn.steps
+        except Exception as error:
+            if turn.steps > steps_seen:  # it got somewhere since the last error: retries anew
+                delays, steps_seen = backoff.delays(), turn.steps
+            delay = next(delays, None) if is_transient(error) else None
+            if delay is None:
+                raise
+            log.warning("job %s: %s; trying again in %.1f s", job_id, error, delay)
+            sleep(delay)
+            continue
         if outcome is not None:
             return outcome
 
@@ -227,7 +250,18 @@ def beat(engine: Engine, job_id: int, worker: str) -> None:
         session.commit()
 
 
-def fail_job(engine: Engine, job_id: int, worker: str, error: str) -> None:
-    with Session(engine) as session:
-        _set(session, worker, job_id, status="failed", error=error[:2000], finished_at=utcnow())
-        session.commit()
+def fail_job(
+    engine: Engine,
+    job_id: int,
+    worker: str,
+    error: str,
+    backoff: Backoff = DEFAULT_BACKOFF,
+) -> None:
+    """Mark the job failed for good (retrying a locked database, so it never stays running)."""
+
+    def write() -> None:
+        with Session(engine) as session:
+            _set(session, worker, job_id, status="failed", error=error[:2000], finished_at=utcnow())
+            session.commit()
+
+    retry_transient(write, backoff=backoff)
