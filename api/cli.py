@@ -174,21 +174,29 @@ def rescore(
     import click
 
     from api.runtime import load_runtime
-    from api.services.jobs import enqueue_rescore, get_job
+    from api.services.jobs import RescoreLimits, enqueue_rescore, get_job
     from api.worker import work_once, worker_name
 
     settings = get_settings()
     engine = make_engine(settings.resolved_database_url)
     run_migrations(engine)
     runtime = load_runtime(settings)
-    with session_scope(engine) as session:
-        job = enqueue_rescore(
-            session=session,
-            enterprise_ids=list(enterprise) if enterprise else None,
-            principal=CLI_PRINCIPAL,
-            reason="cli",
-        )
-        job_id, total = job.id, job.total
+    try:
+        with session_scope(engine) as session:
+            job = enqueue_rescore(
+                session=session,
+                enterprise_ids=list(enterprise) if enterprise else None,
+                principal=CLI_PRINCIPAL,
+                reason="cli",
+                limits=RescoreLimits(
+                    max_ids=settings.rescore_max_ids,
+                    queued_per_owner=settings.job_queue_per_owner,
+                ),
+            )
+            job_id, total = job.id, job.total
+    except DomainError as error:
+        typer.echo(error.message, err=True)
+        raise typer.Exit(1) from None
     started = time.perf_counter()
     if sys.stdout.isatty():
         with click.progressbar(length=total, label=f"job #{job_id}") as bar:
@@ -225,6 +233,7 @@ def worker(poll: float = 1.0) -> None:
         load_runtime(settings),
         poll_seconds=poll,
         stale_after=timedelta(seconds=settings.job_stale_seconds),
+        slice_size=settings.job_slice,
     )
     signal.signal(signal.SIGTERM, lambda *_: background.request_stop())
     background.start()

@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     """A match in progress with no change for this many days is an overdue follow-up."""
     job_stale_seconds: float = 60.0
     """A running job whose worker has been silent this long is taken over by another."""
+    rescore_max_ids: int = 10_000
+    """At most this many enterprise (or partner) ids in one re-score request."""
+    job_queue_per_owner: int = 5
+    """At most this many of one caller's jobs queued or running at once (429 beyond)."""
+    job_slice: int = 64
+    """Enterprises a job ranks before it lets another owner's waiting job have the worker."""
 
     @property
     def resolved_database_url(self) -> str:

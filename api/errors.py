@@ -22,6 +22,15 @@ STALE_VERSION = (
 BODY_TOO_LARGE = "请求体超过 {limit} 字节上限"
 TICKET_ORDER = "ticket_max（{high:g}）不能小于 ticket_min（{low:g}）"
 
+# Re-score jobs
+JOB_IDS_FORBIDDEN = "以下企业不存在或不在当前令牌可访问的县区内：{ids}"
+JOB_IDS_UNKNOWN = "以下{entity}不存在：{ids}"
+JOB_TOO_MANY_IDS = "一次最多提交 {limit} 个编号（本次 {count} 个）"
+JOB_QUEUE_FULL = (
+    "您已有 {count} 个重新评分任务在排队或进行中（上限 {limit} 个），请等其完成或取消后再提交"
+)
+JOB_ALREADY_ENDED = "任务 #{id} 已结束（{status}），不能取消"
+
 
 class DomainError(Exception):
     status_code = 400
@@ -47,6 +56,12 @@ class PreconditionFailed(DomainError):
     """The If-Match (or version) sent is not the stored one: someone changed it meanwhile."""
 
     status_code = 412
+
+
+class TooManyRequests(DomainError):
+    """The caller already has as much waiting work as it may (e.g. queued jobs)."""
+
+    status_code = 429
 
 
 class FieldInvalid(DomainError):

@@ -75,7 +75,10 @@ def create_app(
         app.state.worker = None
         if current.start_worker:
             app.state.worker = Worker(
-                db, app.state.runtime, stale_after=timedelta(seconds=current.job_stale_seconds)
+                db,
+                app.state.runtime,
+                stale_after=timedelta(seconds=current.job_stale_seconds),
+                slice_size=current.job_slice,
             )
             app.state.worker.start()
         try:

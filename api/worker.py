@@ -16,7 +16,15 @@ from datetime import timedelta
 from sqlalchemy import Engine
 
 from api.runtime import Runtime
-from api.services.jobs import STALE_AFTER, beat, claim_job, fail_job, run_job
+from api.services.job_runner import (
+    DEFAULT_BACKOFF,
+    STALE_AFTER,
+    beat,
+    claim_job,
+    fail_job,
+    run_job,
+)
+from api.services.transient import Backoff, retry_transient
 
 log = logging.getLogger("api.worker")
 
@@ -33,13 +41,19 @@ def work_once(
     job_id: int | None = None,
     should_stop: Callable[[], bool] | None = None,
     stale_after: timedelta = STALE_AFTER,
+    slice_size: int | None = None,
+    backoff: Backoff = DEFAULT_BACKOFF,
 ) -> int | None:
-    """Claim and work one job; returns its id, or None when there was nothing to do.
+    """Claim and work one job (or its next slice); returns its id, or None when there was none.
 
     A heartbeat thread keeps the claim fresh while a step runs, so only a
-    worker that has really died is taken over.
+    worker that has really died is taken over.  A locked database is waited
+    out (`backoff`) when claiming, in each step and when recording a failure;
+    the job fails for good only on another error or once the retries run out.
     """
-    claimed = claim_job(engine, worker, job_id, stale_after)
+    claimed = retry_transient(
+        lambda: claim_job(engine, worker, job_id, stale_after), backoff=backoff
+    )
     if claimed is None:
         return None
     stop_beating = threading.Event()
@@ -55,12 +69,24 @@ def work_once(
     beating = threading.Thread(target=heartbeat, name=f"ld-heartbeat-{claimed}", daemon=True)
     beating.start()
     try:
-        outcome = run_job(engine, claimed, runtime, worker, progress, should_stop)
+        outcome = run_job(
+            engine,
+            claimed,
+            runtime,
+            worker,
+            progress,
+            should_stop,
+            slice_size=slice_size,
+            stale_after=stale_after,
+            backoff=backoff,
+        )
         if outcome == "lost":
             log.warning("job %s was taken over by another worker", claimed)
+        elif outcome == "cancelled":
+            log.info("job %s was cancelled", claimed)
     except Exception as error:  # a job must end failed, never stuck "running"
         log.exception("job %s failed", claimed)
-        fail_job(engine, claimed, worker, f"{type(error).__name__}: {error}")
+        fail_job(engine, claimed, worker, f"{type(error).__name__}: {error}", backoff)
     finally:
         stop_beating.set()
         beating.join()
@@ -68,7 +94,11 @@ def work_once(
 
 
 class Worker:
-    """A polling worker in a daemon thread, stopped with the app."""
+    """A polling worker in a daemon thread, stopped with the app.
+
+    `slice_size` enterprises per turn when other owners wait (None: a job runs to
+    its end); see api.services.job_turns.
+    """
 
     def __init__(
         self,
@@ -76,9 +106,11 @@ class Worker:
         runtime: Runtime,
         poll_seconds: float = 1.0,
         stale_after: timedelta = STALE_AFTER,
+        slice_size: int | None = None,
     ) -> None:
         self.engine = engine
         self.stale_after = stale_after
+        self.slice_size = slice_size
         self.runtime = runtime
         self.poll_seconds = poll_seconds
         self._stop = threading.Event()
@@ -117,6 +149,7 @@ class Worker:
                     name,
                     should_stop=self._stop.is_set,
                     stale_after=self.stale_after,
+                    slice_size=self.slice_size,
                 )
                 busy = done is not None
             except Exception:  # the database may be briefly unavailable: keep polling

@@ -449,7 +449,8 @@ def job_stage(
     from api.auth import Principal
     from api.config import Settings
     from api.runtime import load_runtime
-    from api.services.jobs import claim_job, enqueue_rescore, get_job, run_job
+    from api.services.job_runner import claim_job, run_job
+    from api.services.jobs import enqueue_rescore, get_job
     from api.services.pool import partner_index
     from bench.baselines import floor_batch
     from models.db import make_engine, session_scope
@@ -517,7 +518,8 @@ def _profile_job(engine: Any, runtime: Any, ids: list[int], out: Path) -> None:
     from pyinstrument import Profiler
 
     from api.auth import Principal
-    from api.services.jobs import claim_job, enqueue_rescore, run_job
+    from api.services.job_runner import claim_job, run_job
+    from api.services.jobs import enqueue_rescore
     from models.db import session_scope
 
     with session_scope(engine) as session:

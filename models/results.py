@@ -10,7 +10,13 @@ from models.fields import LongText, UtcDatetime
 from models.schemas import Category, Strict
 
 ReviewStatus = Literal["shortlisted", "contacted", "negotiating", "signed", "landed", "rejected"]
-JobStatus = Literal["queued", "running", "done", "failed"]
+JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
+"""The spec's queued|running|done|failed, extended with `cancelled` (POST /jobs/{id}/cancel)."""
+JOB_STATUS_HELP = (
+    "queued 排队中 → running 进行中 → done 已完成 | failed 失败 | cancelled 已取消。"
+    "cancelled 是对规范（queued|running|done|failed）的扩展：排队中的任务被取消后不会开始，"
+    "进行中的任务在当前一步提交后停止，已完成的步骤保留。"
+)
 
 
 class CategoryOut(BaseModel):
@@ -107,11 +113,19 @@ ObjectRef = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class RescoreIn(Strict):
+    """Which enterprises to re-score; no body at all means every live one the caller may see.
+
+    Every id must name an enterprise within the caller's counties (else 403, or
+    422 for unknown ids when the caller sees the whole city); at most
+    LD_RESCORE_MAX_IDS ids per list (default 10000, else 422).
+    """
+
     enterprise_ids: list[ObjectRef] | None = Field(default=None, max_length=100_000)
     partner_ids: list[ObjectRef] | None = Field(
         default=None,
         max_length=100_000,
-        description="also re-score the enterprises whose ranking lists these partners",
+        description="also re-score the enterprises (within the caller's counties) whose "
+        "ranking lists these partners",
     )
 
 
@@ -121,14 +135,16 @@ class JobAccepted(BaseModel):
 
 class JobOut(BaseModel):
     job_id: int
-    status: JobStatus
+    status: JobStatus = Field(description=JOB_STATUS_HELP)
     done: int
     total: int
     reason: str
     error: str
+    created_by: str = Field(description='the owner: who asked ("system" for automatic ones)')
+    counties: list[str] = Field(description="the owner's county scope; [] = the whole city")
     created_at: UtcDatetime
     started_at: UtcDatetime | None
-    finished_at: UtcDatetime | None
+    finished_at: UtcDatetime | None = Field(description="when it ended done, failed or cancelled")
 
 
 class RankChangeOut(BaseModel):

@@ -248,7 +248,13 @@ class EngagementEvent(SQLModel, table=True):
 
 
 class Job(SQLModel, table=True):
-    """A background re-score; workers claim it, and its cursor lets a restart resume."""
+    """A background re-score; workers claim it, and its cursor lets a restart resume.
+
+    `created_by` is the owner (the actor: one per token, "system" for automatic
+    re-scores): the queue is shared fairly between owners, and only the owner
+    or an admin sees or cancels the job.  `counties` is the scope the owner had
+    when asking ([] = the whole city); the worker ranks nothing outside it.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(default="rescore", max_length=40)
@@ -258,8 +264,12 @@ class Job(SQLModel, table=True):
     total: int = 0
     reason: str = Field(default="", max_length=200)
     error: str = Field(default="", sa_type=Text)
-    created_by: str = Field(default="", max_length=200)
+    created_by: str = Field(default="", max_length=200, index=True)
+    owner_token_id: int | None = None
+    counties: list[str] = _json_list()
     claimed_by: str = Field(default="", max_length=200)
+    turn_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    """When a worker last took the job up: the owner served longest ago goes next."""
     created_at: datetime = _timestamp()
     started_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     heartbeat_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

@@ -24,7 +24,6 @@ from api.pages.common import (
 from api.params import ObjectId, SearchText
 from api.routes.jobs import job_out
 from api.services import dashboard, jobs, plan_board
-from api.services.enterprises import get_enterprise
 from api.services.reviews import allowed_next
 from matcher.vocab import CATEGORIES, REVIEW_STATUSES
 from models.results import JobOut
@@ -34,6 +33,7 @@ router = APIRouter(route_class=PageRoute)
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 RESCORE_QUEUED = "已提交重新评分任务 #{id}（{total} 家企业）"
+JOB_CANCELLED = "已取消重新评分任务 #{id}（已完成的部分保留）"
 
 
 @router.get("/", include_in_schema=False)
@@ -125,21 +125,21 @@ def _counties(session: SessionDep, principal: Principal) -> list[str]:
 
 @router.post("/ui/rescore")
 async def rescore(
-    request: Request, session: SessionDep, principal: PagePrincipal
+    request: Request, session: SessionDep, principal: PagePrincipal, settings: SettingsDep
 ) -> RedirectResponse:
     """Queue a re-score of one enterprise, or of every enterprise the caller may see."""
     form = await request.form()
     raw = form_text(form, "enterprise_id")
     back = safe_next(form_text(form, "back"))
-    if raw.isdigit() and 0 < int(raw) < 2**31:
-        get_enterprise(session=session, enterprise_id=int(raw), principal=principal)
-        ids: list[int] | None = [int(raw)]
-    elif principal.role != "admin" and principal.counties:
-        ids = dashboard.visible_enterprise_ids(session, principal)
-    else:
-        ids = None
+    ids = [int(raw)] if raw.isdigit() and 0 < int(raw) < 2**31 else None
     job = jobs.enqueue_rescore(
-        session=session, enterprise_ids=ids, principal=principal, reason="requested (page)"
+        session=session,
+        principal=principal,
+        enterprise_ids=ids,
+        reason="requested (page)",
+        limits=jobs.RescoreLimits(
+            max_ids=settings.rescore_max_ids, queued_per_owner=settings.job_queue_per_owner
+        ),
     )
     session.commit()
     worker = getattr(request.app.state, "worker", None)
@@ -153,4 +153,16 @@ async def rescore(
 @router.get("/ui/jobs/{job_id}", response_model=JobOut)
 def job_state(job_id: ObjectId, session: SessionDep, principal: PagePrincipal) -> JobOut:
     """The job's progress as JSON, for the page's progress bar (the cookie signs it in)."""
-    return job_out(jobs.get_job(session=session, job_id=job_id))
+    return job_out(jobs.get_visible_job(session=session, job_id=job_id, principal=principal))
+
+
+@router.post("/ui/jobs/{job_id}/cancel")
+async def cancel_job(
+    job_id: ObjectId, request: Request, session: SessionDep, principal: PagePrincipal
+) -> RedirectResponse:
+    """Cancel the job from its progress bar, then back to the page it was shown on."""
+    form = await request.form()
+    back = safe_next(form_text(form, "back"))
+    jobs.cancel_job(session=session, job_id=job_id, principal=principal)
+    session.commit()
+    return redirect(back, JOB_CANCELLED.format(id=job_id))

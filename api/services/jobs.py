@@ -1,202 +1,182 @@
-"""Re-scoring jobs: rows in the database that any worker may claim and resume.
+"""Re-score jobs as users see them: asked for, listed, read and cancelled.
 
-A job lists its enterprises in a fixed order and keeps `done` as a cursor; each
-enterprise's new ranking and the cursor's step are committed together, so a
-worker killed midway leaves a job that the next worker resumes exactly where it
-stopped.  Claiming uses `FOR UPDATE SKIP LOCKED` on PostgreSQL (several workers
-share the queue) and a conditional update on SQLite (one writer at a time).
+A job belongs to its owner (who asked: `created_by`, and the token) and to the
+county scope the owner had; only the owner or an admin sees or cancels it, and
+requests are held to the caller's counties (api.services.job_scope).  Workers
+run the queue in api.services.job_runner.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import func, true
 from sqlmodel import Session, col, select, update
 
 from api.auth import Principal
-from api.errors import NOT_FOUND, ROLE_FORBIDDEN, Forbidden, NotFound
-from api.runtime import Runtime
-from api.services.matching import rank_inputs, ranking_input, store_run
-from api.services.pool import partner_index
-from api.services.triggers import live_enterprise_ids
-from models.tables import Enterprise, Job, Match, MatchRun, utcnow
+from api.errors import (
+    JOB_ALREADY_ENDED,
+    JOB_QUEUE_FULL,
+    NOT_FOUND,
+    ROLE_FORBIDDEN,
+    Conflict,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+)
+from api.services.audit import record_audit
+from api.services.job_scope import resolve_rescore, scope_of
+from api.services.paging import paginate
+from models.tables import Job, utcnow
 
-RANK_BLOCK = 32
-"""Enterprises ranked together per batch (see matcher.scoring.rank_partners_many)."""
+ACTIVE = ("queued", "running")
+JOB_STATUS_LABELS = {
+    "queued": "排队中",
+    "running": "进行中",
+    "done": "已完成",
+    "failed": "失败",
+    "cancelled": "已取消",
+}
 
-STALE_AFTER = timedelta(seconds=60)
-"""A running job whose worker has not reported for this long is taken over."""
+
+@dataclass(frozen=True)
+class RescoreLimits:
+    """What one caller may ask of the queue (settings rescore_max_ids, job_queue_per_owner)."""
+
+    max_ids: int = 10_000
+    queued_per_owner: int = 5
 
 
 def enqueue_rescore(
-    *, session: Session, enterprise_ids: list[int] | None, principal: Principal, reason: str = ""
+    *,
+    session: Session,
+    principal: Principal,
+    enterprise_ids: list[int] | None,
+    partner_ids: list[int] | None = None,
+    reason: str = "",
+    limits: RescoreLimits = RescoreLimits(),  # noqa: B008 - frozen, so safely shared
 ) -> Job:
-    """Queue a re-score of the listed enterprises (None: all live ones)."""
+    """Queue a re-score within the caller's counties (both lists None: all of them); audited.
+
+    See api.services.job_scope for what the caller may name and how refusals read.
+    """
     if principal.role not in ("admin", "officer"):
         raise Forbidden(ROLE_FORBIDDEN.format(role=principal.role))
-    ids = live_enterprise_ids(session) if enterprise_ids is None else sorted(set(enterprise_ids))
+    ids = resolve_rescore(
+        session=session,
+        principal=principal,
+        enterprise_ids=enterprise_ids,
+        partner_ids=partner_ids,
+        max_ids=limits.max_ids,
+    )
+    waiting = session.exec(
+        select(func.count())
+        .select_from(Job)
+        .where(Job.created_by == principal.actor, col(Job.status).in_(ACTIVE))
+    ).one()
+    if waiting >= limits.queued_per_owner:
+        raise TooManyRequests(JOB_QUEUE_FULL.format(count=waiting, limit=limits.queued_per_owner))
+    counties = list(scope_of(principal))
     job = Job(
-        enterprise_ids=ids, total=len(ids), reason=reason or "requested", created_by=principal.actor
+        enterprise_ids=ids,
+        total=len(ids),
+        reason=reason or "requested",
+        created_by=principal.actor,
+        owner_token_id=principal.token_id,
+        counties=counties,
     )
     session.add(job)
     session.flush()
+    asked = "all" if enterprise_ids is None and partner_ids is None else "listed"
+    record_audit(
+        session=session,
+        actor=principal.actor,
+        action="rescore",
+        entity="job",
+        entity_id=job.id,
+        changes={
+            "reason": job.reason,
+            "asked": asked,
+            "enterprises": len(ids),
+            "enterprise_ids": len(set(enterprise_ids or ())),
+            "partner_ids": len(set(partner_ids or ())),
+            "counties": counties,
+        },
+    )
     return job
 
 
 def get_job(*, session: Session, job_id: int) -> Job:
+    """Any job by id, for the worker and the CLI (callers on behalf of a user: get_visible_job)."""
     job = session.get(Job, job_id)
     if job is None:
         raise NotFound(NOT_FOUND.format(entity="任务", id=job_id))
     return job
 
 
-def claim_job(
-    engine: Engine, worker: str, job_id: int | None = None, stale_after: timedelta = STALE_AFTER
-) -> int | None:
-    """Take the oldest claimable job (or `job_id`); returns its id, or None when idle."""
-    now = utcnow()
-    with Session(engine) as session:
-        query = select(Job).where(
-            (col(Job.status) == "queued")
-            | ((col(Job.status) == "running") & (col(Job.heartbeat_at) < now - stale_after))
-        )
-        if job_id is not None:
-            query = query.where(Job.id == job_id)
-        query = query.order_by(col(Job.id)).limit(1)
-        if engine.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        job = session.exec(query).first()
-        if job is None:
-            return None
-        claimed = session.exec(  # type: ignore[call-overload]
-            update(Job)
-            .where(
-                col(Job.id) == job.id,
-                col(Job.status) == job.status,
-                col(Job.claimed_by) == job.claimed_by,
-            )
-            .values(
-                status="running",
-                claimed_by=worker,
-                heartbeat_at=now,
-                started_at=job.started_at or now,
-            )
-        )
-        session.commit()
-        return job.id if claimed.rowcount == 1 else None
+def _visible_to(principal: Principal) -> Any:
+    """Own jobs (the same token, or the same actor for tokenless principals); an admin's: all."""
+    if principal.role == "admin":
+        return true()
+    if principal.token_id is not None:
+        return col(Job.owner_token_id) == principal.token_id
+    return col(Job.created_by) == principal.actor
 
 
-def _mine(worker: str, job_id: int) -> Any:
-    """The condition that this worker still holds the job (every write is guarded by it)."""
-    return (
-        (col(Job.id) == job_id) & (col(Job.claimed_by) == worker) & (col(Job.status) == "running")
-    )
+def get_visible_job(*, session: Session, job_id: int, principal: Principal) -> Job:
+    """The job if the caller may see it; another's is 404 like a missing one (ids do not leak)."""
+    job = session.exec(select(Job).where(Job.id == job_id, _visible_to(principal))).first()
+    if job is None:
+        raise NotFound(NOT_FOUND.format(entity="任务", id=job_id))
+    return job
 
 
-def _set(session: Session, worker: str, job_id: int, extra: Any = True, **values: Any) -> bool:
-    result = session.exec(  # type: ignore[call-overload]
-        update(Job).where(_mine(worker, job_id) & extra).values(**values)
-    )
-    return bool(result.rowcount == 1)
+def list_jobs(
+    *,
+    session: Session,
+    principal: Principal,
+    status: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[Job], int]:
+    """The jobs the caller may see, newest first."""
+    query = select(Job).where(_visible_to(principal))
+    if status:
+        query = query.where(Job.status == status)
+    return paginate(session, query, order_by=col(Job.id).desc(), offset=offset, limit=limit)
 
 
-def run_job(
-    engine: Engine,
-    job_id: int,
-    runtime: Runtime,
-    worker: str,
-    progress: Callable[[int, int], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
-    block: int = RANK_BLOCK,
-) -> str:
-    """Work through a claimed job from its cursor to the end, one committed step at a time.
+def cancel_job(*, session: Session, job_id: int, principal: Principal) -> Job:
+    """Cancel a queued or running job (its owner or an admin); audited.
 
-    Enterprises are ranked `block` at a time (one batched ranking: one matrix
-    product and shared rule levels), but each step still commits one
-    enterprise's new ranking together with the cursor's move, and only while
-    this worker holds the job: a worker that lost its claim (taken over as
-    abandoned) rolls its step back and leaves.  When `should_stop` says so,
-    the job goes back to the queue with its cursor kept, so the next worker
-    resumes it at once.
-
-    Returns:
-        "done", "released" (stopped on request) or "lost" (another worker has it).
+    One conditional UPDATE decides it, so a cancel racing the worker's last step
+    either wins (the worker's guarded write then fails and it stops, keeping the
+    steps already committed) or finds the job ended (409).
     """
-    while True:
-        with Session(engine, expire_on_commit=False) as session:
-            job = session.get(Job, job_id)
-            if job is None or job.claimed_by != worker or job.status != "running":
-                return "lost"
-            if job.done >= job.total:
-                _set(session, worker, job_id, status="done", finished_at=utcnow())
-                session.commit()
-                return "done"
-            if should_stop is not None and should_stop():
-                return _release(session, worker, job_id)
-            start = job.done
-            ids = job.enterprise_ids[start : start + max(block, 1)]
-            rows = [session.get(Enterprise, i) for i in ids]
-            items = [
-                ranking_input(session=session, row=row, runtime=runtime)
-                for row in rows
-                if row is not None and not row.archived
-            ]
-            index, version = partner_index(session=session, runtime=runtime)
-            results = rank_inputs(items, index=index, runtime=runtime)
-            ranked = {item.row.id: (item, r) for item, r in zip(items, results, strict=True)}
-            for position, enterprise_id in enumerate(ids, start=start):
-                if position > start and should_stop is not None and should_stop():
-                    return _release(session, worker, job_id)
-                if enterprise_id in ranked:
-                    item, results = ranked[enterprise_id]
-                    store_run(
-                        session=session,
-                        item=item,
-                        results=results,
-                        runtime=runtime,
-                        pool_version=version,
-                        job_id=job_id,
-                    )
-                step = col(Job.done) == position
-                if not _set(
-                    session, worker, job_id, step, done=position + 1, heartbeat_at=utcnow()
-                ):
-                    session.rollback()
-                    return "lost"
-                session.commit()
-                if progress is not None:
-                    progress(position + 1, job.total)
-
-
-def _release(session: Session, worker: str, job_id: int) -> str:
-    """Put the job back in the queue, its cursor where the last committed step left it."""
-    session.rollback()  # rankings computed for this block but not stored
-    _set(session, worker, job_id, status="queued", claimed_by="")
-    session.commit()
-    return "released"
-
-
-def beat(engine: Engine, job_id: int, worker: str) -> None:
-    """Tell other workers this job is alive (while a long step runs)."""
-    with Session(engine) as session:
-        _set(session, worker, job_id, heartbeat_at=utcnow())
-        session.commit()
-
-
-def fail_job(engine: Engine, job_id: int, worker: str, error: str) -> None:
-    with Session(engine) as session:
-        _set(session, worker, job_id, status="failed", error=error[:2000], finished_at=utcnow())
-        session.commit()
-
-
-def enterprises_ranking_partners(session: Session, partner_ids: list[int]) -> list[int]:
-    """Enterprises whose current ranking lists any of these partners."""
-    rows = session.exec(
-        select(Match.enterprise_id)
-        .join(MatchRun, col(MatchRun.id) == col(Match.run_id))
-        .where(col(MatchRun.is_current).is_(True), col(Match.partner_id).in_(partner_ids))
-    ).all()
-    return sorted(set(rows))
+    job = get_visible_job(session=session, job_id=job_id, principal=principal)
+    before = job.status
+    cancelled = session.exec(  # type: ignore[call-overload]
+        update(Job)
+        .where(col(Job.id) == job_id, col(Job.status).in_(ACTIVE))
+        .values(status="cancelled", finished_at=utcnow())
+    )
+    session.refresh(job)
+    if cancelled.rowcount != 1:
+        label = JOB_STATUS_LABELS.get(job.status, job.status)
+        raise Conflict(JOB_ALREADY_ENDED.format(id=job_id, status=label))
+    record_audit(
+        session=session,
+        actor=principal.actor,
+        action="cancel",
+        entity="job",
+        entity_id=job_id,
+        changes={
+            "status": [before, "cancelled"],
+            "owner": job.created_by,
+            "done": job.done,
+            "enterprises": job.total,
+            "counties": job.counties,
+        },
+    )
+    return job

@@ -9,18 +9,9 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from models.tables import Enterprise, Job, MatchRun
+from models.tables import Job, MatchRun
 
 AUTO_REASON = "profile or pool changed"
-
-
-def live_enterprise_ids(session: Session) -> list[int]:
-    rows = session.exec(
-        select(Enterprise.id)
-        .where(col(Enterprise.archived).is_(False))
-        .order_by(col(Enterprise.id))
-    ).all()
-    return [r for r in rows if r is not None]
 
 
 def ranked_enterprise_ids(session: Session, among: list[int] | None = None) -> list[int]:

@@ -8,17 +8,30 @@
     var state = box.querySelector(".job-state");
     var fill = box.querySelector(".progress-fill");
     var count = box.querySelector(".job-count");
-    var names = { queued: "排队中", running: "进行中", done: "已完成", failed: "失败" };
+    var cancel = box.querySelector(".job-cancel");
+    var names = { queued: "排队中", running: "进行中", done: "已完成", failed: "失败", cancelled: "已取消" };
     function tick() {
       fetch("/ui/jobs/" + encodeURIComponent(id), { credentials: "same-origin", headers: { Accept: "application/json" } })
-        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+        .then(function (r) {
+          if (r.status === 404) { return null; }
+          if (!r.ok) { throw new Error(r.status); }
+          return r.json();
+        })
         .then(function (job) {
+          if (job === null) {
+            state.textContent = "任务不存在或无权查看";
+            if (cancel) { cancel.hidden = true; }
+            return;
+          }
           var pct = job.total ? Math.round((100 * job.done) / job.total) : (job.status === "done" ? 100 : 0);
           fill.style.width = pct + "%";
           count.textContent = job.done + " / " + job.total;
           state.textContent = names[job.status] || job.status;
           box.setAttribute("data-status", job.status);
-          if (job.status === "done") {
+          if (cancel && job.status !== "queued" && job.status !== "running") { cancel.hidden = true; }
+          if (job.status === "cancelled") {
+            box.classList.add("cancelled");
+          } else if (job.status === "done") {
             box.classList.add("done");
             if (box.getAttribute("data-reload") === "yes") {
               var url = new URL(window.location.href);

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-import json
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,23 +12,25 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from api.auth import Principal
-from api.config import FIXTURES_DIR, Settings
+from api.config import Settings
 from api.main import create_app
 from api.runtime import Runtime
-from api.services.enterprises import create_enterprise
-from api.services.jobs import claim_job, enqueue_rescore, run_job
-from api.services.partners import create_partners
+from api.services.job_runner import claim_job, run_job
+from api.services.jobs import enqueue_rescore
 from api.services.triggers import AUTO_REASON
 from api.worker import work_once
-from models.db import make_engine, run_migrations, session_scope
-from models.schemas import EnterpriseCreate, PartnerCreate
+from models.db import make_engine, session_scope
 from models.tables import Job, Match, MatchRun
-from tests.conftest import ADMIN_TOKEN, BACKENDS, MODEL_CACHE, POSTGRES_URL, _truncate
+from tests.api.job_helpers import (
+    ADMIN,
+    read_job,
+    seed_many,
+    shared_engine,
+    start_worker,
+    wait_for,
+)
+from tests.conftest import ADMIN_TOKEN, POSTGRES_URL, _truncate
 from tests.factories import issue_token
-
-ROOT = Path(__file__).resolve().parents[2]
-ADMIN = Principal(name="test", role="admin")
 
 
 def test_rescore_api_and_progress(seeded: TestClient, engine: Engine, runtime: Runtime) -> None:
@@ -108,104 +104,31 @@ def test_embedded_worker_finishes_a_job(
 # --- real processes and concurrency, on a database several connections share ----------
 
 
-@pytest.fixture(params=BACKENDS)
-def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "postgres":
-        _truncate(request.getfixturevalue("postgres_engine"))
-        yield request.getfixturevalue("postgres_url")
-        return
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
-    run_migrations(make_engine(url))
-    yield url
-
-
-def _seed_many(url: str, runtime: Runtime, copies: int) -> list[int]:
-    """The demo partners, and the demo enterprises `copies` times over (distinct names)."""
-    enterprises = json.loads((FIXTURES_DIR / "enterprises.json").read_text(encoding="utf-8"))
-    partners = json.loads((FIXTURES_DIR / "partners.json").read_text(encoding="utf-8"))
-    ids = []
-    with session_scope(_engine(url)) as session:
-        create_partners(
-            session=session,
-            items=[PartnerCreate(**p) for p in partners],
-            industries=runtime.industries,
-            principal=ADMIN,
-            bulk=True,
-        )
-        for n in range(copies):
-            for item in enterprises:
-                data = EnterpriseCreate(
-                    **{**item, "name": f"{item['name']}（{n}）", "credit_code": None}
-                )
-                row = create_enterprise(
-                    session=session, data=data, industries=runtime.industries, principal=ADMIN
-                )
-                ids.append(row.id or 0)
-    return ids
-
-
-def _start_worker(url: str, tmp_path: Path, name: str) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "LD_DATABASE_URL": url,
-        "LD_DATA_DIR": str(tmp_path / name),
-        "LD_MODEL_CACHE": str(MODEL_CACHE),
-        "LD_JOB_STALE_SECONDS": "3",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "worker", "--poll", "0.2"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-@functools.cache
-def _engine(url: str) -> Engine:
-    """One engine per database for the polling below (a new one per poll leaks connections)."""
-    return make_engine(url)
-
-
-def _job(url: str, job_id: int) -> Job:
-    with Session(_engine(url)) as session:
-        job = session.get(Job, job_id)
-        assert job is not None
-        return job
-
-
-def _wait(predicate, timeout: float = 240.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 def test_killed_worker_is_resumed_to_the_end(
     shared_url: str, tmp_path: Path, runtime: Runtime
 ) -> None:
-    ids = _seed_many(shared_url, runtime, copies=2)
-    with session_scope(_engine(shared_url)) as session:
+    ids = seed_many(shared_url, runtime, copies=2)
+    with session_scope(shared_engine(shared_url)) as session:
         job_id = enqueue_rescore(session=session, enterprise_ids=None, principal=ADMIN).id or 0
-    first = _start_worker(shared_url, tmp_path, "first")
+    first = start_worker(shared_url, tmp_path, "first")
     try:
-        _wait(lambda: _job(shared_url, job_id).done >= 2)
+        wait_for(lambda: read_job(shared_url, job_id).done >= 2)
         first.send_signal(signal.SIGKILL)
         first.wait(30)
     finally:
         first.kill()
-    stopped_at = _job(shared_url, job_id).done
+    stopped_at = read_job(shared_url, job_id).done
     assert 0 < stopped_at < len(ids), "the worker must be killed mid-job"
 
-    second = _start_worker(shared_url, tmp_path, "second")
+    second = start_worker(shared_url, tmp_path, "second")
     try:
-        _wait(lambda: _job(shared_url, job_id).status == "done")
+        wait_for(lambda: read_job(shared_url, job_id).status == "done")
     finally:
         second.terminate()
         second.wait(60)
-    job = _job(shared_url, job_id)
+    job = read_job(shared_url, job_id)
     assert (job.done, job.total) == (len(ids), len(ids))
-    with Session(_engine(shared_url)) as session:
+    with Session(shared_engine(shared_url)) as session:
         current = session.exec(
             select(MatchRun.enterprise_id, func.count())
             .where(col(MatchRun.is_current).is_(True))
@@ -221,28 +144,28 @@ def test_two_workers_share_the_queue_without_double_work(
     tmp_path: Path, runtime: Runtime, postgres_engine: Engine, postgres_url: str
 ) -> None:
     _truncate(postgres_engine)
-    ids = _seed_many(postgres_url, runtime, copies=1)
+    ids = seed_many(postgres_url, runtime, copies=1)
     chunks = [ids[i : i + 4] for i in range(0, len(ids), 4)]
-    with session_scope(_engine(postgres_url)) as session:
+    with session_scope(shared_engine(postgres_url)) as session:
         jobs = [
             enqueue_rescore(session=session, enterprise_ids=c, principal=ADMIN).id for c in chunks
         ]
-    workers = [_start_worker(postgres_url, tmp_path, f"w{n}") for n in range(2)]
+    workers = [start_worker(postgres_url, tmp_path, f"w{n}") for n in range(2)]
     try:
-        _wait(lambda: all(_job(postgres_url, j or 0).status == "done" for j in jobs))
+        wait_for(lambda: all(read_job(postgres_url, j or 0).status == "done" for j in jobs))
     finally:
         for worker in workers:
             worker.terminate()
         for worker in workers:
             worker.wait(60)
-    with Session(_engine(postgres_url)) as session:
+    with Session(shared_engine(postgres_url)) as session:
         for job_id, chunk in zip(jobs, chunks, strict=True):
             runs = session.exec(select(MatchRun.enterprise_id).where(MatchRun.job_id == job_id))
             assert sorted(runs.all()) == sorted(chunk)  # each enterprise once, by one worker
 
 
 def test_readers_never_see_a_partial_ranking(shared_url: str, runtime: Runtime) -> None:
-    _seed_many(shared_url, runtime, copies=1)
+    seed_many(shared_url, runtime, copies=1)
     engine = make_engine(shared_url)
     app = create_app(
         Settings(admin_token=ADMIN_TOKEN, run_migrations=False, start_worker=False), engine, runtime

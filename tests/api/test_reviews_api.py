@@ -53,6 +53,10 @@ def test_full_lifecycle_with_history(seeded: TestClient) -> None:
     final = seeded.post(path, json={"status": "rejected", "note": "晚了"})
     assert final.status_code == 409
     assert "已是最终状态" in final.json()["detail"]
+    back = seeded.post(path, json={"status": "signed", "note": "改回"})
+    assert back.status_code == 409
+    assert back.json()["detail"].startswith("不能从“落地”改为“签约”")
+    assert len(seeded.get(f"/matches/{match['match_id']}").json()["history"]) == 5
 
 
 @pytest.mark.parametrize(

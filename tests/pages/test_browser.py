@@ -185,6 +185,7 @@ def test_rescore_shows_live_progress(page: Any, live_app: LiveApp, screenshots: 
     assert page.inner_text(".job-state") == "已完成"
     done, total = page.inner_text(".job-count").split(" / ")
     assert done == total == "1"
+    assert page.locator(".job-cancel").is_hidden()  # nothing left to cancel
     shot(page, screenshots, "rescore_done")
     page.wait_for_url(re.compile(r"/ui/enterprises/2$"), timeout=10_000)  # reloads itself
 
