@@ -14,9 +14,10 @@ from api.runtime import Runtime
 from api.services.departments import ensure_default_departments
 from api.services.diagnoses import current_diagnosis, find_latest_diagnosis
 from api.services.enterprises import create_enterprise
+from api.services.job_scope import live_enterprise_ids
 from api.services.matching import compute_matches
 from api.services.partners import create_partners
-from api.services.triggers import live_enterprise_ids, ranked_enterprise_ids
+from api.services.triggers import ranked_enterprise_ids
 from matcher.industry import IndustryTable
 from models.schemas import EnterpriseCreate, PartnerCreate
 from models.tables import Enterprise, Partner
