@@ -2,6 +2,14 @@
 
 The body is read (up to the limit) before the app runs, so an oversized upload
 is refused with 413 before any handler or parser sees a byte of it.
+
+A client that writes its whole body before reading the answer (Python's urllib
+and requests do) would see a connection reset instead of the 413 if the server
+answered and closed with the rest of the body unread: the kernel resets a
+socket closed with data still in it.  So the rest of the body is read and
+discarded first, up to DRAIN_BYTES more, unless the client asked for
+`Expect: 100-continue` (curl does for large bodies): that client has sent
+nothing yet and reads the 413 at once.
 """
 
 from __future__ import annotations
@@ -11,6 +19,9 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import BODY_TOO_LARGE
+
+DRAIN_BYTES = 64 * 1024 * 1024
+"""How much of a refused body is read and thrown away so that the client can read the 413."""
 
 
 class BodySizeLimit:
@@ -22,8 +33,11 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            if headers.get(b"expect", b"").lower() != b"100-continue":
+                await _drain(receive, int(declared))
             await self._refuse(send)
             return
         chunks: list[bytes] = []
@@ -35,6 +49,8 @@ class BodySizeLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
+                if message.get("more_body", False):
+                    await _drain(receive, DRAIN_BYTES)
                 await self._refuse(send)
                 return
             chunks.append(chunk)
@@ -62,7 +78,20 @@ class BodySizeLimit:
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(payload)).encode()),
+                    (b"connection", b"close"),
                 ],
             }
         )
         await send({"type": "http.response.body", "body": payload})
+
+
+async def _drain(receive: Receive, declared: int) -> None:
+    """Read and drop the rest of the body: at most DRAIN_BYTES, never past what was declared."""
+    left = min(declared, DRAIN_BYTES)
+    while left > 0:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        left -= len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
