@@ -93,6 +93,17 @@ class Financials(Strict):
 
 FINANCIAL_FIELDS = tuple(Financials.model_fields)
 
+FINANCIALS_ON_CREATE = "万元。null 与 {} 相同：没有填报任何财务数据（spec §1）。"
+FINANCIALS_ON_PATCH = (
+    "万元，逐项合并：只改写给出的键，某键为 null 则清除该项；{} 不改任何一项；"
+    "整个 financials 为 null 表示“没有财务数据”，清除全部八项（spec §1：null 即无数据）。"
+)
+
+
+def _no_figures(value: Financials | None) -> Financials:
+    """null means no figures were given, exactly like {} (spec §1)."""
+    return Financials() if value is None else value
+
 
 class AssetCreate(Strict):
     type: AssetType
@@ -140,14 +151,25 @@ class EnterpriseCreate(Strict):
     operating_status: OperatingStatus = "normal"
     capacity_utilization: Share | None = None
     employees: Count | None = None
-    financials: Financials = Field(default_factory=Financials)
+    financials: Financials | None = Field(
+        default_factory=Financials, description=FINANCIALS_ON_CREATE
+    )
     assets: list[AssetCreate] = Field(default_factory=list, max_length=1000)
 
     _credit = field_validator("credit_code")(_check_credit_code)
+    _figures = field_validator("financials")(_no_figures)
+
+    @property
+    def figures(self) -> Financials:
+        """The financials, never None (null was read as no figures)."""
+        return self.financials or Financials()
 
 
 class EnterpriseUpdate(Strict):
-    """PATCH body: only the fields sent are changed; `financials` merges key by key."""
+    """PATCH body: only the fields sent are changed; `financials` merges key by key.
+
+    `"financials": null` clears every figure (null means no figures, spec §1), `{}` changes none.
+    """
 
     name: Name | None = None
     credit_code: str | None = Field(default=None, max_length=40)
@@ -163,9 +185,14 @@ class EnterpriseUpdate(Strict):
     operating_status: OperatingStatus | None = None
     capacity_utilization: Share | None = None
     employees: Count | None = None
-    financials: Financials | None = None
+    financials: Financials | None = Field(default=None, description=FINANCIALS_ON_PATCH)
 
     _credit = field_validator("credit_code")(_check_credit_code)
+
+    @property
+    def clears_figures(self) -> bool:
+        """`"financials": null` was sent: every figure is to be cleared."""
+        return "financials" in self.model_fields_set and self.financials is None
 
 
 class EnterprisePublic(BaseModel):

@@ -26,7 +26,13 @@ from api.services.paging import paginate
 from api.services.triggers import queue_automatic_rescore
 from api.services.validation import normalize_industry_code
 from matcher.industry import IndustryTable
-from models.schemas import AssetCreate, AssetUpdate, EnterpriseCreate, EnterpriseUpdate
+from models.schemas import (
+    FINANCIAL_FIELDS,
+    AssetCreate,
+    AssetUpdate,
+    EnterpriseCreate,
+    EnterpriseUpdate,
+)
 from models.tables import Asset, Enterprise, utcnow
 
 
@@ -57,7 +63,7 @@ def create_enterprise(
     fields = data.model_dump(exclude={"financials", "assets"})
     fields["industry_code"] = normalize_industry_code(data.industry_code, industries)
     _check_credit_code_free(session, data.credit_code, None)
-    row = Enterprise(**fields, **data.financials.model_dump())
+    row = Enterprise(**fields, **data.figures.model_dump())
     session.add(row)
     session.flush()
     for asset in data.assets:
@@ -142,11 +148,13 @@ def update_enterprise(
     industries: IndustryTable,
     principal: Principal,
 ) -> Enterprise:
-    """Apply a partial change; `financials` keys merge into the stored figures."""
+    """Apply a partial change; `financials` keys merge into the stored figures (null: clear all)."""
     _require_writer(principal)
     row = get_enterprise(session=session, enterprise_id=enterprise_id, principal=principal)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True, exclude={"financials"})
-    if data.financials is not None:
+    if data.clears_figures:
+        changes.update(dict.fromkeys(FINANCIAL_FIELDS))
+    elif data.financials is not None:
         changes.update(data.financials.model_dump(exclude_unset=True))
     if "industry_code" in changes:
         changes["industry_code"] = normalize_industry_code(
