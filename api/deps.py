@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from api.auth import Principal, resolve_token
 from api.config import Settings
 from api.errors import BAD_TOKEN, MISSING_TOKEN, DomainError
+from api.etags import parse_if_match
 from api.runtime import Runtime
 from matcher.industry import IndustryTable
 
@@ -71,3 +72,19 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+IF_MATCH_DOC = (
+    'The ETag of your last read (e.g. "3"): the write is done only if nobody changed the '
+    "record since, otherwise 412. Without it the write is applied to the current version."
+)
+
+
+def get_if_match(
+    if_match: Annotated[str | None, Header(description=IF_MATCH_DOC, max_length=1000)] = None,
+) -> frozenset[int] | None:
+    return parse_if_match(if_match)
+
+
+IfMatchDep = Annotated[frozenset[int] | None, Depends(get_if_match)]
+"""The versions the caller's If-Match accepts (None: no condition)."""

@@ -115,7 +115,9 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(_: Request, error: DomainError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
+        headers = dict(error.headers or {})
+        if error.status_code == 401:
+            headers["WWW-Authenticate"] = "Bearer"
         return JSONResponse(
             status_code=error.status_code, content={"detail": error.message}, headers=headers
         )

@@ -133,6 +133,10 @@ class AssetPublic(AssetCreate):
     enterprise_id: int
 
 
+VERSION_DOC = (
+    "bumped by every write; the read's ETag is this number in quotes, and a write with "
+    "If-Match naming an older one is refused with 412"
+)
 EXT_ID_DOC = "your own reference for the record (e.g. a devset ext_id); stored and returned"
 
 
@@ -216,6 +220,7 @@ class EnterprisePublic(BaseModel):
     indicators: dict[str, float | int | None]
     assets: list[AssetPublic]
     archived: bool
+    version: int = Field(description=VERSION_DOC)
     created_at: UtcDatetime
     updated_at: UtcDatetime
 
@@ -289,6 +294,7 @@ class PartnerPublic(BaseModel):
     track_record: str
     active: bool
     archived: bool
+    version: int = Field(description=VERSION_DOC)
     created_at: UtcDatetime
     updated_at: UtcDatetime
 

@@ -38,6 +38,7 @@ from models.db import session_scope
 from models.tables import Asset, Enterprise, Partner
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import make_credit_code
+from tests.forms import edit_state
 
 ADMIN = Principal(name="test", role="admin")
 E = {c.field: c.label for c in ENTERPRISE_COLUMNS}
@@ -499,6 +500,7 @@ def test_edit_form_saves_profile_and_assets_in_one_go(seeded: TestClient, engine
         assets = session.exec(select(Asset).where(Asset.enterprise_id == 1)).all()
     first, second = assets[0], assets[1]
     data = {
+        **edit_state(form.text),
         "name": "广饶县沛晟轮胎有限公司",
         "county": "广饶县",
         "industry_code": "C2911",
@@ -541,6 +543,7 @@ def test_partner_edit_form(seeded: TestClient, engine: Engine) -> None:
         before = session.get(Partner, 2)
     assert before is not None
     data = {
+        **edit_state(form.text),
         "name": before.name,
         "kind": before.kind,
         "industries": "、".join(before.industries),
