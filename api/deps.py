@@ -13,6 +13,7 @@ from api.auth import Principal, resolve_token
 from api.config import Settings
 from api.errors import BAD_TOKEN, MISSING_TOKEN, DomainError
 from api.etags import parse_if_match
+from api.guard import Guard, attempt_of
 from api.runtime import Runtime
 from matcher.industry import IndustryTable
 
@@ -21,6 +22,11 @@ _bearer = HTTPBearer(auto_error=False, description="API token (ld create-token) 
 
 class Unauthorized(DomainError):
     status_code = 401
+
+    def __init__(self, message: str, *, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        """The security event it is recorded as: missing_token or bad_token."""
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -40,18 +46,33 @@ def get_settings_dep(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
+def get_guard(request: Request) -> Guard:
+    guard: Guard = request.app.state.guard
+    return guard
+
+
+GuardDep = Annotated[Guard, Depends(get_guard)]
+
+
 def get_principal(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    guard: GuardDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    """The caller of a bearer token; wrong tokens count against the client's failure budget."""
     if credentials is None or not credentials.credentials:
-        raise Unauthorized(MISSING_TOKEN)
+        raise Unauthorized(MISSING_TOKEN, kind="missing_token")
+    attempt = attempt_of(request, credentials.credentials)
+    guard.check(attempt)
     principal = resolve_token(
         session=session, token=credentials.credentials, admin_token=settings.admin_token
     )
     if principal is None:
-        raise Unauthorized(BAD_TOKEN)
+        guard.wrong_token(attempt)
+        raise Unauthorized(BAD_TOKEN, kind="bad_token")
+    request.state.principal = principal
     return principal
 
 

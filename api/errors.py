@@ -25,6 +25,7 @@ STALE_VERSION = (
     "{entity} {id} 已被他人修改（当前版本 {current}，请求基于 If-Match {expected}）："
     "请重新读取后基于最新内容再改"
 )
+TOO_MANY_FAILURES = "认证失败次数过多，已暂时拒绝来自此处的请求：请 {seconds} 秒后再试"
 STILL_CHANGING = "{entity} {id} 正被频繁修改，请稍后重试"
 
 
@@ -59,6 +60,17 @@ class PreconditionFailed(DomainError):
         super().__init__(message)
         self.current_version = current_version
         self.headers = {"ETag": etag_for(current_version)}
+
+
+class TooManyFailures(DomainError):
+    """A client (or a token prefix) used up its failure budget: 429 with Retry-After."""
+
+    status_code = 429
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(TOO_MANY_FAILURES.format(seconds=seconds))
+        self.retry_after = seconds
+        self.headers = {"Retry-After": str(seconds)}
 
 
 class FieldInvalid(DomainError):

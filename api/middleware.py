@@ -1,4 +1,7 @@
-"""A request-body size limit that also holds for chunked uploads without Content-Length.
+"""ASGI middleware: the request-body size limit and the security headers of every answer.
+
+BodySizeLimit: a request-body size limit that also holds for chunked uploads
+without Content-Length.
 
 The body is read (up to the limit) before the app runs, so an oversized upload
 is refused with 413 before any handler or parser sees a byte of it.
@@ -95,3 +98,61 @@ async def _drain(receive: Receive, declared: int) -> None:
         left -= len(message.get("body", b""))
         if not message.get("more_body", False):
             return
+
+
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+"""Everything from the service itself; no inline script or style (the pages keep to it)."""
+
+DOCS_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src 'self' data: https://fonts.gstatic.com; "
+    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
+    "worker-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+"""/docs and /redoc: Swagger UI and ReDoc start from an inline script.  The CDN sources are
+for FastAPI's default pages; once the docs' assets are served locally they can go."""
+
+DOCS_PATHS = ("/docs", "/redoc")
+
+SECURITY_HEADERS = (
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+)
+"""On every answer.  Referrer-Policy: same-origin, not no-referrer: with no-referrer a
+browser sends `Origin: null` on form posts, which the pages must refuse (api/pages/common.py)."""
+
+
+class SecurityHeaders:
+    """Adds the Content-Security-Policy and the headers above to every HTTP answer
+    (a header the app set itself is left alone)."""
+
+    def __init__(self, app: ASGIApp, docs_paths: tuple[str, ...] = DOCS_PATHS) -> None:
+        self.app = app
+        self.docs_paths = docs_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        docs = any(path == p or path.startswith(p + "/") for p in self.docs_paths)
+        policy = (DOCS_POLICY if docs else PAGE_POLICY).encode()
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                extra = [(b"content-security-policy", policy), *SECURITY_HEADERS]
+                headers += [(name, value) for name, value in extra if name not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -339,3 +339,23 @@ class AuditEntry(BaseModel):
     entity: str
     entity_id: str
     changes: dict[str, object]
+
+
+class SecurityEventOut(BaseModel):
+    """A refused sign-in or request; the token only by its id (if known) and hash prefix."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    at: UtcDatetime
+    kind: str = Field(
+        description="login_failed, bad_token, missing_token, bad_cookie, forbidden, cross_site, "
+        "locked_out"
+    )
+    status: int
+    method: str
+    path: str
+    client: str = Field(description="the client address (the proxy's, unless it is trusted)")
+    token_id: int | None
+    token_hash_prefix: str = Field(description="first 12 hex digits of the token's SHA-256")
+    actor: str
+    detail: str

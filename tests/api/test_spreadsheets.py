@@ -290,6 +290,7 @@ def test_csv_in_gbk_with_unknown_column(engine: Engine, industries: IndustryTabl
 
 def sign_in(client: TestClient, token: str = ADMIN_TOKEN) -> TestClient:
     client.headers.pop("Authorization", None)
+    client.headers["Origin"] = "http://testserver"  # as a browser posts the page's forms
     response = client.post("/ui/login", data={"token": token}, follow_redirects=False)
     assert response.status_code == 303
     assert "httponly" in response.headers["set-cookie"].lower()
@@ -307,6 +308,7 @@ def issue(engine: Engine, role: str, counties: list[str]) -> str:
 
 def test_pages_need_a_signed_in_token(seeded: TestClient) -> None:
     seeded.headers.pop("Authorization", None)
+    seeded.headers["Origin"] = "http://testserver"
     response = seeded.get("/ui/enterprises", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/ui/login?next=")
