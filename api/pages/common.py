@@ -27,6 +27,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from api.auth import Principal, resolve_token
 from api.deps import GuardDep, SessionDep, SettingsDep
@@ -203,6 +204,16 @@ def same_origin(request: Request, trusted: Iterable[str] = ()) -> bool:
 
 
 PagePrincipal = Annotated[Principal, Depends(get_page_principal)]
+
+
+async def posted_form(request: Request) -> FormData:
+    """The posted form, read on the event loop so that the handler itself can be a plain
+    function: FastAPI runs those in its thread pool, and their database work then never
+    holds up other requests."""
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(posted_form)]
 
 
 class PageRoute(APIRoute):

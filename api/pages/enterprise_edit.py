@@ -18,7 +18,7 @@ from api.auth import Principal
 from api.deps import IndustriesDep, SessionDep
 from api.errors import DomainError, PreconditionFailed
 from api.pages import edits
-from api.pages.common import PagePrincipal, PageRoute, form_text, redirect, render
+from api.pages.common import PagePrincipal, PageRoute, PostedForm, form_text, redirect, render
 from api.pages.enterprises import form_context, require_writer
 from api.pages.forms import asset_rows, form_values, service_error, validate
 from api.params import ObjectId
@@ -87,29 +87,18 @@ def _stored_id(row: dict[str, str], stored: set[str]) -> str | None:
     return row["id"] if row.get("id") in stored else None
 
 
-def _edit_context(
+def _page(
+    request: Request,
     session: Session,
     principal: Principal,
     enterprise_id: int,
-    *,
-    values: dict[str, Any],
-    assets: list[dict[str, Any]],
-    errors: dict[str, str],
-    version: int,
-    base: str,
-    notice: str | None = None,
-) -> dict[str, Any]:
-    return form_context(
-        session,
-        principal,
-        values=values,
-        assets=assets,
-        errors=errors,
-        enterprise_id=enterprise_id,
-        version=version,
-        base=base,
-        notice=notice,
-    )
+    status: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """The edit form; `context` holds values, assets, errors, version, base and notice."""
+    context.setdefault("errors", {})
+    filled = form_context(session, principal, enterprise_id=enterprise_id, **context)
+    return render(request, "enterprise_form.html", filled, status_code=status)
 
 
 @router.get("/enterprises/{enterprise_id}/edit", response_class=HTMLResponse)
@@ -123,48 +112,49 @@ def edit_enterprise_form(
     """The enterprise form filled with the stored profile and assets, and their version."""
     require_writer(principal)
     values, assets, version = _stored_values(session, enterprise_id, principal, industries)
-    context = _edit_context(
+    base = edits.fingerprint(_strings(values, assets))
+    return _page(
+        request,
         session,
         principal,
         enterprise_id,
         values=values,
         assets=assets,
-        errors={},
         version=version,
-        base=edits.fingerprint(_strings(values, assets)),
+        base=base,
     )
-    return render(request, "enterprise_form.html", context)
 
 
 @router.post("/enterprises/{enterprise_id}/edit", response_model=None)
-async def update_enterprise(
+def update_enterprise(
     enterprise_id: ObjectId,
     request: Request,
     session: SessionDep,
     principal: PagePrincipal,
     industries: IndustriesDep,
+    form: PostedForm,
 ) -> Response:
     """Save what the officer changed, in one transaction, unless somebody saved in between."""
     require_writer(principal)
-    form = await request.form()
     stored_values, stored_assets, current = _stored_values(
         session, enterprise_id, principal, industries
     )
     base = edits.read_fingerprint(form_text(form, edits.BASE_FIELD))
     loaded = edits.read_version(form_text(form, edits.VERSION_FIELD))
     if base is None or loaded is None:
-        context = _edit_context(
+        fresh = edits.fingerprint(_strings(stored_values, stored_assets))
+        return _page(
+            request,
             session,
             principal,
             enterprise_id,
+            409,
             values=stored_values,
             assets=stored_assets,
-            errors={},
             version=current,
-            base=edits.fingerprint(_strings(stored_values, stored_assets)),
+            base=fresh,
             notice=edits.FORM_EXPIRED,
         )
-        return render(request, "enterprise_form.html", context, status_code=409)
     values, rows = form_values(form, ENTERPRISE_COLUMNS), asset_rows(form)
     stored_ids = {str(a["id"]) for a in stored_assets}
     comparison = edits.compare(
@@ -173,18 +163,10 @@ async def update_enterprise(
     if loaded != current:
         return _conflict(request, session, principal, enterprise_id, form, loaded, industries)
     plan, errors = _plan(comparison.changed, values, rows, stored_ids)
+    as_posted = {"values": values, "assets": rows, "version": loaded}
+    as_posted["base"] = form_text(form, edits.BASE_FIELD)
     if errors:
-        context = _edit_context(
-            session,
-            principal,
-            enterprise_id,
-            values=values,
-            assets=rows,
-            errors=errors,
-            version=loaded,
-            base=form_text(form, edits.BASE_FIELD),
-        )
-        return render(request, "enterprise_form.html", context, status_code=422)
+        return _page(request, session, principal, enterprise_id, 422, errors=errors, **as_posted)
     if plan.empty:
         return redirect(f"/ui/enterprises/{enterprise_id}", edits.NO_CHANGE)
     try:
@@ -195,17 +177,8 @@ async def update_enterprise(
         return _conflict(request, session, principal, enterprise_id, form, loaded, industries)
     except DomainError as error:
         session.rollback()
-        context = _edit_context(
-            session,
-            principal,
-            enterprise_id,
-            values=values,
-            assets=rows,
-            errors=service_error("enterprise", error),
-            version=loaded,
-            base=form_text(form, edits.BASE_FIELD),
-        )
-        return render(request, "enterprise_form.html", context, status_code=422)
+        errors = service_error("enterprise", error)
+        return _page(request, session, principal, enterprise_id, 422, errors=errors, **as_posted)
     return redirect(f"/ui/enterprises/{enterprise_id}", SAVED)
 
 
@@ -325,10 +298,12 @@ def _conflict(
     }
     assets = _merged_assets(stored_assets, rows, comparison, errors)
     notice = edits.changed_meanwhile("企业", loaded, current, len(errors))
-    context = _edit_context(
+    return _page(
+        request,
         session,
         principal,
         enterprise_id,
+        409,
         values=merged,
         assets=assets,
         errors=errors,
@@ -336,7 +311,6 @@ def _conflict(
         base=edits.fingerprint(theirs),
         notice=notice,
     )
-    return render(request, "enterprise_form.html", context, status_code=409)
 
 
 def _merged_assets(

@@ -12,7 +12,15 @@ from api.auth import Principal
 from api.deps import IndustriesDep, RuntimeDep, SessionDep
 from api.errors import ROLE_FORBIDDEN, DomainError, Forbidden
 from api.pages.charts import component_bars
-from api.pages.common import PagePrincipal, PageRoute, form_text, redirect, render, safe_next
+from api.pages.common import (
+    PagePrincipal,
+    PageRoute,
+    PostedForm,
+    form_text,
+    redirect,
+    render,
+    safe_next,
+)
 from api.pages.forms import (
     asset_payloads,
     enterprise_payload,
@@ -143,12 +151,16 @@ def new_enterprise_form(
 
 
 @router.post("/enterprises/new", response_model=None)
-async def create_enterprise(
-    request: Request, session: SessionDep, principal: PagePrincipal, industries: IndustriesDep
+def create_enterprise(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipal,
+    industries: IndustriesDep,
+    form: PostedForm,
 ) -> Response:
     """Create the enterprise with its assets, or show the form again with the errors."""
     require_writer(principal)
-    values, rows, payload = enterprise_payload(await request.form(), clear_blanks=False)
+    values, rows, payload = enterprise_payload(form, clear_blanks=False)
     payload["assets"] = asset_payloads(rows)
     data, errors = validate(EnterpriseCreate, "enterprise", payload, [r["index"] for r in rows])
     if data is not None:
@@ -222,11 +234,14 @@ def diagnose(
 
 
 @router.post("/enterprises/{enterprise_id}/override")
-async def override(
-    enterprise_id: ObjectId, request: Request, session: SessionDep, principal: PagePrincipal
+def override(
+    enterprise_id: ObjectId,
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipal,
+    form: PostedForm,
 ) -> RedirectResponse:
     """Set the primary category by hand, with a reason."""
-    form = await request.form()
     primary, reason = form_text(form, "primary"), form_text(form, "reason").strip()
     target = f"/ui/enterprises/{enterprise_id}#diagnosis"
     if primary not in CATEGORIES:
@@ -255,11 +270,14 @@ async def override(
 
 
 @router.post("/matches/{match_id}/review")
-async def review(
-    match_id: ObjectId, request: Request, session: SessionDep, principal: PagePrincipal
+def review(
+    match_id: ObjectId,
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipal,
+    form: PostedForm,
 ) -> RedirectResponse:
     """Record the officer's decision on a match, with a note."""
-    form = await request.form()
     status, note = form_text(form, "status"), form_text(form, "note").strip()
     match = reviews.get_match(session=session, match_id=match_id, principal=principal)
     back = safe_next(form_text(form, "back"), f"/ui/enterprises/{match.enterprise_id}")

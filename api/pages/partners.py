@@ -11,7 +11,7 @@ from api.auth import Principal
 from api.deps import IndustriesDep, SessionDep
 from api.errors import ROLE_FORBIDDEN, DomainError, Forbidden, PreconditionFailed
 from api.pages import edits
-from api.pages.common import PagePrincipal, PageRoute, form_text, redirect, render
+from api.pages.common import PagePrincipal, PageRoute, PostedForm, form_text, redirect, render
 from api.pages.forms import form_values, partner_payload, service_error, validate
 from api.params import ObjectId, SearchText
 from api.services import partners as service
@@ -84,12 +84,16 @@ def new_partner_form(request: Request, principal: PagePrincipal) -> HTMLResponse
 
 
 @router.post("/new", response_model=None)
-async def create_partner(
-    request: Request, session: SessionDep, principal: PagePrincipal, industries: IndustriesDep
+def create_partner(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipal,
+    industries: IndustriesDep,
+    form: PostedForm,
 ) -> Response:
     """Create a partner, or show the form again with each error at its field."""
     _require_admin(principal)
-    values, payload = partner_payload(await request.form(), clear_blanks=False)
+    values, payload = partner_payload(form, clear_blanks=False)
     data, errors = validate(PartnerCreate, "partner", payload)
     if data is not None:
         try:
@@ -141,16 +145,16 @@ def edit_partner_form(
 
 
 @router.post("/{partner_id}/edit", response_model=None)
-async def update_partner(
+def update_partner(
     partner_id: ObjectId,
     request: Request,
     session: SessionDep,
     principal: PagePrincipal,
     industries: IndustriesDep,
+    form: PostedForm,
 ) -> Response:
     """Save the fields the officer changed, unless somebody saved the partner in between."""
     _require_admin(principal)
-    form = await request.form()
     stored = partner_public(service.get_partner(session=session, partner_id=partner_id), industries)
     base = edits.read_fingerprint(form_text(form, edits.BASE_FIELD))
     loaded = edits.read_version(form_text(form, edits.VERSION_FIELD))
