@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -17,7 +18,7 @@ from api.auth import BOOTSTRAP_LABEL
 from api.config import Settings
 from api.main import create_app
 from api.middleware import DOCS_POLICY, PAGE_POLICY
-from api.pages.common import CROSS_SITE
+from api.pages.common import CROSS_SITE, PageRoute
 from api.runtime import Runtime
 from tests.conftest import ADMIN_TOKEN
 from tests.servers import running_server
@@ -230,3 +231,21 @@ def test_the_bootstrap_admin_is_shown_by_what_it_is(browser: TestClient) -> None
     page = browser.get("/ui").text
     assert BOOTSTRAP_LABEL in page
     assert '<span class="name" title="admin:bootstrap">bootstrap</span>' not in page
+
+
+def _routes(routes: list[Any]) -> Iterator[Any]:
+    for route in routes:
+        nested = getattr(route, "original_router", None)  # an included router (FastAPI ≥ 0.16x)
+        yield from _routes(nested.routes) if nested is not None else [route]
+
+
+def test_every_page_route_checks_the_origin(client: TestClient) -> None:
+    """A page added later gets the same-origin check only as a PageRoute: hold every one to it."""
+    page_routes = [
+        r
+        for r in _routes(client.app.routes)
+        if isinstance(r, APIRoute) and r.path.startswith("/ui")
+    ]
+    unsafe = [r for r in page_routes if r.methods & {"POST", "PUT", "PATCH", "DELETE"}]
+    assert len(unsafe) >= 8
+    assert [r.path for r in page_routes if not isinstance(r, PageRoute)] == []
