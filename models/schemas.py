@@ -133,6 +133,13 @@ class AssetPublic(AssetCreate):
     enterprise_id: int
 
 
+CREDIT_CODE_DOC = (
+    "统一社会信用代码 (GB 32100-2015): 18 characters of 0-9 and A-Z without I, O, S, V, Z "
+    "(surrounding blanks trimmed, letters upper-cased). Every part is checked: the "
+    "registration authority (1st) and its entity type (2nd), the GB/T 2260 division (3rd-8th), "
+    "the organisation code's GB 11714 check digit (17th) and the check character (18th); "
+    "the 422 names the wrong part. Unique among enterprises (among partners) when given."
+)
 VERSION_DOC = (
     "bumped by every write; the read's ETag is this number in quotes, and a write with "
     "If-Match naming an older one is refused with 412"
@@ -142,7 +149,7 @@ EXT_ID_DOC = "your own reference for the record (e.g. a devset ext_id); stored a
 
 class EnterpriseCreate(Strict):
     name: Name
-    credit_code: str | None = Field(default=None, max_length=40)
+    credit_code: str | None = Field(default=None, max_length=40, description=CREDIT_CODE_DOC)
     ext_id: ShortText | None = Field(default=None, description=EXT_ID_DOC)
     province: ShortText = "山东省"
     city: ShortText = "东营市"
@@ -176,7 +183,7 @@ class EnterpriseUpdate(Strict):
     """
 
     name: Name | None = None
-    credit_code: str | None = Field(default=None, max_length=40)
+    credit_code: str | None = Field(default=None, max_length=40, description=CREDIT_CODE_DOC)
     ext_id: ShortText | None = None
     province: ShortText | None = None
     city: ShortText | None = None
@@ -227,7 +234,7 @@ class EnterprisePublic(BaseModel):
 
 class PartnerCreate(Strict):
     name: Name
-    credit_code: str | None = Field(default=None, max_length=40)
+    credit_code: str | None = Field(default=None, max_length=40, description=CREDIT_CODE_DOC)
     ext_id: ShortText | None = Field(default=None, description=EXT_ID_DOC)
     kind: PartnerKind = "other"
     industries: list[str] = Field(default_factory=list, max_length=500)
@@ -255,7 +262,7 @@ class PartnerCreate(Strict):
 
 class PartnerUpdate(Strict):
     name: Name | None = None
-    credit_code: str | None = Field(default=None, max_length=40)
+    credit_code: str | None = Field(default=None, max_length=40, description=CREDIT_CODE_DOC)
     ext_id: ShortText | None = None
     kind: PartnerKind | None = None
     industries: list[str] | None = Field(default=None, max_length=500)
