@@ -18,6 +18,9 @@ from models.tables import ApiToken
 
 ROLES = ("admin", "officer", "viewer", "department")
 TOKEN_PREFIX = "ld_"
+BOOTSTRAP_NAME = "bootstrap"
+"""The LD_ADMIN_TOKEN principal's name: kept in audit rows as the actor `admin:bootstrap`."""
+BOOTSTRAP_LABEL = "系统管理员（启动令牌）"
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,15 @@ class Principal:
             if self.token_id is None
             else f"token#{self.token_id}:{self.name}"
         )
+
+    @property
+    def display_name(self) -> str:
+        """The name the page shows (the bootstrap token is not a person's or a bureau's)."""
+        return BOOTSTRAP_LABEL if self.is_bootstrap else self.name
+
+    @property
+    def is_bootstrap(self) -> bool:
+        return self.token_id is None and self.name == BOOTSTRAP_NAME
 
     def sees_county(self, county: str) -> bool:
         return self.role == "admin" or not self.counties or county in self.counties
@@ -70,7 +82,7 @@ def generate_token() -> str:
 def resolve_token(*, session: Session, token: str, admin_token: str | None) -> Principal | None:
     """The principal a presented token stands for, or None when it is unknown or revoked."""
     if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
-        return Principal(name="bootstrap", role="admin")
+        return Principal(name=BOOTSTRAP_NAME, role="admin")
     row = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()
     if row is None or row.revoked_at is not None:
         return None

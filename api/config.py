@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +40,17 @@ class Settings(BaseSettings):
     """At most this many of one caller's jobs queued or running at once (429 beyond)."""
     job_slice: int = 64
     """Enterprises a job ranks before it lets another owner's waiting job have the worker."""
+    auth_failure_limit: int = Field(default=20, ge=0)
+    """Wrong tokens a client address may present per window before a lock-out; 0: no limit."""
+    auth_failure_window_seconds: float = Field(default=60.0, gt=0)
+    auth_lockout_seconds: float = Field(default=60.0, gt=0)
+    """How long a client whose budget is spent gets 429 (with Retry-After)."""
+    cookie_secure: Literal["auto", "true", "false"] = "auto"
+    """The sign-in cookie's Secure flag: auto sets it when the request is https (directly,
+    or by X-Forwarded-Proto from a proxy uvicorn trusts, see FORWARDED_ALLOW_IPS)."""
+    trusted_origins: list[str] = Field(default_factory=list)
+    """Origins besides the service's own whose form posts the pages accept, e.g. the public
+    https://host of a proxy that rewrites Host; JSON list in the environment."""
 
     @property
     def resolved_database_url(self) -> str:

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from api.auth import Principal, resolve_token
 from api.config import Settings
 from api.errors import BAD_TOKEN, DEPARTMENT_ONLY_CASES, MISSING_TOKEN, DomainError, Forbidden
+from api.etags import parse_if_match
+from api.guard import Guard, attempt_of
 from api.runtime import Runtime
 from matcher.industry import IndustryTable
 
@@ -20,6 +22,11 @@ _bearer = HTTPBearer(auto_error=False, description="API token (ld create-token) 
 
 class Unauthorized(DomainError):
     status_code = 401
+
+    def __init__(self, message: str, *, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        """The security event it is recorded as: missing_token or bad_token."""
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -39,18 +46,33 @@ def get_settings_dep(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
+def get_guard(request: Request) -> Guard:
+    guard: Guard = request.app.state.guard
+    return guard
+
+
+GuardDep = Annotated[Guard, Depends(get_guard)]
+
+
 def get_principal(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    guard: GuardDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    """The caller of a bearer token; wrong tokens count against the client's failure budget."""
     if credentials is None or not credentials.credentials:
-        raise Unauthorized(MISSING_TOKEN)
+        raise Unauthorized(MISSING_TOKEN, kind="missing_token")
+    attempt = attempt_of(request, credentials.credentials)
+    guard.check(attempt)
     principal = resolve_token(
         session=session, token=credentials.credentials, admin_token=settings.admin_token
     )
     if principal is None:
-        raise Unauthorized(BAD_TOKEN)
+        guard.wrong_token(attempt)
+        raise Unauthorized(BAD_TOKEN, kind="bad_token")
+    request.state.principal = principal
     return principal
 
 
@@ -81,3 +103,19 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+IF_MATCH_DOC = (
+    'The ETag of your last read (e.g. "3"): the write is done only if nobody changed the '
+    "record since, otherwise 412. Without it the write is applied to the current version."
+)
+
+
+def get_if_match(
+    if_match: Annotated[str | None, Header(description=IF_MATCH_DOC, max_length=1000)] = None,
+) -> frozenset[int] | None:
+    return parse_if_match(if_match)
+
+
+IfMatchDep = Annotated[frozenset[int] | None, Depends(get_if_match)]
+"""The versions the caller's If-Match accepts (None: no condition)."""

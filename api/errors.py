@@ -6,8 +6,13 @@ are constants so that tests can assert on the exact text the user sees.
 
 from __future__ import annotations
 
+from api.etags import etag_for
+
 NOT_FOUND = "{entity} {id} 不存在"
 CREDIT_CODE_TAKEN = "统一社会信用代码 {code} 已被 {entity} {id} 使用"
+CREDIT_CODE_TAKEN_UNSEEN = (
+    "统一社会信用代码 {code} 已被另一家企业使用（不在当前令牌可查看的县区内），请与管理员核实"
+)
 DUPLICATE_IN_BATCH = "统一社会信用代码 {code} 在本批中重复（与第 {first} 条相同，从 0 计）"
 UNKNOWN_INDUSTRY = "未知的国民经济行业代码（GB/T 4754-2017）：{code}"
 COUNTY_FORBIDDEN = "当前令牌无权访问 {county} 的企业"
@@ -21,6 +26,12 @@ STALE_VERSION = (
 )
 BODY_TOO_LARGE = "请求体超过 {limit} 字节上限"
 TICKET_ORDER = "ticket_max（{high:g}）不能小于 ticket_min（{low:g}）"
+STALE_VERSION = (
+    "{entity} {id} 已被他人修改（当前版本 {current}，请求基于 If-Match {expected}）："
+    "请重新读取后基于最新内容再改"
+)
+TOO_MANY_FAILURES = "认证失败次数过多，已暂时拒绝来自此处的请求：请 {seconds} 秒后再试"
+STILL_CHANGING = "{entity} {id} 正被频繁修改，请稍后重试"
 
 # Re-score jobs
 JOB_IDS_FORBIDDEN = "以下企业不存在或不在当前令牌可访问的县区内：{ids}"
@@ -34,6 +45,8 @@ JOB_ALREADY_ENDED = "任务 #{id} 已结束（{status}），不能取消"
 
 class DomainError(Exception):
     status_code = 400
+    headers: dict[str, str] | None = None
+    """Extra response headers (e.g. the current ETag of a 412)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -53,9 +66,25 @@ class Forbidden(DomainError):
 
 
 class PreconditionFailed(DomainError):
-    """The If-Match (or version) sent is not the stored one: someone changed it meanwhile."""
+    """The caller's If-Match names a version that is no longer the stored one."""
 
     status_code = 412
+
+    def __init__(self, message: str, *, current_version: int) -> None:
+        super().__init__(message)
+        self.current_version = current_version
+        self.headers = {"ETag": etag_for(current_version)}
+
+
+class TooManyFailures(DomainError):
+    """A client (or a token prefix) used up its failure budget: 429 with Retry-After."""
+
+    status_code = 429
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(TOO_MANY_FAILURES.format(seconds=seconds))
+        self.retry_after = seconds
+        self.headers = {"Retry-After": str(seconds)}
 
 
 class TooManyRequests(DomainError):

@@ -14,12 +14,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from starlette.concurrency import run_in_threadpool
 
 from api import pages
 from api.config import Settings, get_settings
 from api.docs import add_offline_docs
 from api.errors import DomainError, FieldInvalid
-from api.middleware import BodySizeLimit
+from api.guard import Guard, attempt_of
+from api.middleware import BodySizeLimit, SecurityHeaders
 from api.routes import (
     admin,
     consultation,
@@ -32,6 +34,7 @@ from api.routes import (
     partners,
     pipeline,
     plan,
+    security,
 )
 from api.runtime import Runtime, load_runtime
 from api.worker import Worker
@@ -52,6 +55,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "对象不存在"),
         (409, "与已有数据冲突"),
         (413, "请求体过大"),
+        (429, "认证失败次数过多，暂时拒绝（带 Retry-After）"),
         (503, "数据库暂时不可用"),
     ]
 }
@@ -70,6 +74,12 @@ def create_app(
             run_migrations(db)
         app.state.settings = current
         app.state.engine = db
+        app.state.guard = Guard(
+            engine=db,
+            limit=current.auth_failure_limit,
+            window=current.auth_failure_window_seconds,
+            lockout=current.auth_lockout_seconds,
+        )
         app.state.runtime = runtime or load_runtime(current)
         app.state.industries = app.state.runtime.industries
         app.state.worker = None
@@ -100,9 +110,21 @@ def create_app(
     add_offline_docs(app)
     max_body = (settings or get_settings()).max_body_bytes
     app.add_middleware(BodySizeLimit, max_bytes=max_body)
+    app.add_middleware(SecurityHeaders)  # outermost: the 413 above gets the headers too
     _add_error_handlers(app)
     app.include_router(health.router)
-    for module in (partners, enterprises, diagnoses, matches, pipeline, jobs, admin, industries):
+    routers = (
+        partners,
+        enterprises,
+        diagnoses,
+        matches,
+        pipeline,
+        jobs,
+        admin,
+        security,
+        industries,
+    )
+    for module in routers:
         app.include_router(module.router, responses=ERROR_RESPONSES)
     for module in (consultation, plan):  # 会诊 and 一企一策
         app.include_router(module.router, responses=ERROR_RESPONSES)
@@ -118,6 +140,18 @@ def _validation_items(errors: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _record_refusal(request: Request, error: DomainError) -> None:
+    """A 401 or 403 of the API as a security event (the token by its hash prefix only)."""
+    authorization = request.headers.get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    principal = getattr(request.state, "principal", None)
+    attempt = attempt_of(request, token.strip() if scheme.lower() == "bearer" else None, principal)
+    kind = getattr(error, "kind", "forbidden")
+    request.app.state.guard.record(
+        attempt, kind=kind, status=error.status_code, detail=error.message
+    )
+
+
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(FieldInvalid)
     async def _field(_: Request, error: FieldInvalid) -> JSONResponse:
@@ -125,8 +159,12 @@ def _add_error_handlers(app: FastAPI) -> None:
         return JSONResponse(status_code=422, content={"detail": [item]})
 
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, error: DomainError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
+    async def _domain(request: Request, error: DomainError) -> JSONResponse:
+        if error.status_code in (401, 403):
+            await run_in_threadpool(_record_refusal, request, error)
+        headers = dict(error.headers or {})
+        if error.status_code == 401:
+            headers["WWW-Authenticate"] = "Bearer"
         return JSONResponse(
             status_code=error.status_code, content={"detail": error.message}, headers=headers
         )

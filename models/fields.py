@@ -7,6 +7,7 @@ OpenAPI document shows them to clients.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -23,21 +24,52 @@ def no_nul(value: str) -> str:
     return value
 
 
-def _trimmed_nonempty(value: str) -> str:
-    value = no_nul(value).strip()
-    if not value:
-        raise ValueError("不能为空")
-    if len(value) > NAME_MAX:
-        raise ValueError(f"不能超过{NAME_MAX}个字符")
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Embedding, override and isolate controls: they make a line display in another order than
+it is stored, so that a name can pass for another one; refused in single-line fields."""
+BIDI_REFUSED = (
+    "不能包含双向文本控制字符（U+202A–U+202E、U+2066–U+2069），它们会使显示顺序与实际内容不同"
+)
+INVISIBLE_ONLY = "去除零宽字符、BOM 等不可见字符后不能为空"
+
+
+def _no_bidi_controls(value: str) -> str:
+    if any(c in BIDI_CONTROLS for c in value):
+        raise ValueError(BIDI_REFUSED)
     return value
 
 
-Name = Annotated[
-    str, Field(min_length=1, max_length=NAME_MAX + 100), AfterValidator(_trimmed_nonempty)
-]
-"""A required name: trimmed, 1–200 characters after trimming."""
+def strip_invisible(value: str) -> str:
+    """The text without format characters (zero-width spaces and joiners, BOM, soft hyphen…).
 
-ShortText = Annotated[str, Field(max_length=NAME_MAX), AfterValidator(no_nul)]
+    They are invisible, so two names that look the same could differ only by them;
+    copies from word processors and spreadsheets often carry them.
+    """
+    return "".join(c for c in value if unicodedata.category(c) != "Cf")
+
+
+def _single_line(value: str) -> str:
+    return strip_invisible(_no_bidi_controls(no_nul(value)))
+
+
+def _trimmed_nonempty(value: str) -> str:
+    visible = _single_line(value).strip()
+    if not visible:
+        raise ValueError(INVISIBLE_ONLY if value.strip() else "不能为空")
+    if len(visible) > NAME_MAX:
+        raise ValueError(f"不能超过{NAME_MAX}个字符")
+    return visible
+
+
+Name = Annotated[
+    str, Field(min_length=1, max_length=NAME_MAX * 5), AfterValidator(_trimmed_nonempty)
+]
+"""A required name: invisible characters removed, trimmed, then 1–200 characters; no bidi
+controls."""
+
+ShortText = Annotated[str, Field(max_length=NAME_MAX), AfterValidator(_single_line)]
+"""A single-line field (county, location, region…): no bidi controls, invisible characters
+removed; otherwise stored as given."""
 LongText = Annotated[str, Field(max_length=TEXT_MAX), AfterValidator(no_nul)]
 Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 SignedMoney = Annotated[float, Field(allow_inf_nan=False)]

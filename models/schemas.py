@@ -93,6 +93,17 @@ class Financials(Strict):
 
 FINANCIAL_FIELDS = tuple(Financials.model_fields)
 
+FINANCIALS_ON_CREATE = "万元。null 与 {} 相同：没有填报任何财务数据（spec §1）。"
+FINANCIALS_ON_PATCH = (
+    "万元，逐项合并：只改写给出的键，某键为 null 则清除该项；{} 不改任何一项；"
+    "整个 financials 为 null 表示“没有财务数据”，清除全部八项（spec §1：null 即无数据）。"
+)
+
+
+def _no_figures(value: Financials | None) -> Financials:
+    """null means no figures were given, exactly like {} (spec §1)."""
+    return Financials() if value is None else value
+
 
 class AssetCreate(Strict):
     type: AssetType
@@ -122,12 +133,23 @@ class AssetPublic(AssetCreate):
     enterprise_id: int
 
 
+CREDIT_CODE_DOC = (
+    "统一社会信用代码 (GB 32100-2015): 18 characters of 0-9 and A-Z without I, O, S, V, Z "
+    "(surrounding blanks trimmed, letters upper-cased). Every part is checked: the "
+    "registration authority (1st) and its entity type (2nd), the GB/T 2260 division (3rd-8th), "
+    "the organisation code's GB 11714 check digit (17th) and the check character (18th); "
+    "the 422 names the wrong part. Unique among enterprises (among partners) when given."
+)
+VERSION_DOC = (
+    "bumped by every write; the read's ETag is this number in quotes, and a write with "
+    "If-Match naming an older one is refused with 412"
+)
 EXT_ID_DOC = "your own reference for the record (e.g. a devset ext_id); stored and returned"
 
 
 class EnterpriseCreate(Strict):
     name: Name
-    credit_code: str | None = Field(default=None, max_length=40)
+    credit_code: str | None = Field(default=None, max_length=40, description=CREDIT_CODE_DOC)
     ext_id: ShortText | None = Field(default=None, description=EXT_ID_DOC)
     province: ShortText = "山东省"
     city: ShortText = "东营市"
@@ -140,17 +162,28 @@ class EnterpriseCreate(Strict):
     operating_status: OperatingStatus = "normal"
     capacity_utilization: Share | None = None
     employees: Count | None = None
-    financials: Financials = Field(default_factory=Financials)
+    financials: Financials | None = Field(
+        default_factory=Financials, description=FINANCIALS_ON_CREATE
+    )
     assets: list[AssetCreate] = Field(default_factory=list, max_length=1000)
 
     _credit = field_validator("credit_code")(_check_credit_code)
+    _figures = field_validator("financials")(_no_figures)
+
+    @property
+    def figures(self) -> Financials:
+        """The financials, never None (null was read as no figures)."""
+        return self.financials or Financials()
 
 
 class EnterpriseUpdate(Strict):
-    """PATCH body: only the fields sent are changed; `financials` merges key by key."""
+    """PATCH body: only the fields sent are changed; `financials` merges key by key.
+
+    `"financials": null` clears every figure (null means no figures, spec §1), `{}` changes none.
+    """
 
     name: Name | None = None
-    credit_code: str | None = Field(default=None, max_length=40)
+    credit_code: str | None = Field(default=None, max_length=40, description=CREDIT_CODE_DOC)
     ext_id: ShortText | None = None
     province: ShortText | None = None
     city: ShortText | None = None
@@ -163,9 +196,14 @@ class EnterpriseUpdate(Strict):
     operating_status: OperatingStatus | None = None
     capacity_utilization: Share | None = None
     employees: Count | None = None
-    financials: Financials | None = None
+    financials: Financials | None = Field(default=None, description=FINANCIALS_ON_PATCH)
 
     _credit = field_validator("credit_code")(_check_credit_code)
+
+    @property
+    def clears_figures(self) -> bool:
+        """`"financials": null` was sent: every figure is to be cleared."""
+        return "financials" in self.model_fields_set and self.financials is None
 
 
 class EnterprisePublic(BaseModel):
@@ -189,13 +227,14 @@ class EnterprisePublic(BaseModel):
     indicators: dict[str, float | int | None]
     assets: list[AssetPublic]
     archived: bool
+    version: int = Field(description=VERSION_DOC)
     created_at: UtcDatetime
     updated_at: UtcDatetime
 
 
 class PartnerCreate(Strict):
     name: Name
-    credit_code: str | None = Field(default=None, max_length=40)
+    credit_code: str | None = Field(default=None, max_length=40, description=CREDIT_CODE_DOC)
     ext_id: ShortText | None = Field(default=None, description=EXT_ID_DOC)
     kind: PartnerKind = "other"
     industries: list[str] = Field(default_factory=list, max_length=500)
@@ -223,7 +262,7 @@ class PartnerCreate(Strict):
 
 class PartnerUpdate(Strict):
     name: Name | None = None
-    credit_code: str | None = Field(default=None, max_length=40)
+    credit_code: str | None = Field(default=None, max_length=40, description=CREDIT_CODE_DOC)
     ext_id: ShortText | None = None
     kind: PartnerKind | None = None
     industries: list[str] | None = Field(default=None, max_length=500)
@@ -262,6 +301,7 @@ class PartnerPublic(BaseModel):
     track_record: str
     active: bool
     archived: bool
+    version: int = Field(description=VERSION_DOC)
     created_at: UtcDatetime
     updated_at: UtcDatetime
 
@@ -312,3 +352,23 @@ class AuditEntry(BaseModel):
     entity: str
     entity_id: str
     changes: dict[str, object]
+
+
+class SecurityEventOut(BaseModel):
+    """A refused sign-in or request; the token only by its id (if known) and hash prefix."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    at: UtcDatetime
+    kind: str = Field(
+        description="login_failed, bad_token, missing_token, bad_cookie, forbidden, cross_site, "
+        "locked_out"
+    )
+    status: int
+    method: str
+    path: str
+    client: str = Field(description="the client address (the proxy's, unless it is trusted)")
+    token_id: int | None
+    token_hash_prefix: str = Field(description="first 12 hex digits of the token's SHA-256")
+    actor: str
+    detail: str

@@ -64,6 +64,8 @@ class Enterprise(SQLModel, table=True):
     net_profit: float | None = None
     wage_arrears: float | None = None
     archived: bool = Field(default=False, index=True)
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    """Bumped by every write (assets included for an enterprise): the ETag of its reads."""
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 
@@ -105,6 +107,8 @@ class Partner(SQLModel, table=True):
     track_record: str = Field(default="", sa_type=Text)
     active: bool = Field(default=True, index=True)
     archived: bool = Field(default=False, index=True)
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    """Bumped by every write: the ETag of its reads."""
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 
@@ -133,6 +137,30 @@ class AuditLog(SQLModel, table=True):
     entity: str = Field(max_length=40, index=True)
     entity_id: str = Field(max_length=40, index=True)
     changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class SecurityEvent(SQLModel, table=True):
+    """A refused sign-in or request (401, 403, 429, a cross-site form): who, from where, when.
+
+    The presented secret is never kept: only the id of the token it belonged to, when it
+    is a known one, and the first 12 hex digits of its SHA-256, so that the attempts made
+    with one wrong token can be told apart from another's.
+    """
+
+    __tablename__ = "security_event"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(
+        default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False, index=True
+    )
+    kind: str = Field(max_length=40, index=True)
+    status: int
+    method: str = Field(max_length=10)
+    path: str = Field(max_length=500)
+    client: str = Field(default="", max_length=100, index=True)
+    token_id: int | None = None
+    token_hash_prefix: str = Field(default="", max_length=12)
+    actor: str = Field(default="", max_length=200)
+    detail: str = Field(default="", max_length=500)
 
 
 class DiagnosisRecord(SQLModel, table=True):

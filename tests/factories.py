@@ -7,14 +7,15 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from matcher.credit_code import credit_code_check_char
+from matcher.credit_code import credit_code_check_char, organisation_code_check_char
 
 _serial = itertools.count(1)
 
 
 def make_credit_code(division: str = "370523") -> str:
-    """A fresh, valid 统一社会信用代码 (synthetic organisation code)."""
-    body = f"91{division}{next(_serial):08d}X"[:17]
+    """A fresh, valid 统一社会信用代码 (a 企业, with a synthetic organisation code)."""
+    organisation = f"{next(_serial):08d}"
+    body = f"91{division}{organisation}{organisation_code_check_char(organisation)}"
     return body + credit_code_check_char(body)
 
 

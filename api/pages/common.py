@@ -4,11 +4,17 @@ The page acts with the token the officer signed in with: it is kept in an
 HttpOnly, SameSite=Strict cookie (so another site cannot make the browser post
 a form with it), resolved on each request exactly as a bearer token is, and
 the resulting Principal is passed to the same services the JSON API calls.
+
+Every state-changing page request (sign-in and sign-out included) must also
+come from the page itself: its Origin (or, without one, its Referer) must be
+this service's own, or one of LD_TRUSTED_ORIGINS.  SameSite alone does not
+cover sign-in (no cookie yet: a login CSRF) nor a browser that ignores it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import math
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, unquote, urlsplit
@@ -19,10 +25,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from api.auth import Principal, resolve_token
-from api.deps import SessionDep, SettingsDep
+from api.deps import GuardDep, SessionDep, SettingsDep
 from api.errors import DEPARTMENT_ONLY_CASES, DomainError, Forbidden
+from api.guard import attempt_of
 from api.services.spreadsheets import COMPONENT_LABELS, FIELD_LABELS
 from api.text_format import local_time, money, percent, wan
 from matcher.vocab import (
@@ -41,14 +50,31 @@ COOKIE_PATH = "/ui"
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
 ROLE_LABELS = {"admin": "管理员", "officer": "办案人员", "viewer": "只读", "department": "部门"}
 BAD_PARAMS = "请求参数不合法"
-CROSS_SITE = "拒绝来自其他站点的提交"
+CROSS_SITE = (
+    "拒绝来自其他站点或来源不明的提交：请在本系统的页面上操作（如仍出现，请刷新页面后重试）"
+)
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class LoginRequired(Exception):
     """No valid token in the cookie: the page sends the browser to the sign-in form."""
 
 
-TEMPLATES.env.filters.update(money=money, wan=wan, percent=percent, local=local_time)
+class CrossSite(DomainError):
+    """A state-changing page request that does not come from the service's own pages."""
+
+    status_code = 403
+
+
+def _step(value: float | None) -> int:
+    """A percentage as the bar class it picks (w-0 … w-100 in app.css): no inline styles,
+    so that the Content-Security-Policy can forbid them."""
+    if value is None or not math.isfinite(value):
+        return 0
+    return max(0, min(100, round(value)))
+
+
+TEMPLATES.env.filters.update(money=money, wan=wan, percent=percent, local=local_time, step=_step)
 TEMPLATES.env.globals.update(
     CATEGORIES=CATEGORIES,
     STATUSES=OPERATING_STATUSES,
@@ -112,26 +138,47 @@ def safe_next(target: str | None, default: str = "/ui") -> str:
     return target
 
 
-def get_page_principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal:
-    """The principal of the cookie's token; a cross-site form post is refused."""
-    if request.method == "POST":
-        origin = request.headers.get("origin")
-        if origin and origin != "null" and urlsplit(origin).netloc != request.url.netloc:
-            raise CrossSite(CROSS_SITE)
+def get_page_principal(
+    request: Request, session: SessionDep, settings: SettingsDep, guard: GuardDep
+) -> Principal:
+    """The principal of the cookie's token; a wrong one counts like a wrong bearer token."""
     token = request.cookies.get(COOKIE)
-    principal = (
-        resolve_token(session=session, token=token, admin_token=settings.admin_token)
-        if token
-        else None
-    )
+    if not token:
+        raise LoginRequired
+    attempt = attempt_of(request, token)
+    guard.check(attempt)
+    principal = resolve_token(session=session, token=token, admin_token=settings.admin_token)
     if principal is None:
+        guard.record(attempt, kind="bad_cookie", status=401)
+        guard.wrong_token(attempt)
         raise LoginRequired
     request.state.principal = principal
     return principal
 
 
-class CrossSite(DomainError):
-    status_code = 403
+def same_origin(request: Request, trusted: Iterable[str] = ()) -> bool:
+    """Whether a state-changing request comes from this service's own pages.
+
+    The Origin header decides; without one (some older browsers on same-origin
+    posts) the Referer's origin does; with neither, or `Origin: null` (a
+    sandboxed frame, a file: page, a redirect chain), the request is refused.
+    The host must be the request's own Host; the scheme may be http behind a
+    proxy that terminates TLS, but an http origin is refused on an https request.
+    """
+    origin = request.headers.get("origin")
+    if origin is None:
+        referer = urlsplit(request.headers.get("referer", ""))
+        origin = f"{referer.scheme}://{referer.netloc}" if referer.netloc else None
+    if not origin or origin == "null":
+        return False
+    if origin.rstrip("/") in {t.rstrip("/") for t in trusted}:
+        return True
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False
+    if parts.netloc.lower() != request.url.netloc.lower():
+        return False
+    return not (request.url.scheme == "https" and parts.scheme != "https")
 
 
 def get_staff_page_principal(
@@ -147,22 +194,44 @@ PagePrincipal = Annotated[Principal, Depends(get_staff_page_principal)]
 CasePagePrincipal = Annotated[Principal, Depends(get_page_principal)]
 
 
+async def posted_form(request: Request) -> FormData:
+    """The posted form, read on the event loop so that the handler itself can be a plain
+    function: FastAPI runs those in its thread pool, and their database work then never
+    holds up other requests."""
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(posted_form)]
+
+
 class PageRoute(APIRoute):
-    """Errors on a page become a page (or the sign-in form), never the API's JSON."""
+    """Errors on a page become a page (or the sign-in form), never the API's JSON; a
+    state-changing request from elsewhere is refused before the handler runs."""
 
     def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
         original = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
             try:
+                if request.method in UNSAFE_METHODS:
+                    settings = request.app.state.settings
+                    if not same_origin(request, settings.trusted_origins):
+                        raise CrossSite(CROSS_SITE)
                 return await original(request)
             except LoginRequired:
                 target = request.url.path if request.method == "GET" else "/ui"
                 if request.url.query and request.method == "GET":
                     target += "?" + request.url.query
-                return RedirectResponse("/ui/login?next=" + quote(target), status_code=303)
+                response = RedirectResponse("/ui/login?next=" + quote(target), status_code=303)
+                if request.cookies.get(COOKIE):
+                    response.delete_cookie(COOKIE, path=COOKIE_PATH)  # a stale or wrong token
+                return response
             except DomainError as error:
-                return error_page(request, error.status_code, error.message)
+                if error.status_code == 403:
+                    await run_in_threadpool(_record_refusal, request, error)
+                response = error_page(request, error.status_code, error.message)
+                response.headers.update(error.headers or {})
+                return response
             except RequestValidationError:
                 return error_page(request, 400, BAD_PARAMS)
             except SQLAlchemyError:
@@ -171,7 +240,23 @@ class PageRoute(APIRoute):
         return handler
 
 
-ERROR_TITLES = {400: "请求有误", 401: "未登录", 403: "无权访问", 404: "未找到", 409: "操作冲突"}
+def _record_refusal(request: Request, error: DomainError) -> None:
+    attempt = attempt_of(
+        request, request.cookies.get(COOKIE), getattr(request.state, "principal", None)
+    )
+    kind = "cross_site" if isinstance(error, CrossSite) else "forbidden"
+    detail = f"Origin: {request.headers.get('origin', '（无）')}" if kind == "cross_site" else ""
+    request.app.state.guard.record(attempt, kind=kind, status=403, detail=detail or error.message)
+
+
+ERROR_TITLES = {
+    400: "请求有误",
+    401: "未登录",
+    403: "无权访问",
+    404: "未找到",
+    409: "操作冲突",
+    429: "请稍后再试",
+}
 
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:

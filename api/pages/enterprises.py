@@ -17,6 +17,7 @@ from api.pages.common import (
     CasePagePrincipal,
     PagePrincipal,
     PageRoute,
+    PostedForm,
     form_text,
     redirect,
     render,
@@ -27,7 +28,6 @@ from api.pages.forms import (
     enterprise_payload,
     service_error,
     validate,
-    validate_assets,
 )
 from api.params import ObjectId, SearchText
 from api.presenters import diagnosis_out, match_item
@@ -37,14 +37,12 @@ from api.services.mapping import enterprise_public
 from api.services.plan_board import local_today
 from api.services.spreadsheets import COMPONENT_LABELS, error_text
 from matcher.vocab import CATEGORIES, REVIEW_STATUSES
-from models.schemas import AssetCreate, AssetUpdate, EnterpriseCreate, EnterpriseUpdate
+from models.schemas import EnterpriseCreate
 
 router = APIRouter(prefix="/ui", route_class=PageRoute)
 
 PAGE_SIZE = 20
 CREATED = "已创建企业“{name}”"
-SAVED = "已保存"
-NO_CHANGE = "没有需要保存的改动"
 REVIEWED = "已将“{partner}”标记为“{status}”"
 OVERRIDDEN = "已改判为“{category}”"
 BLANK_ASSET_ROWS = 2
@@ -105,7 +103,7 @@ def enterprise_list(
     return render(request, "enterprise_list.html", context)
 
 
-def _form_context(
+def form_context(
     session: Session,
     principal: Principal,
     *,
@@ -113,7 +111,10 @@ def _form_context(
     assets: list[dict[str, Any]],
     errors: dict[str, str],
     enterprise_id: int | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
+    """What the enterprise form shows: values, asset rows (plus blank ones), errors;
+    `extra` carries the edit form's version, fingerprint and conflict notice."""
     blank = len(assets)
     rows = assets + [{"index": str(blank + i)} for i in range(BLANK_ASSET_ROWS)]
     next_index = max([int(r["index"]) for r in rows], default=-1) + 1
@@ -126,10 +127,11 @@ def _form_context(
         "counties": sorted(
             set(dashboard.visible_counties(session, principal)) | set(principal.counties)
         ),
+        **extra,
     }
 
 
-def _require_writer(principal: Principal) -> None:
+def require_writer(principal: Principal) -> None:
     if not principal.can_write_enterprises:
         raise Forbidden(ROLE_FORBIDDEN.format(role=principal.role))
 
@@ -139,7 +141,7 @@ def new_enterprise_form(
     request: Request, session: SessionDep, principal: PagePrincipal
 ) -> HTMLResponse:
     """An empty enterprise form."""
-    _require_writer(principal)
+    require_writer(principal)
     county = principal.counties[0] if len(principal.counties) == 1 else ""
     values = {
         "province": "山东省",
@@ -147,17 +149,21 @@ def new_enterprise_form(
         "county": county,
         "operating_status": "normal",
     }
-    context = _form_context(session, principal, values=values, assets=[], errors={})
+    context = form_context(session, principal, values=values, assets=[], errors={})
     return render(request, "enterprise_form.html", context)
 
 
 @router.post("/enterprises/new", response_model=None)
-async def create_enterprise(
-    request: Request, session: SessionDep, principal: PagePrincipal, industries: IndustriesDep
+def create_enterprise(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipal,
+    industries: IndustriesDep,
+    form: PostedForm,
 ) -> Response:
     """Create the enterprise with its assets, or show the form again with the errors."""
-    _require_writer(principal)
-    values, rows, payload = enterprise_payload(await request.form(), clear_blanks=False)
+    require_writer(principal)
+    values, rows, payload = enterprise_payload(form, clear_blanks=False)
     payload["assets"] = asset_payloads(rows)
     data, errors = validate(EnterpriseCreate, "enterprise", payload, [r["index"] for r in rows])
     if data is not None:
@@ -170,132 +176,8 @@ async def create_enterprise(
         except DomainError as error:
             session.rollback()
             errors = service_error("enterprise", error)
-    context = _form_context(session, principal, values=values, assets=rows, errors=errors)
+    context = form_context(session, principal, values=values, assets=rows, errors=errors)
     return render(request, "enterprise_form.html", context, status_code=422)
-
-
-def _shown(value: Any) -> Any:
-    """A stored value as the form shows it: no "None", no "52000.0"."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return int(value)
-    return value
-
-
-def _stored_values(
-    session: Session, enterprise_id: int, principal: Principal, industries: Any
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    row = service.get_enterprise(session=session, enterprise_id=enterprise_id, principal=principal)
-    public = enterprise_public(
-        row, service.list_assets(session=session, enterprise_id=enterprise_id), industries
-    )
-    values: dict[str, Any] = public.model_dump(exclude={"financials", "assets"})
-    values.update({f"financials.{k}": v for k, v in public.financials.model_dump().items()})
-    values = {k: _shown(v) for k, v in values.items()}
-    assets = [
-        {**{k: _shown(v) for k, v in a.model_dump().items()}, "index": str(i)}
-        for i, a in enumerate(public.assets)
-    ]
-    return values, assets
-
-
-@router.get("/enterprises/{enterprise_id}/edit", response_class=HTMLResponse)
-def edit_enterprise_form(
-    enterprise_id: ObjectId,
-    request: Request,
-    session: SessionDep,
-    principal: PagePrincipal,
-    industries: IndustriesDep,
-) -> HTMLResponse:
-    """The enterprise form filled with the stored profile and assets."""
-    _require_writer(principal)
-    values, assets = _stored_values(session, enterprise_id, principal, industries)
-    context = _form_context(
-        session, principal, values=values, assets=assets, errors={}, enterprise_id=enterprise_id
-    )
-    return render(request, "enterprise_form.html", context)
-
-
-@router.post("/enterprises/{enterprise_id}/edit", response_model=None)
-async def update_enterprise(
-    enterprise_id: ObjectId,
-    request: Request,
-    session: SessionDep,
-    principal: PagePrincipal,
-    industries: IndustriesDep,
-) -> Response:
-    """Save the profile and its assets in one transaction, or show the errors at their fields."""
-    _require_writer(principal)
-    service.get_enterprise(session=session, enterprise_id=enterprise_id, principal=principal)
-    values, rows, payload = enterprise_payload(await request.form(), clear_blanks=True)
-    data, errors = validate(EnterpriseUpdate, "enterprise", payload)
-    kept = [r for r in rows if not r.get("remove")]
-    assets, asset_errors = validate_assets(kept)
-    errors.update(asset_errors)
-    if not errors:
-        try:
-            removed = [r for r in rows if r.get("remove")]
-            _save_enterprise(session, enterprise_id, data, kept, assets, principal, industries)
-            _remove_assets(session, enterprise_id, removed, principal)
-            session.commit()
-            return redirect(f"/ui/enterprises/{enterprise_id}", SAVED)
-        except DomainError as error:
-            session.rollback()
-            errors = service_error("enterprise", error)
-    context = _form_context(
-        session, principal, values=values, assets=rows, errors=errors, enterprise_id=enterprise_id
-    )
-    return render(request, "enterprise_form.html", context, status_code=422)
-
-
-def _save_enterprise(
-    session: Session,
-    enterprise_id: int,
-    data: EnterpriseUpdate,
-    rows: list[dict[str, str]],
-    assets: list[AssetCreate],
-    principal: Principal,
-    industries: Any,
-) -> None:
-    service.update_enterprise(
-        session=session,
-        enterprise_id=enterprise_id,
-        data=data,
-        industries=industries,
-        principal=principal,
-    )
-    stored = {a.id: a for a in service.list_assets(session=session, enterprise_id=enterprise_id)}
-    for row, asset in zip(rows, assets, strict=True):
-        asset_id = int(row["id"]) if row.get("id", "").isdigit() else None
-        current = stored.get(asset_id) if asset_id is not None else None
-        if current is None:
-            service.add_asset(
-                session=session, enterprise_id=enterprise_id, data=asset, principal=principal
-            )
-        else:
-            changed = {k: v for k, v in asset.model_dump().items() if getattr(current, k) != v}
-            if changed:
-                service.update_asset(
-                    session=session,
-                    enterprise_id=enterprise_id,
-                    asset_id=asset_id,
-                    data=AssetUpdate(**changed),
-                    principal=principal,
-                )
-
-
-def _remove_assets(
-    session: Session, enterprise_id: int, rows: list[dict[str, str]], principal: Principal
-) -> None:
-    for row in rows:
-        if row.get("id", "").isdigit():
-            service.archive_asset(
-                session=session,
-                enterprise_id=enterprise_id,
-                asset_id=int(row["id"]),
-                principal=principal,
-            )
 
 
 @router.get("/enterprises/{enterprise_id}", response_class=HTMLResponse)
@@ -362,11 +244,14 @@ def diagnose(
 
 
 @router.post("/enterprises/{enterprise_id}/override")
-async def override(
-    enterprise_id: ObjectId, request: Request, session: SessionDep, principal: PagePrincipal
+def override(
+    enterprise_id: ObjectId,
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipal,
+    form: PostedForm,
 ) -> RedirectResponse:
     """Set the primary category by hand, with a reason."""
-    form = await request.form()
     primary, reason = form_text(form, "primary"), form_text(form, "reason").strip()
     target = f"/ui/enterprises/{enterprise_id}#diagnosis"
     if primary not in CATEGORIES:
@@ -395,11 +280,14 @@ async def override(
 
 
 @router.post("/matches/{match_id}/review")
-async def review(
-    match_id: ObjectId, request: Request, session: SessionDep, principal: PagePrincipal
+def review(
+    match_id: ObjectId,
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipal,
+    form: PostedForm,
 ) -> RedirectResponse:
     """Record the officer's decision on a match, with a note."""
-    form = await request.form()
     status, note = form_text(form, "status"), form_text(form, "note").strip()
     match = reviews.get_match(session=session, match_id=match_id, principal=principal)
     back = safe_next(form_text(form, "back"), f"/ui/enterprises/{match.enterprise_id}")

@@ -9,14 +9,16 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.auth import Principal
 from api.deps import IndustriesDep, SessionDep
-from api.errors import ROLE_FORBIDDEN, DomainError, Forbidden
-from api.pages.common import PagePrincipal, PageRoute, redirect, render
-from api.pages.forms import partner_payload, service_error, validate
+from api.errors import ROLE_FORBIDDEN, DomainError, Forbidden, PreconditionFailed
+from api.pages import edits
+from api.pages.common import PagePrincipal, PageRoute, PostedForm, form_text, redirect, render
+from api.pages.forms import form_values, partner_payload, service_error, validate
 from api.params import ObjectId, SearchText
 from api.services import partners as service
 from api.services.mapping import partner_public
+from api.services.spreadsheets import PARTNER_COLUMNS, build_payload
 from matcher.vocab import PARTNER_KINDS
-from models.schemas import PartnerCreate, PartnerUpdate
+from models.schemas import PartnerCreate, PartnerPublic, PartnerUpdate
 
 router = APIRouter(prefix="/ui/partners", route_class=PageRoute)
 
@@ -82,12 +84,16 @@ def new_partner_form(request: Request, principal: PagePrincipal) -> HTMLResponse
 
 
 @router.post("/new", response_model=None)
-async def create_partner(
-    request: Request, session: SessionDep, principal: PagePrincipal, industries: IndustriesDep
+def create_partner(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipal,
+    industries: IndustriesDep,
+    form: PostedForm,
 ) -> Response:
     """Create a partner, or show the form again with each error at its field."""
     _require_admin(principal)
-    values, payload = partner_payload(await request.form(), clear_blanks=False)
+    values, payload = partner_payload(form, clear_blanks=False)
     data, errors = validate(PartnerCreate, "partner", payload)
     if data is not None:
         try:
@@ -116,6 +122,13 @@ def partner_page(
     return render(request, "partner.html", {"p": partner_public(row, industries)})
 
 
+def _edit_state(public: PartnerPublic) -> dict[str, Any]:
+    """The edit form's values as stored, its version and the fingerprint of its fields."""
+    values = _values(public)
+    base = edits.fingerprint(edits.field_strings(PARTNER_COLUMNS, values))
+    return {"values": values, "version": public.version, "base": base}
+
+
 @router.get("/{partner_id}/edit", response_class=HTMLResponse)
 def edit_partner_form(
     partner_id: ObjectId,
@@ -127,22 +140,36 @@ def edit_partner_form(
     """The partner form filled with the stored profile."""
     _require_admin(principal)
     public = partner_public(service.get_partner(session=session, partner_id=partner_id), industries)
-    context = {"values": _values(public), "errors": {}, "partner_id": partner_id}
+    context = {**_edit_state(public), "errors": {}, "partner_id": partner_id}
     return render(request, "partner_form.html", context)
 
 
 @router.post("/{partner_id}/edit", response_model=None)
-async def update_partner(
+def update_partner(
     partner_id: ObjectId,
     request: Request,
     session: SessionDep,
     principal: PagePrincipal,
     industries: IndustriesDep,
+    form: PostedForm,
 ) -> Response:
-    """Save the partner, or show the errors at their fields."""
+    """Save the fields the officer changed, unless somebody saved the partner in between."""
     _require_admin(principal)
-    service.get_partner(session=session, partner_id=partner_id)
-    values, payload = partner_payload(await request.form(), clear_blanks=True)
+    stored = partner_public(service.get_partner(session=session, partner_id=partner_id), industries)
+    base = edits.read_fingerprint(form_text(form, edits.BASE_FIELD))
+    loaded = edits.read_version(form_text(form, edits.VERSION_FIELD))
+    if base is None or loaded is None:
+        context = {**_edit_state(stored), "errors": {}, "partner_id": partner_id}
+        return render(request, "partner_form.html", {**context, "notice": edits.FORM_EXPIRED}, 409)
+    values = form_values(form, PARTNER_COLUMNS)
+    theirs = edits.field_strings(PARTNER_COLUMNS, _values(stored))
+    comparison = edits.compare(base, edits.field_strings(PARTNER_COLUMNS, values), theirs)
+    if loaded != stored.version:
+        return _conflict(request, partner_id, stored, values, comparison, loaded)
+    columns = [c for c in PARTNER_COLUMNS if c.field in comparison.changed]
+    if not columns:
+        return redirect(f"/ui/partners/{partner_id}", edits.NO_CHANGE)
+    payload = build_payload(columns, values, clear_blanks=True)
     data, errors = validate(PartnerUpdate, "partner", payload)
     if data is not None:
         try:
@@ -152,11 +179,54 @@ async def update_partner(
                 data=data,
                 industries=industries,
                 principal=principal,
+                expected=frozenset({loaded}),
             )
             session.commit()
             return redirect(f"/ui/partners/{partner_id}", "已保存")
+        except PreconditionFailed:
+            session.rollback()
+            fresh = partner_public(
+                service.get_partner(session=session, partner_id=partner_id), industries
+            )
+            theirs = edits.field_strings(PARTNER_COLUMNS, _values(fresh))
+            comparison = edits.compare(base, edits.field_strings(PARTNER_COLUMNS, values), theirs)
+            return _conflict(request, partner_id, fresh, values, comparison, loaded)
         except DomainError as error:
             session.rollback()
             errors = service_error("partner", error)
-    context = {"values": values, "errors": errors, "partner_id": partner_id}
+    context = {
+        "values": values,
+        "errors": errors,
+        "partner_id": partner_id,
+        "version": loaded,
+        "base": form_text(form, edits.BASE_FIELD),
+    }
     return render(request, "partner_form.html", context, status_code=422)
+
+
+def _conflict(
+    request: Request,
+    partner_id: int,
+    stored: PartnerPublic,
+    values: dict[str, str],
+    comparison: edits.Comparison,
+    loaded: int,
+) -> HTMLResponse:
+    """Nothing saved: the stored partner with the officer's changes over it, both values at
+    each field that both changed."""
+    state = _edit_state(stored)
+    merged = {**state["values"], **{k: values[k] for k in comparison.changed if k in values}}
+    errors = {
+        c.field: edits.both_values(c, c.label, comparison.conflicts[c.field])
+        for c in PARTNER_COLUMNS
+        if c.field in comparison.conflicts
+    }
+    notice = edits.changed_meanwhile("合作主体", loaded, stored.version, len(errors))
+    context = {
+        **state,
+        "values": merged,
+        "errors": errors,
+        "partner_id": partner_id,
+        "notice": notice,
+    }
+    return render(request, "partner_form.html", context, status_code=409)

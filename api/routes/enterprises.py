@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sqlmodel import Session
 
-from api.deps import CasePrincipalDep, IndustriesDep, PrincipalDep, SessionDep
+from api.deps import CasePrincipalDep, IfMatchDep, IndustriesDep, PrincipalDep, SessionDep
+from api.etags import etag_for, versioned
 from api.params import Limit, ObjectId, Offset, SearchText
 from api.services import enterprises as service
 from api.services.mapping import enterprise_public
@@ -30,6 +31,13 @@ def _public(session: Session, row: Enterprise, industries: IndustryTable) -> Ent
     assert row.id is not None
     assets = service.list_assets(session=session, enterprise_id=row.id)
     return enterprise_public(row, assets, industries)
+
+
+def _tagged(response: Response, session: Session, enterprise_id: int) -> None:
+    """The enterprise's ETag on an answer about it or one of its assets (they share it)."""
+    row = session.get(Enterprise, enterprise_id)
+    if row is not None:
+        response.headers["ETag"] = etag_for(row.version)
 
 
 @router.post("", status_code=201, response_model=EnterprisePublic)
@@ -78,122 +86,199 @@ def list_enterprises(
     return Page[EnterprisePublic](data=[_public(session, r, industries) for r in rows], count=total)
 
 
-@router.get("/{enterprise_id}", response_model=EnterprisePublic)
+@router.get("/{enterprise_id}", response_model=EnterprisePublic, responses=versioned())
 def read_enterprise(
     enterprise_id: ObjectId,
+    response: Response,
     session: SessionDep,
     principal: CasePrincipalDep,
     industries: IndustriesDep,
 ) -> EnterprisePublic:
-    """Read an enterprise with its assets and derived indicators."""
+    """Read an enterprise with its assets and derived indicators; the ETag is its version."""
     row = service.get_enterprise(session=session, enterprise_id=enterprise_id, principal=principal)
+    response.headers["ETag"] = etag_for(row.version)
     return _public(session, row, industries)
 
 
-@router.patch("/{enterprise_id}", response_model=EnterprisePublic)
+@router.patch(
+    "/{enterprise_id}", response_model=EnterprisePublic, responses=versioned(conditional=True)
+)
 def update_enterprise(
     enterprise_id: ObjectId,
     body: EnterpriseUpdate,
+    response: Response,
     session: SessionDep,
     principal: PrincipalDep,
     industries: IndustriesDep,
+    expected: IfMatchDep,
 ) -> EnterprisePublic:
-    """Change some fields; `financials` keys merge into the stored figures."""
+    """Change some fields; `financials` keys merge into the stored figures (If-Match honoured)."""
     row = service.update_enterprise(
         session=session,
         enterprise_id=enterprise_id,
         data=body,
         industries=industries,
         principal=principal,
+        expected=expected,
     )
     session.commit()
+    response.headers["ETag"] = etag_for(row.version)
     return _public(session, row, industries)
 
 
-@router.delete("/{enterprise_id}", response_model=EnterprisePublic)
+@router.delete(
+    "/{enterprise_id}", response_model=EnterprisePublic, responses=versioned(conditional=True)
+)
 def archive_enterprise(
-    enterprise_id: ObjectId, session: SessionDep, principal: PrincipalDep, industries: IndustriesDep
+    enterprise_id: ObjectId,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    industries: IndustriesDep,
+    expected: IfMatchDep,
 ) -> EnterprisePublic:
     """Archive an enterprise (soft delete: kept and restorable)."""
     row = service.set_enterprise_archived(
-        session=session, enterprise_id=enterprise_id, archived=True, principal=principal
+        session=session,
+        enterprise_id=enterprise_id,
+        archived=True,
+        principal=principal,
+        expected=expected,
     )
     session.commit()
+    response.headers["ETag"] = etag_for(row.version)
     return _public(session, row, industries)
 
 
-@router.post("/{enterprise_id}/restore", response_model=EnterprisePublic)
+@router.post(
+    "/{enterprise_id}/restore",
+    response_model=EnterprisePublic,
+    responses=versioned(conditional=True),
+)
 def restore_enterprise(
-    enterprise_id: ObjectId, session: SessionDep, principal: PrincipalDep, industries: IndustriesDep
+    enterprise_id: ObjectId,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    industries: IndustriesDep,
+    expected: IfMatchDep,
 ) -> EnterprisePublic:
     """Bring an archived enterprise back."""
     row = service.set_enterprise_archived(
-        session=session, enterprise_id=enterprise_id, archived=False, principal=principal
+        session=session,
+        enterprise_id=enterprise_id,
+        archived=False,
+        principal=principal,
+        expected=expected,
     )
     session.commit()
+    response.headers["ETag"] = etag_for(row.version)
     return _public(session, row, industries)
 
 
-@router.get("/{enterprise_id}/assets", response_model=list[AssetPublic])
+@router.get("/{enterprise_id}/assets", response_model=list[AssetPublic], responses=versioned())
 def list_assets(
-    enterprise_id: ObjectId, session: SessionDep, principal: PrincipalDep
+    enterprise_id: ObjectId, response: Response, session: SessionDep, principal: PrincipalDep
 ) -> list[AssetPublic]:
-    """The enterprise's current assets."""
+    """The enterprise's current assets (with the enterprise's ETag)."""
     service.get_enterprise(session=session, enterprise_id=enterprise_id, principal=principal)
+    _tagged(response, session, enterprise_id)
     rows = service.list_assets(session=session, enterprise_id=enterprise_id)
     return [AssetPublic.model_validate(r.model_dump()) for r in rows]
 
 
-@router.post("/{enterprise_id}/assets", status_code=201, response_model=AssetPublic)
+@router.post(
+    "/{enterprise_id}/assets",
+    status_code=201,
+    response_model=AssetPublic,
+    responses=versioned(201, conditional=True),
+)
 def add_asset(
-    enterprise_id: ObjectId, body: AssetCreate, session: SessionDep, principal: PrincipalDep
+    enterprise_id: ObjectId,
+    body: AssetCreate,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    expected: IfMatchDep,
 ) -> AssetPublic:
-    """Add an asset (土地、厂房、生产线…) to the enterprise."""
+    """Add an asset (土地、厂房、生产线…) to the enterprise (If-Match: the enterprise's ETag)."""
     row = service.add_asset(
-        session=session, enterprise_id=enterprise_id, data=body, principal=principal
+        session=session,
+        enterprise_id=enterprise_id,
+        data=body,
+        principal=principal,
+        expected=expected,
     )
     session.commit()
+    _tagged(response, session, enterprise_id)
     return AssetPublic.model_validate(row.model_dump())
 
 
-@router.get("/{enterprise_id}/assets/{asset_id}", response_model=AssetPublic)
+@router.get("/{enterprise_id}/assets/{asset_id}", response_model=AssetPublic, responses=versioned())
 def read_asset(
-    enterprise_id: ObjectId, asset_id: ObjectId, session: SessionDep, principal: PrincipalDep
+    enterprise_id: ObjectId,
+    asset_id: ObjectId,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
 ) -> AssetPublic:
-    """Read one asset."""
+    """Read one asset (with its enterprise's ETag)."""
     row = service.get_asset(
         session=session, enterprise_id=enterprise_id, asset_id=asset_id, principal=principal
     )
+    _tagged(response, session, enterprise_id)
     return AssetPublic.model_validate(row.model_dump())
 
 
-@router.patch("/{enterprise_id}/assets/{asset_id}", response_model=AssetPublic)
+@router.patch(
+    "/{enterprise_id}/assets/{asset_id}",
+    response_model=AssetPublic,
+    responses=versioned(conditional=True),
+)
 def update_asset(
     enterprise_id: ObjectId,
     asset_id: ObjectId,
     body: AssetUpdate,
+    response: Response,
     session: SessionDep,
     principal: PrincipalDep,
+    expected: IfMatchDep,
 ) -> AssetPublic:
-    """Change some fields of an asset."""
+    """Change some fields of an asset (If-Match: the enterprise's ETag)."""
     row = service.update_asset(
         session=session,
         enterprise_id=enterprise_id,
         asset_id=asset_id,
         data=body,
         principal=principal,
+        expected=expected,
     )
     session.commit()
+    _tagged(response, session, enterprise_id)
     return AssetPublic.model_validate(row.model_dump())
 
 
-@router.delete("/{enterprise_id}/assets/{asset_id}", response_model=AssetPublic)
+@router.delete(
+    "/{enterprise_id}/assets/{asset_id}",
+    response_model=AssetPublic,
+    responses=versioned(conditional=True),
+)
 def archive_asset(
-    enterprise_id: ObjectId, asset_id: ObjectId, session: SessionDep, principal: PrincipalDep
+    enterprise_id: ObjectId,
+    asset_id: ObjectId,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    expected: IfMatchDep,
 ) -> AssetPublic:
-    """Archive an asset (it leaves the profile but stays in the record)."""
+    """Archive an asset (it leaves the profile but stays in the record; If-Match honoured)."""
     row = service.archive_asset(
-        session=session, enterprise_id=enterprise_id, asset_id=asset_id, principal=principal
+        session=session,
+        enterprise_id=enterprise_id,
+        asset_id=asset_id,
+        principal=principal,
+        expected=expected,
     )
     session.commit()
+    _tagged(response, session, enterprise_id)
     return AssetPublic.model_validate(row.model_dump())

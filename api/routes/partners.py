@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Response
 
-from api.deps import IndustriesDep, PrincipalDep, SessionDep
+from api.deps import IfMatchDep, IndustriesDep, PrincipalDep, SessionDep
+from api.etags import etag_for, versioned
 from api.params import Limit, ObjectId, Offset, SearchText
 from api.services import partners as service
 from api.services.mapping import partner_public
@@ -70,53 +71,85 @@ def list_partners(
     return Page[PartnerPublic](data=[partner_public(r, industries) for r in rows], count=total)
 
 
-@router.get("/{partner_id}", response_model=PartnerPublic)
+@router.get("/{partner_id}", response_model=PartnerPublic, responses=versioned())
 def read_partner(
-    partner_id: ObjectId, session: SessionDep, principal: PrincipalDep, industries: IndustriesDep
-) -> PartnerPublic:
-    """Read one partner."""
-    return partner_public(service.get_partner(session=session, partner_id=partner_id), industries)
-
-
-@router.patch("/{partner_id}", response_model=PartnerPublic)
-def update_partner(
     partner_id: ObjectId,
-    body: PartnerUpdate,
+    response: Response,
     session: SessionDep,
     principal: PrincipalDep,
     industries: IndustriesDep,
 ) -> PartnerPublic:
-    """Change some fields of a partner."""
+    """Read one partner; the ETag is its version."""
+    row = service.get_partner(session=session, partner_id=partner_id)
+    response.headers["ETag"] = etag_for(row.version)
+    return partner_public(row, industries)
+
+
+@router.patch("/{partner_id}", response_model=PartnerPublic, responses=versioned(conditional=True))
+def update_partner(
+    partner_id: ObjectId,
+    body: PartnerUpdate,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    industries: IndustriesDep,
+    expected: IfMatchDep,
+) -> PartnerPublic:
+    """Change some fields of a partner (If-Match honoured)."""
     row = service.update_partner(
         session=session,
         partner_id=partner_id,
         data=body,
         industries=industries,
         principal=principal,
+        expected=expected,
     )
     session.commit()
+    response.headers["ETag"] = etag_for(row.version)
     return partner_public(row, industries)
 
 
-@router.delete("/{partner_id}", response_model=PartnerPublic)
+@router.delete("/{partner_id}", response_model=PartnerPublic, responses=versioned(conditional=True))
 def archive_partner(
-    partner_id: ObjectId, session: SessionDep, principal: PrincipalDep, industries: IndustriesDep
+    partner_id: ObjectId,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    industries: IndustriesDep,
+    expected: IfMatchDep,
 ) -> PartnerPublic:
     """Archive a partner (soft delete: kept, never recommended)."""
     row = service.set_partner_archived(
-        session=session, partner_id=partner_id, archived=True, principal=principal
+        session=session,
+        partner_id=partner_id,
+        archived=True,
+        principal=principal,
+        expected=expected,
     )
     session.commit()
+    response.headers["ETag"] = etag_for(row.version)
     return partner_public(row, industries)
 
 
-@router.post("/{partner_id}/restore", response_model=PartnerPublic)
+@router.post(
+    "/{partner_id}/restore", response_model=PartnerPublic, responses=versioned(conditional=True)
+)
 def restore_partner(
-    partner_id: ObjectId, session: SessionDep, principal: PrincipalDep, industries: IndustriesDep
+    partner_id: ObjectId,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    industries: IndustriesDep,
+    expected: IfMatchDep,
 ) -> PartnerPublic:
     """Bring an archived partner back."""
     row = service.set_partner_archived(
-        session=session, partner_id=partner_id, archived=False, principal=principal
+        session=session,
+        partner_id=partner_id,
+        archived=False,
+        principal=principal,
+        expected=expected,
     )
     session.commit()
+    response.headers["ETag"] = etag_for(row.version)
     return partner_public(row, industries)

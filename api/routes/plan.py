@@ -7,11 +7,11 @@ from datetime import date
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Response
 from sqlmodel import Session
 
-from api.deps import CasePrincipalDep, PrincipalDep, RuntimeDep, SessionDep
-from api.errors import PreconditionFailed
+from api.deps import CasePrincipalDep, IfMatchDep, PrincipalDep, RuntimeDep, SessionDep
+from api.etags import etag_for
 from api.params import Limit, ObjectId, Offset, SearchText
 from api.services import plan as service
 from api.services.case_file import gather_case_file
@@ -34,8 +34,6 @@ from models.consultation_schemas import (
 
 router = APIRouter(tags=["plan"])
 
-IF_MATCH_UNREADABLE = '无法识别的 If-Match：{value}（应为 GET 返回的 ETag，如 "v3"）'
-_ETAG = re.compile(r'^(?:W/)?"?v?(\d{1,10})"?$')
 PLAN_RESPONSES: dict[int | str, dict[str, str]] = {
     412: {"description": "措施已被他人修改（If-Match 或 version 已过时）"},
 }
@@ -49,23 +47,9 @@ def get_today() -> date:
 TodayDep = Annotated[date, Depends(get_today)]
 
 
-def measure_etag(row: Measure | MeasureOut) -> str:
-    return f'"v{row.version}"'
-
-
-def parse_if_match(value: str | None) -> int | None:
-    """The version an If-Match header names (`"v3"`, `W/"v3"` or `3`), None when absent."""
-    if value is None or not value.strip():
-        return None
-    match = _ETAG.match(value.strip())
-    if match is None:
-        raise PreconditionFailed(IF_MATCH_UNREADABLE.format(value=value.strip()[:60]))
-    return int(match[1])
-
-
 def _measure(session: Session, row: Measure, today: date, response: Response) -> MeasureOut:
     out = service.measure_out(session, row, today=today)
-    response.headers["ETag"] = measure_etag(out)
+    response.headers["ETag"] = etag_for(out.version)
     return out
 
 
@@ -167,14 +151,14 @@ def update_measure(
     principal: CasePrincipalDep,
     today: TodayDep,
     response: Response,
-    if_match: Annotated[str | None, Header(max_length=200)] = None,
+    if_match: IfMatchDep,
 ) -> MeasureOut:
     """Change status, deadline, title or department; 412 if it changed since you read it."""
     row = service.update_measure(
         session=session,
         measure_id=measure_id,
         data=body,
-        if_match=parse_if_match(if_match),
+        if_match=if_match,
         principal=principal,
     )
     session.commit()

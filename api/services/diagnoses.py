@@ -48,11 +48,30 @@ class DiagnosisView:
 def run_diagnosis(
     *, session: Session, enterprise_id: int, runtime: Runtime, principal: Principal
 ) -> DiagnosisView:
-    """Diagnose the enterprise as it is now and store the result."""
+    """Diagnose the enterprise as it is now and store the result (audited: who asked, when).
+
+    The diagnoses matching makes by itself (`current_diagnosis`, actor "system") are
+    not audited: nobody asked for them, and each is stored with its versions anyway.
+    """
     if not principal.can_review:
         raise Forbidden(ROLE_FORBIDDEN.format(role=principal.role))
     row = get_enterprise(session=session, enterprise_id=enterprise_id, principal=principal)
-    return _diagnose_row(session=session, row=row, runtime=runtime, actor=principal.actor)
+    view = _diagnose_row(session=session, row=row, runtime=runtime, actor=principal.actor)
+    record_audit(
+        session=session,
+        actor=principal.actor,
+        action="diagnose",
+        entity="diagnosis",
+        entity_id=view.record.id,
+        changes={
+            "enterprise_id": enterprise_id,
+            "primary": view.record.primary,
+            "needs_review": view.record.needs_review,
+            "model_version": view.record.model_version,
+            "rules_version": view.record.rules_version,
+        },
+    )
+    return view
 
 
 def _diagnose_row(

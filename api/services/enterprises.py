@@ -15,6 +15,7 @@ from api.auth import Principal
 from api.errors import (
     COUNTY_FORBIDDEN,
     CREDIT_CODE_TAKEN,
+    CREDIT_CODE_TAKEN_UNSEEN,
     NOT_FOUND,
     ROLE_FORBIDDEN,
     Conflict,
@@ -26,8 +27,15 @@ from api.services.case_scope import require_case_access, restrict_to_cases
 from api.services.paging import paginate
 from api.services.triggers import queue_automatic_rescore
 from api.services.validation import normalize_industry_code
+from api.services.versions import check_version, claim_version
 from matcher.industry import IndustryTable
-from models.schemas import AssetCreate, AssetUpdate, EnterpriseCreate, EnterpriseUpdate
+from models.schemas import (
+    FINANCIAL_FIELDS,
+    AssetCreate,
+    AssetUpdate,
+    EnterpriseCreate,
+    EnterpriseUpdate,
+)
 from models.tables import Asset, Enterprise, utcnow
 
 
@@ -41,12 +49,17 @@ def _require_county(principal: Principal, county: str) -> None:
         raise Forbidden(COUNTY_FORBIDDEN.format(county=county or "（未填县区）"))
 
 
-def _check_credit_code_free(session: Session, code: str | None, own_id: int | None) -> None:
+def _check_credit_code_free(
+    session: Session, code: str | None, own_id: int | None, principal: Principal
+) -> None:
+    """Unique among enterprises; the holder is named only to a caller who may see it."""
     if code is None:
         return
     other = session.exec(select(Enterprise).where(Enterprise.credit_code == code)).first()
     if other is not None and other.id != own_id:
-        raise Conflict(CREDIT_CODE_TAKEN.format(code=code, entity="企业", id=other.id))
+        if principal.sees_county(other.county):
+            raise Conflict(CREDIT_CODE_TAKEN.format(code=code, entity="企业", id=other.id))
+        raise Conflict(CREDIT_CODE_TAKEN_UNSEEN.format(code=code))
 
 
 def create_enterprise(
@@ -57,8 +70,8 @@ def create_enterprise(
     _require_county(principal, data.county)
     fields = data.model_dump(exclude={"financials", "assets"})
     fields["industry_code"] = normalize_industry_code(data.industry_code, industries)
-    _check_credit_code_free(session, data.credit_code, None)
-    row = Enterprise(**fields, **data.financials.model_dump())
+    _check_credit_code_free(session, data.credit_code, None, principal)
+    row = Enterprise(**fields, **data.figures.model_dump())
     session.add(row)
     session.flush()
     for asset in data.assets:
@@ -144,12 +157,18 @@ def update_enterprise(
     data: EnterpriseUpdate,
     industries: IndustryTable,
     principal: Principal,
+    expected: frozenset[int] | None = None,
 ) -> Enterprise:
-    """Apply a partial change; `financials` keys merge into the stored figures."""
+    """Apply a partial change; `financials` keys merge into the stored figures (null: clear all).
+
+    `expected` is the caller's If-Match (versions it built on); a stale one is a 412.
+    """
     _require_writer(principal)
     row = get_enterprise(session=session, enterprise_id=enterprise_id, principal=principal)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True, exclude={"financials"})
-    if data.financials is not None:
+    if data.clears_figures:
+        changes.update(dict.fromkeys(FINANCIAL_FIELDS))
+    elif data.financials is not None:
         changes.update(data.financials.model_dump(exclude_unset=True))
     if "industry_code" in changes:
         changes["industry_code"] = normalize_industry_code(
@@ -171,7 +190,8 @@ def update_enterprise(
     if "county" in changes:
         _require_county(principal, changes["county"])
     if "credit_code" in changes:
-        _check_credit_code_free(session, changes["credit_code"], row.id)
+        _check_credit_code_free(session, changes["credit_code"], row.id, principal)
+    _claim(session, row, expected, principal)
     before = row.model_dump()
     for key, value in changes.items():
         setattr(row, key, value)
@@ -191,11 +211,18 @@ def update_enterprise(
 
 
 def set_enterprise_archived(
-    *, session: Session, enterprise_id: int, archived: bool, principal: Principal
+    *,
+    session: Session,
+    enterprise_id: int,
+    archived: bool,
+    principal: Principal,
+    expected: frozenset[int] | None = None,
 ) -> Enterprise:
     _require_writer(principal)
     row = get_enterprise(session=session, enterprise_id=enterprise_id, principal=principal)
+    check_version(row=row, expected=expected, entity="企业")
     if row.archived != archived:
+        _claim(session, row, expected, principal)
         row.archived = archived
         row.updated_at = utcnow()
         session.add(row)
@@ -212,10 +239,16 @@ def set_enterprise_archived(
 
 
 def add_asset(
-    *, session: Session, enterprise_id: int, data: AssetCreate, principal: Principal
+    *,
+    session: Session,
+    enterprise_id: int,
+    data: AssetCreate,
+    principal: Principal,
+    expected: frozenset[int] | None = None,
 ) -> Asset:
     _require_writer(principal)
     row = get_enterprise(session=session, enterprise_id=enterprise_id, principal=principal)
+    _claim(session, row, expected, principal)
     asset = Asset(enterprise_id=row.id, **data.model_dump())
     session.add(asset)
     session.flush()
@@ -248,11 +281,10 @@ def update_asset(
     asset_id: int,
     data: AssetUpdate,
     principal: Principal,
+    expected: frozenset[int] | None = None,
 ) -> Asset:
     _require_writer(principal)
-    asset = get_asset(
-        session=session, enterprise_id=enterprise_id, asset_id=asset_id, principal=principal
-    )
+    asset = _claimed_asset(session, enterprise_id, asset_id, principal, expected)
     changes = {
         k: v
         for k, v in data.model_dump(exclude_unset=True).items()
@@ -276,12 +308,15 @@ def update_asset(
 
 
 def archive_asset(
-    *, session: Session, enterprise_id: int, asset_id: int, principal: Principal
+    *,
+    session: Session,
+    enterprise_id: int,
+    asset_id: int,
+    principal: Principal,
+    expected: frozenset[int] | None = None,
 ) -> Asset:
     _require_writer(principal)
-    asset = get_asset(
-        session=session, enterprise_id=enterprise_id, asset_id=asset_id, principal=principal
-    )
+    asset = _claimed_asset(session, enterprise_id, asset_id, principal, expected)
     asset.archived = True
     asset.updated_at = utcnow()
     session.add(asset)
@@ -294,6 +329,32 @@ def archive_asset(
         changes={},
     )
     _touch(session, session.get(Enterprise, enterprise_id))
+    return asset
+
+
+def _claim(
+    session: Session, row: Enterprise, expected: frozenset[int] | None, principal: Principal
+) -> None:
+    """Take the enterprise's next version (api/services/versions.py), then re-check its county:
+    when another writer came first the row was re-read and may have moved."""
+    claim_version(session=session, row=row, expected=expected, entity="企业")
+    _require_county(principal, row.county)
+
+
+def _claimed_asset(
+    session: Session,
+    enterprise_id: int,
+    asset_id: int,
+    principal: Principal,
+    expected: frozenset[int] | None,
+) -> Asset:
+    """The asset, once its enterprise's version is claimed (an asset write is an enterprise's)."""
+    row = get_enterprise(session=session, enterprise_id=enterprise_id, principal=principal)
+    _claim(session, row, expected, principal)
+    asset = get_asset(
+        session=session, enterprise_id=enterprise_id, asset_id=asset_id, principal=principal
+    )
+    session.refresh(asset)
     return asset
 
 

@@ -24,6 +24,7 @@ from api.services.paging import paginate
 from api.services.pool import bump_pool_revision
 from api.services.triggers import queue_automatic_rescore
 from api.services.validation import normalize_industry_code, normalize_industry_list
+from api.services.versions import check_version, claim_version
 from matcher.industry import IndustryTable
 from models.schemas import PartnerCreate, PartnerUpdate
 from models.tables import Partner, utcnow
@@ -152,7 +153,9 @@ def update_partner(
     data: PartnerUpdate,
     industries: IndustryTable,
     principal: Principal,
+    expected: frozenset[int] | None = None,
 ) -> Partner:
+    """Apply a partial change; `expected` is the caller's If-Match (a stale one is a 412)."""
     _require_admin(principal)
     row = get_partner(session=session, partner_id=partner_id)
     changes = _normalized(data.model_dump(exclude_unset=True), industries, ("body",))
@@ -170,12 +173,13 @@ def update_partner(
     ):
         if key in changes and changes[key] is None:
             changes.pop(key)
+    if "credit_code" in changes:
+        _check_credit_code_free(session, changes["credit_code"], row.id)
+    claim_version(session=session, row=row, expected=expected, entity="合作主体")
     low = changes.get("ticket_min", row.ticket_min)
     high = changes.get("ticket_max", row.ticket_max)
     if low is not None and high is not None and low > high:
         raise FieldInvalid(("body", "ticket_max"), TICKET_ORDER.format(high=high, low=low))
-    if "credit_code" in changes:
-        _check_credit_code_free(session, changes["credit_code"], row.id)
     before = row.model_dump()
     for key, value in changes.items():
         setattr(row, key, value)
@@ -196,11 +200,18 @@ def update_partner(
 
 
 def set_partner_archived(
-    *, session: Session, partner_id: int, archived: bool, principal: Principal
+    *,
+    session: Session,
+    partner_id: int,
+    archived: bool,
+    principal: Principal,
+    expected: frozenset[int] | None = None,
 ) -> Partner:
     _require_admin(principal)
     row = get_partner(session=session, partner_id=partner_id)
+    check_version(row=row, expected=expected, entity="合作主体")
     if row.archived != archived:
+        claim_version(session=session, row=row, expected=expected, entity="合作主体")
         row.archived = archived
         row.updated_at = utcnow()
         session.add(row)

@@ -27,6 +27,7 @@ from api.errors import (
     NotFound,
     PreconditionFailed,
 )
+from api.etags import etag_for
 from api.services.audit import diff_fields, record_audit
 from api.services.consultation import invite_department, require_officer
 from api.services.departments import resolve_department
@@ -186,28 +187,37 @@ def update_measure(
     session: Session,
     measure_id: int,
     data: MeasureUpdate,
-    if_match: int | None,
+    if_match: frozenset[int] | None,
     principal: Principal,
 ) -> Measure:
-    """Change a measure if it is still at the version the editor read (412 otherwise).
+    """Change a measure if it is still at a version the editor read (412 otherwise).
 
-    Without a version (a client that sends no If-Match), the change is based on
-    the version read here; the UPDATE below is still conditional on it, so a
-    write that lands in between is never silently overwritten — the same rule as
-    for enterprises and partners.
+    `if_match` holds the versions an If-Match header accepts (api.etags); a form
+    sends its `version` instead.  Without either, the change is based on the
+    version read here; the UPDATE below is still conditional on it, so a write
+    that lands in between is never silently overwritten — the same rule as for
+    enterprises and partners.
     """
     row = get_measure(session=session, measure_id=measure_id, principal=principal)
     sent = data.model_dump(exclude_unset=True, exclude={"version"})
     changes = {k: v for k, v in sent.items() if v is not None}
     _require_measure_writer(principal, row, set(changes))
-    expected = if_match if if_match is not None else data.version
-    if expected is None:
-        expected = row.version
-    stale = PreconditionFailed(
-        STALE_VERSION.format(entity="措施", id=measure_id, current=row.version, sent=expected)
+    accepted = (
+        if_match
+        if if_match is not None
+        else (None if data.version is None else frozenset({data.version}))
     )
-    if expected != row.version:
-        raise stale
+    expected = row.version
+
+    def stale(current: int) -> PreconditionFailed:
+        tags = ", ".join(etag_for(v) for v in sorted(accepted or {expected}))
+        return PreconditionFailed(
+            STALE_VERSION.format(entity="措施", id=measure_id, current=current, expected=tags),
+            current_version=current,
+        )
+
+    if accepted is not None and expected not in accepted:
+        raise stale(expected)
     if "department" in changes:
         department = resolve_department(
             session=session, ref=changes["department"], loc=("body", "department")
@@ -232,7 +242,7 @@ def update_measure(
         .execution_options(synchronize_session=False)  # refreshed below, only if it took
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise stale  # another writer committed between our read and our write
+        raise stale(expected + 1)  # another writer committed between our read and our write
     session.refresh(row)
     record_audit(
         session=session,

@@ -84,6 +84,15 @@
     document.querySelectorAll("[data-add-asset]").forEach(function (b) {
       b.addEventListener("click", function () { addAssetRow(b); });
     });
+    // The page allows no inline script (Content-Security-Policy): behaviour hangs on data- attributes.
+    document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.submit(); });
+    });
+    document.querySelectorAll("a[data-back]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        if (window.history.length > 1) { event.preventDefault(); window.history.back(); }
+      });
+    });
     document.querySelectorAll("form").forEach(function (form) {
       form.addEventListener("submit", function () {
         // Prevent double submission while the server works (e.g. the first ranking).

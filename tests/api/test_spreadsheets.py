@@ -38,6 +38,7 @@ from models.db import session_scope
 from models.tables import Asset, Enterprise, Partner
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import make_credit_code
+from tests.forms import edit_state
 
 ADMIN = Principal(name="test", role="admin")
 E = {c.field: c.label for c in ENTERPRISE_COLUMNS}
@@ -289,6 +290,7 @@ def test_csv_in_gbk_with_unknown_column(engine: Engine, industries: IndustryTabl
 
 def sign_in(client: TestClient, token: str = ADMIN_TOKEN) -> TestClient:
     client.headers.pop("Authorization", None)
+    client.headers["Origin"] = "http://testserver"  # as a browser posts the page's forms
     response = client.post("/ui/login", data={"token": token}, follow_redirects=False)
     assert response.status_code == 303
     assert "httponly" in response.headers["set-cookie"].lower()
@@ -306,6 +308,7 @@ def issue(engine: Engine, role: str, counties: list[str]) -> str:
 
 def test_pages_need_a_signed_in_token(seeded: TestClient) -> None:
     seeded.headers.pop("Authorization", None)
+    seeded.headers["Origin"] = "http://testserver"
     response = seeded.get("/ui/enterprises", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/ui/login?next=")
@@ -499,6 +502,7 @@ def test_edit_form_saves_profile_and_assets_in_one_go(seeded: TestClient, engine
         assets = session.exec(select(Asset).where(Asset.enterprise_id == 1)).all()
     first, second = assets[0], assets[1]
     data = {
+        **edit_state(form.text),
         "name": "广饶县沛晟轮胎有限公司",
         "county": "广饶县",
         "industry_code": "C2911",
@@ -541,6 +545,7 @@ def test_partner_edit_form(seeded: TestClient, engine: Engine) -> None:
         before = session.get(Partner, 2)
     assert before is not None
     data = {
+        **edit_state(form.text),
         "name": before.name,
         "kind": before.kind,
         "industries": "、".join(before.industries),
