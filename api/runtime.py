@@ -15,13 +15,14 @@ from pathlib import Path
 from api.config import Settings
 from matcher.chain import IndustryChain
 from matcher.classify import load_treatment_model
-from matcher.config import MatcherConfig
 from matcher.diagnose import ProbabilityModel
 from matcher.diagnosis_rules import DiagnosisRules, load_diagnosis_rules
-from matcher.embed import Encoder, StoredEmbedding, load_encoder
+from matcher.encoders.loading import Encoder, load_encoder
 from matcher.industry import IndustryTable
-from matcher.lexical import NgramStore
-from matcher.partner_index import PartnerIndex
+from matcher.matching.config import MatcherConfig
+from matcher.matching.embeddings import StoredEmbedding
+from matcher.matching.lexical import NgramStore
+from matcher.matching.pool import PartnerIndex
 
 INDUSTRY_TABLE_FILE = "gbt4754_2017.csv"
 RULES_FILE = "diagnosis_rules.toml"

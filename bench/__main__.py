@@ -147,7 +147,7 @@ def diagnose_all(runtime: Any, enterprises: list[Any], need_rows: list[int]) -> 
     Diagnosing is not part of ranking; this keeps the setup short while every
     enterprise gets a real diagnosis of a profile with its texts.
     """
-    from matcher.diagnose import diagnose
+    from matcher import diagnose  # the function, re-exported by the package
 
     by_need: dict[int, dict[str, float]] = {}
     for e, r in zip(enterprises, need_rows, strict=True):
