@@ -126,7 +126,11 @@ def partner_index(*, session: Session, runtime: Runtime) -> tuple[PartnerIndex, 
         )
         embeddings = matrix if len(profiles) else None
         index = PartnerIndex.build(
-            profiles, embeddings, runtime.industries, ngram_store=runtime.pool.ngrams
+            profiles,
+            embeddings,
+            runtime.industries,
+            ngram_store=runtime.pool.ngrams,
+            registry=runtime.registry,
         )
         runtime.pool.index, runtime.pool.version = index, version
         return index, version
