@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -59,9 +59,12 @@ class Level:
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Contribution:
-    """One component's verdict for one partner: which level matched, its weight and why."""
+class Contribution(NamedTuple):
+    """One component's verdict for one partner: which level matched, its weight and why.
+
+    A named tuple rather than a frozen dataclass: every explanation of 100
+    results builds 600 of these, and a tuple is built in a third of the time.
+    """
 
     component: str
     level: str
@@ -152,9 +155,13 @@ class RuleComponent:
         The reason is the level's template filled with `fields`, or `detail`
         when the per-pair form has a more precise one.
         """
-        text = detail if detail is not None else self._by_label[label].reason.format(**fields)
-        weight = ctx.config.level_weight(self.name, label) * self.factor(query, ctx)
-        return Contribution(self.name, label, weight, text)
+        if detail is None:
+            reason = self._by_label[label].reason
+            detail = reason.format_map(fields) if fields else reason
+        weight = ctx.config.levels[self.name][label]
+        if self.factor is not _unit_factor:  # the explanation of 100 results calls this 600 times
+            weight *= self.factor(query, ctx)
+        return Contribution(self.name, label, weight, detail)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ and the weights.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -129,9 +129,11 @@ class MatchQuery:
         ctx: MatchContext,
         *,
         deal: Deal | None = None,
+        text: str | None = None,
         embedding: np.ndarray | None = None,
     ) -> MatchQuery:
-        """Derive the query; `deal` replaces the estimate (asset-level matching).
+        """Derive the query; `deal` replaces the estimate (asset-level matching), `text`
+        is the need text when the caller has built it already.
 
         Example:
             >>> q = MatchQuery.build(ent, {"relief": 1.0}, ctx)  # doctest: +SKIP
@@ -151,9 +153,6 @@ class MatchQuery:
             owned_assets=frozenset(a.type for a in enterprise.assets if a.type in ASSET_TYPES),
             wanted_assets=relevant_asset_types(enterprise, dx),
             deal=deal,
-            text=enterprise_need_text(enterprise),
+            text=enterprise_need_text(enterprise) if text is None else text,
             embedding=embedding,
         )
-
-    def with_embedding(self, embedding: np.ndarray | None) -> MatchQuery:
-        return replace(self, embedding=embedding)

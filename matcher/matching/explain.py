@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from matcher.matching.component import Contribution
 from matcher.matching.context import MatchContext, MatchQuery
 from matcher.matching.fusion import Scored
 from matcher.matching.pool import PartnerIndex
@@ -42,6 +43,10 @@ class MatchResult:
     levels: dict[str, str] = field(default_factory=dict)
     similarities: dict[str, float] = field(default_factory=dict)
     rank: int = 0
+
+
+def _strongest(c: Contribution) -> float:
+    return -c.weight
 
 
 def hard_filter_reasons(
@@ -74,9 +79,7 @@ def reasons(
         text: similarity name → (its part of the score, its z-score, its raw value).
         registry: the components to explain.
     """
-    ranked = sorted(
-        (c.pair(query, partner, ctx) for c in registry.explained), key=lambda c: -c.weight
-    )
+    ranked = sorted([c.pair(query, partner, ctx) for c in registry.explained], key=_strongest)
     out = [c.detail for c in ranked if c.weight > 0 and c.detail]
     # Neutral levels that still say something (e.g. a deal just outside the range).
     out += [c.detail for c in ranked if c.weight == 0 and c.level != "null" and c.detail]
@@ -85,8 +88,8 @@ def reasons(
         if part > 0 and z > TEXT_REASON_Z:
             out.append(s.reason.format(cosine=value))
     out += [f"注意：{c.detail}" for c in ranked if c.weight < 0 and c.detail]
-    for c in registry.components:
-        line = c.note(query) if c.note is not None else ""
+    for c in registry.noted:
+        line = c.note(query)  # type: ignore[misc]
         if line:
             out.append(line)
     return tuple(out)

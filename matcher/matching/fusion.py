@@ -108,13 +108,16 @@ def _passing(
     memo: LevelMemo,
 ) -> np.ndarray:
     """The rows of the partners no hard filter removes."""
-    removed = np.zeros(len(index), dtype=bool)
+    removed: np.ndarray | None = None
     for f in index.registry.filters:
         compute = partial(f.pool, index.states[f.name], levels, query, ctx)
-        if f.key is None:
-            removed |= compute()
+        found = compute() if f.key is None else memo.get((f.name, *f.key(query, ctx)), compute)
+        if removed is None:
+            removed = found.copy()  # never write into a filter's state or the memo
         else:
-            removed |= memo.get((f.name, *f.key(query, ctx)), compute)
+            removed |= found
+    if removed is None:
+        return np.arange(len(index))
     return np.flatnonzero(~removed)
 
 

@@ -29,6 +29,7 @@ from matcher.matching.explain import MatchResult, explain
 from matcher.matching.fusion import Scored, score_pool
 from matcher.matching.pool import LevelMemo, PartnerIndex
 from matcher.matching.registry import STANDARD_REGISTRY
+from matcher.matching.texts import enterprise_need_text
 from matcher.profile import Asset, EnterpriseProfile
 from matcher.vocab import ASSET_TYPES
 
@@ -118,9 +119,13 @@ def rank_partners(
     """
     active = index.registry.active_similarities(mode)
     ctx = _context(index, config, industries, chain)
-    query = MatchQuery.build(enterprise, diagnosis_categories, ctx, deal=deal_override)
+    text = enterprise_need_text(enterprise)
+    embedding = None
     if any(s.needs_embedding for s in active):
-        query = query.with_embedding(_query_embedding(encoder_or_query_embedding, query.text))
+        embedding = _query_embedding(encoder_or_query_embedding, text)
+    query = MatchQuery.build(
+        enterprise, diagnosis_categories, ctx, deal=deal_override, text=text, embedding=embedding
+    )
     scored = score_pool(query, index, ctx, mode=mode, factors=factors)
     return _pick(query, scored, index, ctx, limit, exclude_partner_ids)
 

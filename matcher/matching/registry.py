@@ -86,6 +86,11 @@ class Registry:
         by_name = {c.name: c for c in self.components}
         return tuple(by_name[name] for name in self.reason_order)
 
+    @cached_property
+    def noted(self) -> tuple[RuleComponent, ...]:
+        """The components that add a line about the query to every explanation."""
+        return tuple(c for c in self.components if c.note is not None)
+
     def component(self, name: str) -> RuleComponent:
         for c in self.components:
             if c.name == name:
