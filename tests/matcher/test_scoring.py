@@ -233,3 +233,17 @@ def test_text_weighs_less_when_the_industry_code_is_known() -> None:
 def test_text_factor_must_be_a_fraction() -> None:
     with pytest.raises(ValueError, match="text_factor_with_industry"):
         MatcherConfig(text_factor_with_industry=1.5)
+
+
+def test_the_agreement_cases_reach_every_level_of_every_component(index: PartnerIndex) -> None:
+    """The pool × enterprises × diagnoses above exercise every level of every registered
+    component, so the agreement check compares each level at least once; a component
+    added to the registry fails here until the cases cover its levels."""
+    seen: dict[str, set[str]] = {c.name: set() for c in index.registry.components}
+    for ent in ENTERPRISES:
+        for dx_map in DIAGNOSES:
+            q = query(ent, dx_map)
+            for c in index.registry.components:
+                seen[c.name] |= {c.labels[x] for x in c.pool(index.state(c.name), q, ctx())}
+    missing = {c.name: set(c.labels) - seen[c.name] for c in index.registry.components}
+    assert {name: labels for name, labels in missing.items() if labels} == {}
