@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from api.cli_matching import DiagnosisSource
 from api.config import get_settings
 from api.runtime import MODEL_FILE, RULES_FILE
 
@@ -72,20 +73,38 @@ def register(app: typer.Typer) -> None:
     def evaluate(
         devset: Annotated[Path, typer.Argument(help="folder with enterprises.jsonl, labels.jsonl")],
         matching: Annotated[bool, typer.Option(help="also evaluate matching")] = True,
+        model: Annotated[
+            str | None, typer.Option(help="embedding model for matching (default: configured)")
+        ] = None,
+        dense: Annotated[
+            bool, typer.Option(help="rank with the dense similarity (--no-dense: without)")
+        ] = True,
+        config: Annotated[
+            Path | None, typer.Option(help="matcher weights TOML (default: the configured one)")
+        ] = None,
+        diagnosis: Annotated[
+            DiagnosisSource,
+            typer.Option(help="rank for the service's diagnosis, the labels or both"),
+        ] = DiagnosisSource.both,
+        drop_industry: Annotated[
+            bool, typer.Option(help="also rank with every industry code blanked")
+        ] = False,
+        cache: Annotated[
+            Path | None, typer.Option(help="keep the set's embeddings in this folder between runs")
+        ] = None,
     ) -> None:
         """Diagnosis and matching quality on a labelled set (never trained on)."""
+        from api.cli_matching import echo_matching_reports
         from api.runtime import load_runtime
         from matcher.diagnosis_rules import load_diagnosis_rules
+        from matcher.encoders.loading import load_encoder
         from matcher.evaluation import evaluate_diagnosis, load_labelled_set
-        from matcher.match_eval import (
-            _predicted_diagnosis,
-            evaluate_matching,
-            format_matching_report,
-        )
+        from matcher.matching.config import MatcherConfig
         from matcher.report_format import format_diagnosis_report
 
         settings = get_settings()
-        runtime = load_runtime(settings)
+        encoder = load_encoder(model, settings.model_cache_dir) if model else None
+        runtime = load_runtime(settings, encoder=encoder)
         profiles, labels = load_labelled_set(devset)
         report = evaluate_diagnosis(
             profiles,
@@ -97,16 +116,12 @@ def register(app: typer.Typer) -> None:
         typer.echo(format_diagnosis_report(report))
         if not matching or not (devset / "relevance.jsonl").exists():
             return
-        common = {
-            "encoder": runtime.encoder,
-            "config": runtime.matcher_config,
-            "industries": runtime.industries,
-            "chain": runtime.chain,
-        }
-        typer.echo("== Matching, with the service's own diagnosis ==")
-        predicted = evaluate_matching(
-            devset, categories_from=_predicted_diagnosis(devset), **common
-        )  # type: ignore[arg-type]
-        typer.echo(format_matching_report(predicted))
-        typer.echo("== Matching, with the labelled categories (oracle diagnosis) ==")
-        typer.echo(format_matching_report(evaluate_matching(devset, **common)))  # type: ignore[arg-type]
+        echo_matching_reports(
+            devset,
+            runtime=runtime,
+            encoder=runtime.encoder if dense else None,
+            config=MatcherConfig.from_toml(config) if config else runtime.matcher_config,
+            diagnosis=diagnosis,
+            drop_industry=drop_industry,
+            cache_dir=cache,
+        )

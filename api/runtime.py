@@ -1,9 +1,10 @@
 """The heavy, read-only objects the services use, loaded once at start.
 
 The GB/T table, the diagnosis rules and model, the matcher config, the
-industry-chain table and the sentence encoder are built here from the settings
-and handed to services as one value; nothing is loaded at import, and tests can
-build a Runtime with a stand-in encoder.
+industry-chain table, the sentence encoder and the registry of matching
+components are built here from the settings and handed to services as one
+value; nothing is loaded at import, and tests can build a Runtime with a
+stand-in encoder or a registry of their own.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from pathlib import Path
 from api.config import Settings
 from matcher.chain import IndustryChain
 from matcher.classify import load_treatment_model
-from matcher.config import MatcherConfig
 from matcher.diagnose import ProbabilityModel
 from matcher.diagnosis_rules import DiagnosisRules, load_diagnosis_rules
-from matcher.embed import Encoder, StoredEmbedding, load_encoder
+from matcher.encoders.loading import Encoder, load_encoder
 from matcher.industry import IndustryTable
-from matcher.lexical import NgramStore
-from matcher.partner_index import PartnerIndex
+from matcher.matching.config import MatcherConfig
+from matcher.matching.embeddings import StoredEmbedding
+from matcher.matching.lexical import NgramStore
+from matcher.matching.pool import PartnerIndex
+from matcher.matching.registry import STANDARD_REGISTRY, Registry
 
 INDUSTRY_TABLE_FILE = "gbt4754_2017.csv"
 RULES_FILE = "diagnosis_rules.toml"
@@ -52,6 +55,8 @@ class Runtime:
     chain: IndustryChain
     encoder: Encoder
     pool: PoolCache = field(default_factory=PoolCache)
+    registry: Registry = STANDARD_REGISTRY
+    """The matching components: the pool is built with them, reports name them."""
 
     @property
     def model_name(self) -> str:

@@ -8,16 +8,16 @@ baselines and writes everything as JSON (`--out`).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import sys
 import time
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
+import typer
 
 from bench.engine_bench import Budget, Engine, Queries, embedding_stage, log, pool_stage
 from bench.measure import machine_info
@@ -33,102 +33,119 @@ def _ints(text: str) -> list[int]:
     return [int(x.replace("k", "000")) for x in text.split(",") if x.strip()]
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        prog="python -m bench",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument(
-        "--quick",
-        action="store_true",
-        help="1k partners, 100 enterprises, small HTTP pool, short caps",
-    )
-    p.add_argument("--partners", type=_ints, default=None, help="pool sizes (default 1k,10k,100k)")
-    p.add_argument(
-        "--enterprises", type=_ints, default=None, help="enterprise counts (default 100,1k)"
-    )
-    p.add_argument(
-        "--k", type=int, default=100, help="results per enterprise (the service stores 100 per run)"
-    )
-    p.add_argument(
-        "--distinct-offers",
-        type=int,
-        default=None,
-        help="distinct partner offer texts embedded with the model (default 300)",
-    )
-    p.add_argument(
-        "--distinct-needs",
-        type=int,
-        default=None,
-        help="distinct enterprise need texts (default 100)",
-    )
-    p.add_argument(
-        "--embed-sample",
-        type=int,
-        default=None,
-        help="fixed sample of offer texts timed cold (default 64)",
-    )
-    p.add_argument(
-        "--encoder",
-        choices=("default", "hash"),
-        default="default",
-        help="the bundled model (default) or a fast stand-in (no HTTP stage)",
-    )
-    p.add_argument("--model-cache", type=Path, default=DEFAULT_MODEL_CACHE)
-    p.add_argument(
-        "--embed-cache",
-        type=Path,
-        default=None,
-        metavar="NPZ",
-        help="keep the distinct texts' vectors in this file between development runs "
-        "(the timed cold sample is always encoded afresh)",
-    )
-    p.add_argument("--no-http", action="store_true", help="skip the HTTP and job stages")
-    p.add_argument("--http-partners", type=int, default=None, help="default 10k (quick: 1k)")
-    p.add_argument("--http-concurrency", type=_ints, default=[1, 8])
-    p.add_argument(
-        "--http-fresh",
-        type=int,
-        default=None,
-        help="fresh computations per concurrency level (default 25)",
-    )
-    p.add_argument(
-        "--http-requests", type=int, default=200, help="request cap per stored/health load"
-    )
-    p.add_argument("--http-seconds", type=float, default=20.0, help="time cap per load")
-    p.add_argument(
-        "--batch-seconds",
-        type=float,
-        default=None,
-        help="time cap of the service batch loop per pool (default 60)",
-    )
-    p.add_argument(
-        "--profile",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="write pyinstrument profiles of ranking and index build, py-spy of the "
-        "server, into DIR",
-    )
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
-    args = p.parse_args(argv)
-    quick = args.quick
-    args.partners = args.partners or ([1000] if quick else [1000, 10_000, 100_000])
-    args.enterprises = args.enterprises or ([100] if quick else [100, 1000])
-    args.distinct_offers = args.distinct_offers or (150 if quick else 300)
-    args.distinct_needs = args.distinct_needs or (40 if quick else 100)
-    args.embed_sample = args.embed_sample or (32 if quick else 64)
-    args.http_partners = args.http_partners or (1000 if quick else 10_000)
-    args.http_fresh = args.http_fresh or (10 if quick else 25)
-    args.batch_seconds = args.batch_seconds or (15.0 if quick else 60.0)
-    if quick:
-        args.http_requests = min(args.http_requests, 100)
-        args.http_seconds = min(args.http_seconds, 10.0)
-    return args
+@dataclass
+class BenchArgs:
+    """The run's settings after the --quick defaults are applied (written into the JSON)."""
+
+    quick: bool
+    partners: list[int]
+    enterprises: list[int]
+    k: int
+    distinct_offers: int
+    distinct_needs: int
+    embed_sample: int
+    encoder: str
+    model_cache: Path
+    embed_cache: Path | None
+    no_http: bool
+    http_partners: int
+    http_concurrency: list[int]
+    http_fresh: int
+    http_requests: int
+    http_seconds: float
+    batch_seconds: float
+    profile: Path | None
+    out: Path
 
 
-def load_engine(args: argparse.Namespace) -> tuple[Engine, Any]:
+app = typer.Typer(add_completion=False, rich_markup_mode=None)
+
+
+@app.command(help=__doc__)
+def bench(
+    quick: Annotated[
+        bool, typer.Option(help="1k partners, 100 enterprises, small HTTP pool, short caps")
+    ] = False,
+    partners: Annotated[str | None, typer.Option(help="pool sizes (default 1k,10k,100k)")] = None,
+    enterprises: Annotated[
+        str | None, typer.Option(help="enterprise counts (default 100,1k)")
+    ] = None,
+    k: Annotated[
+        int, typer.Option(help="results per enterprise (the service stores 100 per run)")
+    ] = 100,
+    distinct_offers: Annotated[
+        int | None,
+        typer.Option(help="distinct partner offer texts embedded with the model (default 300)"),
+    ] = None,
+    distinct_needs: Annotated[
+        int | None, typer.Option(help="distinct enterprise need texts (default 100)")
+    ] = None,
+    embed_sample: Annotated[
+        int | None, typer.Option(help="fixed sample of offer texts timed cold (default 64)")
+    ] = None,
+    encoder: Annotated[
+        Literal["default", "hash"],
+        typer.Option(help="the bundled model (default) or a fast stand-in (no HTTP stage)"),
+    ] = "default",
+    model_cache: Annotated[Path, typer.Option(help="where the converted model is kept")] = (
+        DEFAULT_MODEL_CACHE
+    ),
+    embed_cache: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="NPZ",
+            help="keep the distinct texts' vectors in this file between development runs "
+            "(the timed cold sample is always encoded afresh)",
+        ),
+    ] = None,
+    no_http: Annotated[bool, typer.Option("--no-http", help="skip the HTTP and job stages")] = (
+        False
+    ),
+    http_partners: Annotated[int | None, typer.Option(help="default 10k (quick: 1k)")] = None,
+    http_concurrency: Annotated[str, typer.Option(help="client counts")] = "1,8",
+    http_fresh: Annotated[
+        int | None, typer.Option(help="fresh computations per concurrency level (default 25)")
+    ] = None,
+    http_requests: Annotated[int, typer.Option(help="request cap per stored/health load")] = 200,
+    http_seconds: Annotated[float, typer.Option(help="time cap per load")] = 20.0,
+    batch_seconds: Annotated[
+        float | None, typer.Option(help="time cap of the service batch loop per pool (default 60)")
+    ] = None,
+    profile: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR",
+            help="write pyinstrument profiles of ranking and index build, py-spy of the "
+            "server, into DIR",
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="JSON results file")] = DEFAULT_OUT,
+) -> None:
+    args = BenchArgs(
+        quick=quick,
+        partners=_ints(partners or "") or ([1000] if quick else [1000, 10_000, 100_000]),
+        enterprises=_ints(enterprises or "") or ([100] if quick else [100, 1000]),
+        k=k,
+        distinct_offers=distinct_offers or (150 if quick else 300),
+        distinct_needs=distinct_needs or (40 if quick else 100),
+        embed_sample=embed_sample or (32 if quick else 64),
+        encoder=encoder,
+        model_cache=model_cache,
+        embed_cache=embed_cache,
+        no_http=no_http,
+        http_partners=http_partners or (1000 if quick else 10_000),
+        http_concurrency=_ints(http_concurrency),
+        http_fresh=http_fresh or (10 if quick else 25),
+        http_requests=min(http_requests, 100) if quick else http_requests,
+        http_seconds=min(http_seconds, 10.0) if quick else http_seconds,
+        batch_seconds=batch_seconds or (15.0 if quick else 60.0),
+        profile=profile,
+        out=out,
+    )
+    run(args)
+
+
+def load_engine(args: BenchArgs) -> tuple[Engine, Any]:
     from api.config import Settings
     from api.runtime import load_runtime
     from bench.encoders import HashEncoder
@@ -147,7 +164,7 @@ def diagnose_all(runtime: Any, enterprises: list[Any], need_rows: list[int]) -> 
     Diagnosing is not part of ranking; this keeps the setup short while every
     enterprise gets a real diagnosis of a profile with its texts.
     """
-    from matcher.diagnose import diagnose
+    from matcher import diagnose  # the function, re-exported by the package
 
     by_need: dict[int, dict[str, float]] = {}
     for e, r in zip(enterprises, need_rows, strict=True):
@@ -179,8 +196,8 @@ def save_cache(path: Path, model: str, cache: dict[tuple[str, str], np.ndarray])
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def run(args: BenchArgs) -> None:
+    """Every stage, the table on stdout and the JSON file."""
     if args.profile is not None:
         args.profile.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -188,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {
         "started_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine_info(),
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(args).items()},
         "notes": [
             "Pools reuse a bounded set of distinct offer texts (see settings.distinct_offers); "
             "each distinct text is embedded once with the model and every partner gets the "
@@ -287,8 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(render(result))
     print(f"\nJSON: {args.out}")
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    app()

@@ -1,10 +1,10 @@
 """What the service is compared with, over the same arrays.
 
 * `NaiveScorer`: the straightforward way — one Python iteration per
-  (enterprise, partner) pair calling the pure rule functions of
-  matcher.rules (the reference semantics), a per-pair cosine and a per-pair
-  TF-IDF dot product, then the same standardisation and fusion as
-  matcher.scoring, a full sort and the top k.  It returns the same ranking as
+  (enterprise, partner) pair calling the per-pair form of every hard filter
+  and rule component in the registry (the reference semantics), a per-pair
+  cosine and a per-pair TF-IDF dot product, then the same standardisation
+  and fusion as matcher.matching.fusion, a full sort and the top k.  It returns the same ranking as
   `rank_partners` (checked in the run: `agreement`).
 * `semantic_search_*`: sentence_transformers.util.semantic_search over the
   same embeddings (the dense part only), with `dot_score` since the rows are
@@ -24,24 +24,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from matcher.chain import IndustryChain
-from matcher.config import MatcherConfig
-from matcher.embed import enterprise_need_text, partner_offer_text
 from matcher.industry import IndustryTable
-from matcher.lexical import normalize_for_lexical
+from matcher.matching.config import MatcherConfig
+from matcher.matching.context import DiagnosisCategories, MatchContext, MatchQuery
+from matcher.matching.explain import hard_filter_reasons
+from matcher.matching.lexical import normalize_for_lexical
+from matcher.matching.registry import STANDARD_REGISTRY, Registry
+from matcher.matching.texts import partner_offer_text
 from matcher.profile import EnterpriseProfile, PartnerProfile
-from matcher.rules import (
-    Diagnosis,
-    RuleContext,
-    asset_fit,
-    deal_size_fit,
-    estimate_deal_size,
-    hard_filter_reasons,
-    industry_fit,
-    kind_fit,
-    region_fit,
-    treatment_fit,
-)
-from matcher.scoring import as_diagnosis
 
 
 def _sparse_rows(matrix: object) -> list[dict[int, float]]:
@@ -70,10 +60,10 @@ class NaiveResult:
 
 
 class NaiveScorer:
-    """Per-pair Python scoring with the pure rule functions (the naive way).
+    """Per-pair Python scoring with the components' per-pair forms (the naive way).
 
     Setup (not timed): each partner's vector as its own array and its TF-IDF
-    row as a dict, fitted with the settings of matcher.lexical.LexicalIndex.
+    row as a dict, fitted with the settings of matcher.matching.lexical.LexicalIndex.
     """
 
     def __init__(
@@ -84,14 +74,16 @@ class NaiveScorer:
         config: MatcherConfig,
         industries: IndustryTable,
         chain: IndustryChain,
+        registry: Registry = STANDARD_REGISTRY,
     ) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         self.partners = list(partners)
         self.ids = [p.id or str(j) for j, p in enumerate(self.partners)]
         self.vectors = [np.asarray(row, np.float32) for row in embeddings]
-        self.ctx = RuleContext(industries, chain, config)
+        self.ctx = MatchContext(industries, chain, config)
         self.config = config
+        self.registry = registry
         self._vectorizer = TfidfVectorizer(
             analyzer="char",
             ngram_range=(2, 3),
@@ -109,30 +101,22 @@ class NaiveScorer:
     def rank(
         self,
         e: EnterpriseProfile,
-        diagnosis: Diagnosis | dict[str, float] | None,
+        diagnosis: DiagnosisCategories | dict[str, float] | None,
         query: np.ndarray,
         limit: int,
     ) -> list[NaiveResult]:
-        dx = as_diagnosis(diagnosis)
-        ctx, cfg = self.ctx, self.config
-        deal = estimate_deal_size(e, dx.primary) if dx else (None, "")
-        query_row = _sparse_rows(self._vectorizer.transform([enterprise_need_text(e)]))[0]
+        ctx, cfg, registry = self.ctx, self.config, self.registry
+        mq = MatchQuery.build(e, diagnosis, ctx)
+        query_row = _sparse_rows(self._vectorizer.transform([mq.text]))[0]
         q = np.asarray(query, np.float32).reshape(-1)
         kept: list[int] = []
         rules: list[float] = []
         dense: list[float] = []
         lexical: list[float] = []
         for j, p in enumerate(self.partners):
-            if hard_filter_reasons(e, p, dx, ctx, deal):
+            if hard_filter_reasons(mq, p, ctx, registry):
                 continue
-            parts = (
-                treatment_fit(e, p, dx, ctx),
-                industry_fit(e, p, dx, ctx),
-                deal_size_fit(e, p, dx, ctx, deal),
-                region_fit(e, p, dx, ctx),
-                asset_fit(e, p, dx, ctx),
-                kind_fit(e, p, dx, ctx),
-            )
+            parts = [c.pair(mq, p, ctx) for c in registry.components]
             row = self.rows[j]
             small, large = (row, query_row) if len(row) < len(query_row) else (query_row, row)
             kept.append(j)
@@ -141,8 +125,7 @@ class NaiveScorer:
             lexical.append(sum(v * large.get(t, 0.0) for t, v in small.items()))
         zd = _z(dense, cfg.similarity_clip)
         zl = _z(lexical, cfg.similarity_clip)
-        known = bool(e.industry_code) and ctx.industries.normalize(e.industry_code) is not None
-        text = cfg.text_factor_with_industry if known else 1.0
+        text = cfg.text_factor_with_industry if mq.industry_code is not None else 1.0
         scores = [
             cfg.base + r + text * (cfg.dense_weight * a + cfg.lexical_weight * b)
             for r, a, b in zip(rules, zd, zl, strict=True)

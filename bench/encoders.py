@@ -9,7 +9,7 @@ import numpy as np
 
 
 class HashEncoder:
-    """Character bigrams hashed into `dim` buckets, L2-normalised (matcher.embed.Encoder)."""
+    """Character bigrams hashed into `dim` buckets, L2-normalised (an Encoder)."""
 
     def __init__(self, dim: int = 384, name: str = "bench-hash-384") -> None:
         self.dim = dim

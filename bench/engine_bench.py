@@ -1,7 +1,8 @@
 """In-process stages: embedding throughput, one enterprise against a pool, batch re-score.
 
 These call the engine's public functions exactly as the service does
-(matcher.embed.embed_partners, PartnerIndex.build, matcher.scoring.rank_partners
+(matcher.matching.embeddings.embed_partners, PartnerIndex.build,
+matcher.matching.ranking.rank_partners
 with a ready query vector) and time the baselines of bench.baselines over the
 same arrays in the same process.
 """
@@ -20,13 +21,14 @@ from bench.baselines import NaiveScorer, SemanticSearch, floor_batch, floor_sing
 from bench.measure import Samples, peak_memory, repeat, timed, traced_peak_mb
 from bench.synth import distinct, make_partners, offer_texts
 from matcher.chain import IndustryChain
-from matcher.config import MatcherConfig
-from matcher.embed import Encoder, StoredEmbedding, embed_partners, text_hash
+from matcher.encoders.loading import Encoder
 from matcher.industry import IndustryTable
-from matcher.lexical import NgramStore
-from matcher.partner_index import PartnerIndex
+from matcher.matching.config import MatcherConfig
+from matcher.matching.embeddings import StoredEmbedding, embed_partners, text_hash
+from matcher.matching.lexical import NgramStore
+from matcher.matching.pool import PartnerIndex
+from matcher.matching.ranking import rank_partners, rank_partners_many
 from matcher.profile import EnterpriseProfile
-from matcher.scoring import rank_partners, rank_partners_many
 
 
 def log(message: str) -> None:
@@ -407,7 +409,7 @@ class _Batched:
 def _batched_run(
     engine: Engine, index: PartnerIndex, queries: Queries, top: int, k: int, budget: Budget
 ) -> _Batched:
-    """matcher.scoring.rank_partners_many over the enterprises, block by block, until the cap."""
+    """rank_partners_many over the enterprises, block by block, until the time cap."""
     block = budget.batch_block
     cumulative: list[float] = []
     with peak_memory() as mem:
@@ -505,7 +507,7 @@ def pool_stage(
     figures["index_build"] = {
         "seconds": round(build_s, 3),
         "memory": mem.as_dict(),
-        "distinct_codes": len(index.codes),
+        "distinct_codes": len(index.state("industry").codes),  # type: ignore[attr-defined]
     }
     figures["index_rebuild"] = rebuild_stage(engine, partners, matrix)
     log(f"pool {n}: one enterprise against the pool")

@@ -34,7 +34,9 @@ import numpy as np
 
 from bench.measure import Samples, peak_memory, timed
 from bench.profiles import summarize_collapsed
-from matcher.embed import Encoder, StoredEmbedding, partner_offer_text, text_hash
+from matcher.encoders.loading import Encoder
+from matcher.matching.embeddings import StoredEmbedding, text_hash
+from matcher.matching.texts import partner_offer_text
 from matcher.profile import EnterpriseProfile, PartnerProfile
 
 ROOT = Path(__file__).resolve().parent.parent

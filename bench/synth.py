@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from matcher.embed import enterprise_need_text, partner_offer_text
+from matcher.matching.texts import enterprise_need_text, partner_offer_text
 from matcher.profile import Asset, EnterpriseProfile, Financials, PartnerProfile
 from matcher.vocab import ASSET_TYPES, CATEGORIES, KIND_TREATMENTS, PARTNER_KINDS
 

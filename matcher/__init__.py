@@ -2,8 +2,9 @@
 
 Importing `matcher` loads no model and no web or database library.  Names
 whose modules pull in scikit-learn (the learned model, training, evaluation)
-are resolved lazily on first access, so `import matcher` stays fast for code
-that only needs profiles, signals or rules.
+and the matching and encoder wings (matcher.matching, matcher.encoders) are
+resolved lazily on first access, so `import matcher` stays fast for code
+that only needs profiles, signals or rules.  matcher/README.md maps the wings.
 
 Note: `matcher.diagnose` is the function `diagnose`; reach the module with
 `importlib.import_module("matcher.diagnose")`.
@@ -55,16 +56,8 @@ if TYPE_CHECKING:
         build_treatment_pipeline,
         load_treatment_model,
     )
-    from matcher.config import MatcherConfig
-    from matcher.embed import (
-        Encoder,
-        StoredEmbedding,
-        embed_partners,
-        enterprise_need_text,
-        load_encoder,
-        partner_offer_text,
-        top_partners,
-    )
+    from matcher.encoders.loading import Encoder, load_encoder
+    from matcher.encoders.search import top_partners
     from matcher.evaluation import (
         DiagnosisReport,
         Label,
@@ -72,15 +65,28 @@ if TYPE_CHECKING:
         load_labelled_set,
         load_training_set,
     )
-    from matcher.partner_index import PartnerIndex
-    from matcher.report_format import format_diagnosis_report
-    from matcher.rules import DiagnosisCategories, estimate_deal_size, hard_filter_reasons
-    from matcher.scoring import (
-        MatchResult,
+    from matcher.matching.component import (
+        Contribution,
+        HardFilter,
+        Level,
+        RuleComponent,
+        SimilarityComponent,
+    )
+    from matcher.matching.config import MatcherConfig
+    from matcher.matching.context import DiagnosisCategories, MatchContext, MatchQuery
+    from matcher.matching.deal_estimate import estimate_deal_size
+    from matcher.matching.embeddings import StoredEmbedding, embed_partners
+    from matcher.matching.evaluation import Devset, evaluate_matching, format_matching_report
+    from matcher.matching.explain import MatchResult, hard_filter_reasons
+    from matcher.matching.pool import PartnerIndex
+    from matcher.matching.ranking import (
         rank_partners,
         rank_partners_for_asset,
         rank_partners_many,
     )
+    from matcher.matching.registry import STANDARD_REGISTRY, Registry
+    from matcher.matching.texts import enterprise_need_text, partner_offer_text
+    from matcher.report_format import format_diagnosis_report
     from matcher.training import train_treatment_model
 
 _LAZY: dict[str, str] = {
@@ -96,22 +102,34 @@ _LAZY: dict[str, str] = {
     "format_diagnosis_report": "matcher.report_format",
     "train_treatment_model": "matcher.training",
     "IndustryChain": "matcher.chain",
-    "MatcherConfig": "matcher.config",
-    "Encoder": "matcher.embed",
-    "StoredEmbedding": "matcher.embed",
-    "embed_partners": "matcher.embed",
-    "load_encoder": "matcher.embed",
-    "top_partners": "matcher.embed",
-    "enterprise_need_text": "matcher.embed",
-    "partner_offer_text": "matcher.embed",
-    "PartnerIndex": "matcher.partner_index",
-    "DiagnosisCategories": "matcher.rules",
-    "estimate_deal_size": "matcher.rules",
-    "hard_filter_reasons": "matcher.rules",
-    "MatchResult": "matcher.scoring",
-    "rank_partners": "matcher.scoring",
-    "rank_partners_for_asset": "matcher.scoring",
-    "rank_partners_many": "matcher.scoring",
+    "Encoder": "matcher.encoders.loading",
+    "load_encoder": "matcher.encoders.loading",
+    "top_partners": "matcher.encoders.search",
+    "Contribution": "matcher.matching.component",
+    "HardFilter": "matcher.matching.component",
+    "Level": "matcher.matching.component",
+    "RuleComponent": "matcher.matching.component",
+    "SimilarityComponent": "matcher.matching.component",
+    "MatcherConfig": "matcher.matching.config",
+    "DiagnosisCategories": "matcher.matching.context",
+    "MatchContext": "matcher.matching.context",
+    "MatchQuery": "matcher.matching.context",
+    "estimate_deal_size": "matcher.matching.deal_estimate",
+    "StoredEmbedding": "matcher.matching.embeddings",
+    "embed_partners": "matcher.matching.embeddings",
+    "Devset": "matcher.matching.evaluation",
+    "evaluate_matching": "matcher.matching.evaluation",
+    "format_matching_report": "matcher.matching.evaluation",
+    "MatchResult": "matcher.matching.explain",
+    "hard_filter_reasons": "matcher.matching.explain",
+    "PartnerIndex": "matcher.matching.pool",
+    "rank_partners": "matcher.matching.ranking",
+    "rank_partners_for_asset": "matcher.matching.ranking",
+    "rank_partners_many": "matcher.matching.ranking",
+    "Registry": "matcher.matching.registry",
+    "STANDARD_REGISTRY": "matcher.matching.registry",
+    "enterprise_need_text": "matcher.matching.texts",
+    "partner_offer_text": "matcher.matching.texts",
 }
 
 
@@ -122,73 +140,85 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "ASSET_TYPES",
+    "apply_rules",
     "Asset",
+    "ASSET_TYPES",
+    "build_treatment_pipeline",
     "CATEGORIES",
     "CategoryResult",
+    "char_ngrams",
+    "compute_indicators",
+    "Contribution",
+    "count_cues",
+    "credit_code_check_char",
+    "credit_code_problem",
+    "Devset",
+    "diagnose",
+    "diagnose_probabilities",
     "Diagnosis",
     "DiagnosisCategories",
     "DiagnosisReport",
     "DiagnosisRule",
     "DiagnosisRules",
-    "ENCUMBRANCES",
+    "embed_partners",
     "Encoder",
+    "ENCUMBRANCES",
+    "enterprise_need_text",
     "EnterpriseProfile",
+    "estimate_deal_size",
+    "evaluate_diagnosis",
+    "evaluate_matching",
+    "extract_signals",
+    "fill_financials",
     "Financials",
     "FiniteClipper",
     "FiredRule",
+    "format_diagnosis_report",
+    "format_matching_report",
+    "hard_filter_reasons",
+    "HardFilter",
     "Indicators",
+    "industry_relation",
     "IndustryChain",
     "IndustryEntry",
     "IndustryTable",
+    "is_excluded",
     "KIND_TREATMENTS",
     "Label",
-    "MatchResult",
-    "MatcherConfig",
-    "NUMERIC_SIGNALS",
-    "OPERATING_STATUSES",
-    "PARTNER_KINDS",
-    "PartnerIndex",
-    "PartnerProfile",
-    "REVIEW_STATUSES",
-    "StoredEmbedding",
-    "TreatmentModel",
-    "apply_rules",
-    "build_treatment_pipeline",
-    "char_ngrams",
-    "compute_indicators",
-    "count_cues",
-    "credit_code_check_char",
-    "credit_code_problem",
-    "diagnose",
-    "diagnose_probabilities",
-    "embed_partners",
-    "enterprise_need_text",
-    "estimate_deal_size",
-    "evaluate_diagnosis",
-    "extract_signals",
-    "fill_financials",
-    "format_diagnosis_report",
-    "hard_filter_reasons",
-    "industry_relation",
-    "is_excluded",
+    "Level",
     "load_default_engine",
     "load_diagnosis_rules",
     "load_encoder",
     "load_labelled_set",
     "load_training_set",
     "load_treatment_model",
+    "MatchContext",
+    "MatcherConfig",
+    "MatchQuery",
+    "MatchResult",
     "normalize_zh",
+    "NUMERIC_SIGNALS",
+    "OPERATING_STATUSES",
     "parse_money_figures",
     "parse_percent_figures",
     "parse_stoppage_months",
+    "PARTNER_KINDS",
     "partner_offer_text",
+    "PartnerIndex",
+    "PartnerProfile",
     "rank_partners",
     "rank_partners_for_asset",
     "rank_partners_many",
+    "Registry",
+    "REVIEW_STATUSES",
     "rule_probabilities",
     "rule_scores",
+    "RuleComponent",
+    "SimilarityComponent",
+    "STANDARD_REGISTRY",
+    "StoredEmbedding",
     "tokenize_zh",
     "top_partners",
     "train_treatment_model",
+    "TreatmentModel",
 ]

@@ -13,9 +13,9 @@ from bench.engine_bench import Budget, Engine, Queries, embedding_stage, pool_st
 from bench.report import check_targets, render
 from bench.synth import distinct, make_enterprises, make_partners, need_texts, offer_texts
 from matcher.chain import IndustryChain
-from matcher.config import MatcherConfig
-from matcher.embed import Encoder
+from matcher.encoders.loading import Encoder
 from matcher.industry import IndustryTable
+from matcher.matching.config import MatcherConfig
 
 
 def test_synthetic_pools_are_deterministic_and_bounded() -> None:

@@ -131,3 +131,36 @@ def test_evaluate_prints_the_three_variants(tmp_path: Path) -> None:
     for variant in ("full", "rules-only", "model-only"):
         assert variant in result.stdout
     assert "macro-F1" in result.stdout
+
+
+def test_evaluate_matching_options(tmp_path: Path) -> None:
+    """The options of the former `python -m matcher.match_eval`: gold only, no dense model,
+    a config file of one's own, and a pass with every industry code blanked."""
+    from matcher.matching.config import MatcherConfig
+    from tests.conftest import MODEL_CACHE
+    from tests.matcher.test_scoring_eval import _write_devset
+
+    devset = tmp_path / "devset"
+    devset.mkdir()
+    _write_devset(devset)
+    config = tmp_path / "weights.toml"
+    custom = MatcherConfig(version="cli-test", dense_weight=0.5)
+    custom.save_toml(config)
+    result = run_cli(
+        "evaluate",
+        str(devset),
+        "--diagnosis",
+        "gold",
+        "--no-dense",
+        "--config",
+        str(config),
+        "--drop-industry",
+        data_dir=tmp_path,
+        extra_env={"LD_MODEL_CACHE": str(MODEL_CACHE)},
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "with the labelled categories" in out and "industry_code blanked" in out
+    assert "service's own diagnosis" not in out
+    assert f"model=none config={custom.config_hash()}" in out
+    assert "\nfull " in out and "\ndense " not in out  # no dense variant without the model

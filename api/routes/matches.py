@@ -56,11 +56,16 @@ def match_changes(
     enterprise_id: ObjectId,
     session: SessionDep,
     principal: PrincipalDep,
+    runtime: RuntimeDep,
     top: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> MatchChangesOut:
     """Which partners entered or left the top N between the last two rankings, and why."""
     result = changes.match_changes(
-        session=session, enterprise_id=enterprise_id, principal=principal, top=top
+        session=session,
+        enterprise_id=enterprise_id,
+        principal=principal,
+        top=top,
+        registry=runtime.registry,
     )
     return MatchChangesOut(enterprise_id=enterprise_id, **asdict(result))
 

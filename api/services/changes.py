@@ -8,24 +8,15 @@ that moved most between the two runs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
 from api.auth import Principal
 from api.services.enterprises import get_enterprise
+from matcher.matching.registry import STANDARD_REGISTRY, Registry
 from models.tables import Engagement, Match, MatchRun, Partner
-
-COMPONENT_NAMES = {
-    "treatment": "施策类型匹配",
-    "industry": "行业匹配",
-    "deal_size": "交易规模",
-    "region": "地域偏好",
-    "asset": "资产偏好",
-    "kind": "主体类型",
-    "dense": "语义相似度",
-    "lexical": "关键词重合",
-}
 
 
 @dataclass(frozen=True)
@@ -66,7 +57,7 @@ def _matches(session: Session, run: MatchRun | None) -> dict[int, Match]:
     return {m.partner_id: m for m in rows}
 
 
-def _component_shifts(old: Match | None, new: Match | None) -> list[str]:
+def _component_shifts(old: Match | None, new: Match | None, titles: Mapping[str, str]) -> list[str]:
     if old is None or new is None:
         return []
     deltas = {
@@ -75,7 +66,7 @@ def _component_shifts(old: Match | None, new: Match | None) -> list[str]:
     }
     moved = sorted((d, k) for k, d in deltas.items() if abs(d) >= 0.05)
     return [
-        f"{COMPONENT_NAMES.get(k, k)}{'上升' if d > 0 else '下降'} {abs(d):.2f}"
+        f"{titles.get(k, k)}{'上升' if d > 0 else '下降'} {abs(d):.2f}"
         for d, k in sorted(moved, key=lambda x: -abs(x[0]))[:3]
     ]
 
@@ -88,6 +79,7 @@ def _why(
     new: Match | None,
     all_old: dict[int, Match],
     all_new: dict[int, Match],
+    titles: Mapping[str, str],
 ) -> list[str]:
     partner = session.get(Partner, partner_id)
     reasons = []
@@ -106,13 +98,22 @@ def _why(
         reasons.append("新进入候选池（新增或此前未入围）")
     if partner_id not in all_new and not reasons:
         reasons.append("本次被硬性条件过滤或跌出候选范围")
-    reasons += _component_shifts(all_old.get(partner_id), all_new.get(partner_id))
+    reasons += _component_shifts(all_old.get(partner_id), all_new.get(partner_id), titles)
     return reasons or ["其他主体得分变化导致名次变动"]
 
 
 def match_changes(
-    *, session: Session, enterprise_id: int, principal: Principal, top: int = 10
+    *,
+    session: Session,
+    enterprise_id: int,
+    principal: Principal,
+    top: int = 10,
+    registry: Registry = STANDARD_REGISTRY,
 ) -> RunChanges:
+    """The partners that entered, left or moved in the top `top`, each with why.
+
+    Component shifts are named by `registry`'s titles (the runtime's registry).
+    """
     get_enterprise(session=session, enterprise_id=enterprise_id, principal=principal)
     runs = _runs(session, enterprise_id)
     current = runs[0] if runs else None
@@ -131,7 +132,7 @@ def match_changes(
             new_rank=new.rank if new else None,
             old_score=old.score if old else None,
             new_score=new.score if new else None,
-            why=_why(session, enterprise_id, pid, old, new, old_all, new_all),
+            why=_why(session, enterprise_id, pid, old, new, old_all, new_all, registry.titles),
         )
 
     entered = [

@@ -31,7 +31,7 @@ from models.tables import Enterprise, Job, utcnow
 log = logging.getLogger("api.jobs")
 
 RANK_BLOCK = 32
-"""Enterprises ranked together per batch (see matcher.scoring.rank_partners_many)."""
+"""Enterprises ranked together per batch (see matcher.matching.ranking.rank_partners_many)."""
 
 STALE_AFTER = timedelta(seconds=60)
 """A running job whose worker has not reported for this long is taken over."""

@@ -21,14 +21,10 @@ from api.services.diagnoses import DiagnosisView, current_diagnosis, find_latest
 from api.services.enterprises import get_asset, get_enterprise, list_assets
 from api.services.mapping import asset_profile, enterprise_profile
 from api.services.pool import enterprise_query_vector, partner_index, pool_key
-from matcher.partner_index import PartnerIndex
+from matcher.matching.explain import MatchResult
+from matcher.matching.pool import PartnerIndex
+from matcher.matching.ranking import rank_partners, rank_partners_for_asset, rank_partners_many
 from matcher.profile import EnterpriseProfile
-from matcher.scoring import (
-    MatchResult,
-    rank_partners,
-    rank_partners_for_asset,
-    rank_partners_many,
-)
 from models.tables import Engagement, Enterprise, Match, MatchRun, Partner
 
 STORED_PER_RUN = 100
@@ -114,7 +110,7 @@ def compute_matches(
 def rank_inputs(
     items: Sequence[RankingInput], *, index: PartnerIndex, runtime: Runtime
 ) -> list[list[MatchResult]]:
-    """Rank many enterprises in one batch (matcher.scoring.rank_partners_many), in order."""
+    """Rank many enterprises in one batch (matcher.matching.ranking), in order."""
     return rank_partners_many(
         [item.profile for item in items],
         [item.diagnosis.categories_for_matching() for item in items],

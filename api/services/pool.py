@@ -17,8 +17,9 @@ from sqlmodel import Session, col, select, update
 
 from api.runtime import Runtime
 from api.services.mapping import partner_profile
-from matcher.embed import StoredEmbedding, embed_partners, enterprise_need_text, text_hash
-from matcher.partner_index import PartnerIndex
+from matcher.matching.embeddings import StoredEmbedding, embed_partners, text_hash
+from matcher.matching.pool import PartnerIndex
+from matcher.matching.texts import enterprise_need_text
 from matcher.profile import EnterpriseProfile, PartnerProfile
 from models.tables import EnterpriseEmbedding, Partner, PartnerEmbedding, PoolState, utcnow
 
@@ -125,7 +126,11 @@ def partner_index(*, session: Session, runtime: Runtime) -> tuple[PartnerIndex, 
         )
         embeddings = matrix if len(profiles) else None
         index = PartnerIndex.build(
-            profiles, embeddings, runtime.industries, ngram_store=runtime.pool.ngrams
+            profiles,
+            embeddings,
+            runtime.industries,
+            ngram_store=runtime.pool.ngrams,
+            registry=runtime.registry,
         )
         runtime.pool.index, runtime.pool.version = index, version
         return index, version

@@ -18,7 +18,8 @@ from api.services.mapping import partner_profile
 from api.services.pool import pool_version
 from api.services.seed import seed_fixtures
 from api.worker import work_once
-from matcher.embed import Encoder, partner_offer_text
+from matcher.encoders.loading import Encoder
+from matcher.matching.texts import partner_offer_text
 from models.db import make_engine, run_migrations, session_scope
 from models.tables import Match, MatchRun, Partner, PartnerEmbedding
 from tests.conftest import ADMIN_TOKEN

@@ -8,12 +8,15 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from matcher.chain import IndustryChain
-from matcher.config import MatcherConfig
 from matcher.industry import IndustryTable
+from matcher.matching.config import MatcherConfig
+from matcher.matching.context import DiagnosisCategories, MatchContext, MatchQuery
+from matcher.matching.explain import MatchResult, hard_filter_reasons
+from matcher.matching.pool import PartnerIndex
 from matcher.profile import Asset, EnterpriseProfile, Financials, PartnerProfile
-from matcher.rules import RuleContext
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
@@ -28,8 +31,18 @@ def chain() -> IndustryChain:
     return IndustryChain.from_toml(FIXTURES / "industry_chain.toml")
 
 
-def ctx(config: MatcherConfig | None = None) -> RuleContext:
-    return RuleContext(table(), chain(), config or MatcherConfig())
+def ctx(config: MatcherConfig | None = None) -> MatchContext:
+    return MatchContext(table(), chain(), config or MatcherConfig())
+
+
+def query(
+    e: EnterpriseProfile | None = None,
+    dx: DiagnosisCategories | dict[str, float] | None = None,
+    deal: tuple[float | None, str] | None = None,
+    config: MatcherConfig | None = None,
+) -> MatchQuery:
+    """The query of `e` (default: `enterprise()`) under diagnosis `dx`."""
+    return MatchQuery.build(e or enterprise(), dx, ctx(config), deal=deal)
 
 
 def enterprise(**overrides: object) -> EnterpriseProfile:
@@ -144,3 +157,43 @@ class HashEncoder:
                 out[i, zlib.crc32((a + b).encode()) % 64] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)
+
+
+def assert_forms_agree(index: PartnerIndex, q: MatchQuery, c: MatchContext) -> None:
+    """Every component's pool form gives each partner its per-pair level; every filter's
+    pool form removes exactly the partners its per-pair form removes.
+
+    Iterates the index's registry, so a component registered anywhere is checked.
+    """
+    registry = index.registry
+    levels = {}
+    for comp in registry.components:
+        levels[comp.name] = comp.pool(index.state(comp.name), q, c)
+        assert len(levels[comp.name]) == len(index), comp.name
+        for j, p in enumerate(index.partners):
+            want = comp.pair(q, p, c).level
+            assert comp.labels[levels[comp.name][j]] == want, (p.id, comp.name)
+    for f in registry.filters:
+        removed = f.pool(index.state(f.name), levels, q, c)
+        for j, p in enumerate(index.partners):
+            assert bool(removed[j]) == f.pair(q, p, c), (p.id, f.name)
+
+
+def assert_results_explained(
+    index: PartnerIndex, q: MatchQuery, c: MatchContext, results: Sequence[MatchResult]
+) -> None:
+    """The ranking returns exactly the unfiltered partners, each with its per-pair levels
+    and weights (no component multipliers in play)."""
+    registry = index.registry
+    by_id = {r.partner_id: r for r in results}
+    for p in index.partners:
+        filtered = hard_filter_reasons(q, p, c, registry)
+        assert (p.id in by_id) == (not filtered), (p.id, filtered)
+        if p.id not in by_id:
+            continue
+        r = by_id[p.id]
+        assert list(r.components) == list(registry.names), p.id
+        for comp in registry.components:
+            verdict = comp.pair(q, p, c)
+            assert r.levels[comp.name] == verdict.level, (p.id, comp.name)
+            assert r.components[comp.name] == pytest.approx(verdict.weight), (p.id, comp.name)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from matcher.config import LEVELS, MatcherConfig
+from matcher.matching.config import LEVELS, MatcherConfig
 from tests.matcher.match_helpers import FIXTURES
 
 

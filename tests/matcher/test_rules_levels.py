@@ -1,4 +1,8 @@
-"""Table-driven tests: every level of every rule component, and the hard filters."""
+"""Table-driven tests: every level of every rule component, and the hard filters.
+
+Each case calls a component's per-pair form (the reference semantics); the
+pool forms are checked against these partner by partner in test_scoring.py.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +11,18 @@ import dataclasses
 import pytest
 
 from matcher.chain import ADJACENT_CLUSTER, NO_CHAIN, SAME_CLUSTER
-from matcher.config import LEVELS, MatcherConfig
+from matcher.matching.components.asset import ASSET
+from matcher.matching.components.deal_size import DEAL_SIZE
+from matcher.matching.components.industry import INDUSTRY
+from matcher.matching.components.kind import KIND
+from matcher.matching.components.region import REGION
+from matcher.matching.components.treatment import TREATMENT
+from matcher.matching.config import MatcherConfig
+from matcher.matching.context import DiagnosisCategories
+from matcher.matching.explain import hard_filter_reasons
+from matcher.matching.registry import STANDARD_REGISTRY
 from matcher.profile import Asset
-from matcher.rules import (
-    DiagnosisCategories,
-    asset_fit,
-    deal_size_fit,
-    hard_filter_reasons,
-    industry_fit,
-    kind_fit,
-    region_fit,
-    treatment_fit,
-)
-from tests.matcher.match_helpers import chain, ctx, enterprise, partner
+from tests.matcher.match_helpers import FIXTURES, chain, ctx, enterprise, partner, query
 
 MERGER = DiagnosisCategories.from_mapping(
     {"merger_restructuring": 0.7, "strategic_investment": 0.3}
@@ -65,7 +68,7 @@ def test_treatment_levels(
     level: str,
     reason_part: str,
 ) -> None:
-    c = treatment_fit(enterprise(), partner("P", **partner_kw), dx, ctx())
+    c = TREATMENT.pair(query(enterprise(), dx), partner("P", **partner_kw), ctx())
     assert c.level == level, description
     assert reason_part in c.detail
     assert c.weight == MatcherConfig().level_weight("treatment", level)
@@ -76,7 +79,7 @@ def test_secondary_below_threshold_is_ignored() -> None:
         {"merger_restructuring": 0.95, "strategic_investment": 0.05}
     )
     p = partner("P", treatment_types=("strategic_investment",))
-    assert treatment_fit(enterprise(), p, dx, ctx()).level == "else"
+    assert TREATMENT.pair(query(enterprise(), dx), p, ctx()).level == "else"
 
 
 @pytest.mark.parametrize(
@@ -108,14 +111,14 @@ def test_industry_levels(
     level: str,
 ) -> None:
     p = partner("P", industries=industries, asset_interests=("plant",))
-    c = industry_fit(enterprise(industry_code=ent_code), p, dx, ctx())
+    c = INDUSTRY.pair(query(enterprise(industry_code=ent_code), dx), p, ctx())
     assert c.level == level, description
     assert c.detail
 
 
 def test_agnostic_asset_category_needs_matching_interest() -> None:
     p = partner("P", industries=(), asset_interests=("mining_right",))
-    assert industry_fit(enterprise(), p, ASSETS, ctx()).level == "agnostic"
+    assert INDUSTRY.pair(query(enterprise(), ASSETS), p, ctx()).level == "agnostic"
 
 
 @pytest.mark.parametrize(
@@ -152,13 +155,13 @@ def test_deal_size_levels(
     description: str, deal: tuple[float | None, str], lo: float | None, hi: float | None, level: str
 ) -> None:
     p = partner("P", ticket_min=lo, ticket_max=hi)
-    assert deal_size_fit(enterprise(), p, MERGER, ctx(), deal).level == level, description
+    assert DEAL_SIZE.pair(query(enterprise(), MERGER, deal), p, ctx()).level == level, description
 
 
 def test_deal_size_uses_estimate_for_primary() -> None:
     # relief: the 3000万元 asked for; inside [1000, 5000].
     p = partner("P", ticket_min=1000.0, ticket_max=5000.0)
-    c = deal_size_fit(enterprise(), p, RELIEF, ctx())
+    c = DEAL_SIZE.pair(query(enterprise(), RELIEF), p, ctx())
     assert c.level == "inside"
     assert "3000万元" in c.detail
 
@@ -176,7 +179,7 @@ def test_deal_size_uses_estimate_for_primary() -> None:
 )
 def test_region_levels(description: str, regions: tuple[str, ...], level: str) -> None:
     p = partner("P", preferred_regions=regions)
-    assert region_fit(enterprise(), p, MERGER, ctx()).level == level, description
+    assert REGION.pair(query(enterprise(), MERGER), p, ctx()).level == level, description
 
 
 @pytest.mark.parametrize(
@@ -205,14 +208,14 @@ def test_asset_levels(
     level: str,
 ) -> None:
     e = enterprise() if assets is None else enterprise(assets=assets)
-    c = asset_fit(e, partner("P", asset_interests=interests), dx, ctx())
+    c = ASSET.pair(query(e, dx), partner("P", asset_interests=interests), ctx())
     assert c.level == level, description
 
 
 def test_asset_weight_scales_with_category() -> None:
     p = partner("P", asset_interests=("plant",))
-    strong = asset_fit(enterprise(), p, ASSETS, ctx()).weight
-    weak = asset_fit(enterprise(), p, RELIEF, ctx()).weight
+    strong = ASSET.pair(query(enterprise(), ASSETS), p, ctx()).weight
+    weak = ASSET.pair(query(enterprise(), RELIEF), p, ctx()).weight
     assert strong > weak > 0
 
 
@@ -227,7 +230,7 @@ def test_asset_weight_scales_with_category() -> None:
 def test_kind_levels(
     description: str, kind: str, dx: DiagnosisCategories | None, level: str
 ) -> None:
-    assert kind_fit(enterprise(), partner("P", kind=kind), dx, ctx()).level == level
+    assert KIND.pair(query(enterprise(), dx), partner("P", kind=kind), ctx()).level == level
 
 
 @pytest.mark.parametrize(
@@ -254,20 +257,28 @@ def test_kind_levels(
 def test_hard_filters(
     description: str, partner_kw: dict[str, object], expected: tuple[str, ...]
 ) -> None:
-    reasons = hard_filter_reasons(enterprise(), partner("P", **partner_kw), RELIEF, ctx())
+    reasons = hard_filter_reasons(query(enterprise(), RELIEF), partner("P", **partner_kw), ctx())
     assert reasons == expected, description
 
 
 def test_ticket_filter_can_be_switched_off() -> None:
     cfg = dataclasses.replace(MatcherConfig(), ticket_filter=False)
     p = partner("P", ticket_min=50000.0, ticket_max=None)
-    assert hard_filter_reasons(enterprise(), p, RELIEF, ctx(cfg)) == ()
+    assert hard_filter_reasons(query(enterprise(), RELIEF, config=cfg), p, ctx(cfg)) == ()
 
 
 def test_every_component_starts_null_and_ends_else() -> None:
-    for labels in LEVELS.values():
-        assert labels[0] == "null"
-        assert labels[-1] == "else"
+    for component in STANDARD_REGISTRY.components:
+        assert component.labels[0] == "null", component.name
+        assert component.labels[-1] == "else", component.name
+        assert all(level.title for level in component.levels), component.name
+
+
+def test_declared_default_weights_are_the_shipped_weights() -> None:
+    """The levels' default weights (MatcherConfig()) and the weights file agree."""
+    shipped = MatcherConfig.from_toml(FIXTURES / "matcher_config.toml")
+    assert shipped == MatcherConfig()
+    assert shipped.levels == STANDARD_REGISTRY.default_levels()
 
 
 def test_diagnosis_rejects_unknown_category() -> None:

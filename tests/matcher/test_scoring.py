@@ -1,4 +1,4 @@
-"""Pool ranking: vectorised levels agree with the pure rules, filters, fusion."""
+"""Pool ranking: vectorised levels agree with the per-pair forms, filters, fusion."""
 
 from __future__ import annotations
 
@@ -9,23 +9,24 @@ import sys
 import numpy as np
 import pytest
 
-from matcher.config import COMPONENTS, MatcherConfig
-from matcher.embed import embed_partners
-from matcher.partner_index import PartnerIndex
+from matcher.matching.config import MatcherConfig
+from matcher.matching.embeddings import embed_partners
+from matcher.matching.explain import MatchResult
+from matcher.matching.pool import PartnerIndex
+from matcher.matching.ranking import rank_partners, rank_partners_for_asset
+from matcher.matching.registry import STANDARD_REGISTRY
 from matcher.profile import Asset
-from matcher.rules import (
-    DiagnosisCategories,
-    asset_fit,
-    deal_size_fit,
-    estimate_deal_size,
-    hard_filter_reasons,
-    industry_fit,
-    kind_fit,
-    region_fit,
-    treatment_fit,
+from tests.matcher.match_helpers import (
+    HashEncoder,
+    assert_forms_agree,
+    assert_results_explained,
+    chain,
+    ctx,
+    enterprise,
+    pool,
+    query,
+    table,
 )
-from matcher.scoring import MatchResult, rank_partners, rank_partners_for_asset
-from tests.matcher.match_helpers import HashEncoder, chain, ctx, enterprise, pool, table
 
 DIAGNOSES = [
     None,
@@ -74,30 +75,12 @@ def _rank(index: PartnerIndex, dx: object, **kw: object) -> list[MatchResult]:
 def test_vectorised_levels_equal_pure_rules(
     index: PartnerIndex, dx_map: dict[str, float] | None, ent_no: int
 ) -> None:
-    ent = ENTERPRISES[ent_no]
-    dx = None if dx_map is None else DiagnosisCategories.from_mapping(dx_map)
-    deal = estimate_deal_size(ent, dx.primary) if dx else (None, "")
-    results = {r.partner_id: r for r in _rank(index, dx, enterprise=ent)}
-    pure = {
-        "treatment": treatment_fit,
-        "industry": industry_fit,
-        "region": region_fit,
-        "asset": asset_fit,
-        "kind": kind_fit,
-    }
-    rc = ctx()
-    for p in index.partners:
-        filtered = hard_filter_reasons(ent, p, dx, rc, deal)
-        assert (p.id in results) == (not filtered), (p.id, filtered)
-        if p.id not in results:
-            continue
-        r = results[p.id]
-        for name, fn in pure.items():
-            c = fn(ent, p, dx, rc)
-            assert r.levels[name] == c.level, (p.id, name)
-            assert r.components[name] == pytest.approx(c.weight), (p.id, name)
-        c = deal_size_fit(ent, p, dx, rc, deal)
-        assert r.levels["deal_size"] == c.level, p.id
+    """For every registered component and filter: pool form == per-pair form, partner by
+    partner; and the ranking returns exactly the unfiltered partners with those levels."""
+    q = query(ENTERPRISES[ent_no], dx_map)
+    assert_forms_agree(index, q, ctx())
+    results = _rank(index, dx_map, enterprise=ENTERPRISES[ent_no])
+    assert_results_explained(index, q, ctx(), results)
 
 
 def test_filtered_partners_are_never_returned(index: PartnerIndex) -> None:
@@ -111,7 +94,7 @@ def test_score_is_base_plus_components(index: PartnerIndex) -> None:
     cfg = dataclasses.replace(MatcherConfig(), base=1.5)
     for r in _rank(index, {"relief": 1.0}, config=cfg):
         assert r.score == pytest.approx(cfg.base + sum(r.components.values()), abs=1e-5)
-        assert set(r.components) == {*COMPONENTS, "dense", "lexical"}
+        assert tuple(r.components) == STANDARD_REGISTRY.names
         assert r.config_hash == cfg.config_hash()
         assert r.reasons and all(isinstance(s, str) for s in r.reasons)
 
@@ -209,7 +192,8 @@ def test_asset_level_ranking_weighs_type_and_location(index: PartnerIndex) -> No
 
 def test_matcher_import_stays_storage_free() -> None:
     code = (
-        "import sys, matcher.scoring, matcher.match_eval, matcher.embed;"
+        "import sys, matcher.matching.ranking, matcher.matching.evaluation;"
+        "import matcher.encoders.loading;"
         "bad = {'fastapi', 'sqlmodel', 'sqlalchemy', 'api', 'models'} & set(sys.modules);"
         "print(sorted(bad)); raise SystemExit(1 if bad else 0)"
     )
@@ -249,3 +233,17 @@ def test_text_weighs_less_when_the_industry_code_is_known() -> None:
 def test_text_factor_must_be_a_fraction() -> None:
     with pytest.raises(ValueError, match="text_factor_with_industry"):
         MatcherConfig(text_factor_with_industry=1.5)
+
+
+def test_the_agreement_cases_reach_every_level_of_every_component(index: PartnerIndex) -> None:
+    """The pool × enterprises × diagnoses above exercise every level of every registered
+    component, so the agreement check compares each level at least once; a component
+    added to the registry fails here until the cases cover its levels."""
+    seen: dict[str, set[str]] = {c.name: set() for c in index.registry.components}
+    for ent in ENTERPRISES:
+        for dx_map in DIAGNOSES:
+            q = query(ent, dx_map)
+            for c in index.registry.components:
+                seen[c.name] |= {c.labels[x] for x in c.pool(index.state(c.name), q, ctx())}
+    missing = {c.name: set(c.labels) - seen[c.name] for c in index.registry.components}
+    assert {name: labels for name, labels in missing.items() if labels} == {}

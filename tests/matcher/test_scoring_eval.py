@@ -9,8 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from matcher.config import MatcherConfig
-from matcher.match_eval import evaluate_matching, format_matching_report, gold_diagnosis, metrics
+from matcher.matching.config import MatcherConfig
+from matcher.matching.evaluation import (
+    Devset,
+    evaluate_matching,
+    format_matching_report,
+    gold_diagnosis,
+    metrics,
+)
 from tests.matcher.match_helpers import HashEncoder, chain, enterprise, pool, table
 
 
@@ -113,7 +119,7 @@ def _write_devset(root: Path) -> None:
 def test_evaluate_matching_on_a_tiny_set(tmp_path: Path) -> None:
     _write_devset(tmp_path)
     report = evaluate_matching(
-        tmp_path,
+        Devset.load(tmp_path),
         encoder=HashEncoder(),
         config=MatcherConfig(),
         industries=table(),

@@ -8,11 +8,12 @@ import random
 import numpy as np
 import pytest
 
-from matcher.config import MatcherConfig
-from matcher.embed import embed_partners, enterprise_need_text
-from matcher.partner_index import LevelMemo, PartnerIndex
+from matcher.matching.config import MatcherConfig
+from matcher.matching.embeddings import embed_partners
+from matcher.matching.pool import LevelMemo, PartnerIndex
+from matcher.matching.ranking import rank_partners, rank_partners_many
+from matcher.matching.texts import enterprise_need_text
 from matcher.profile import Asset, PartnerProfile
-from matcher.scoring import rank_partners, rank_partners_many
 from tests.matcher.match_helpers import HashEncoder, chain, enterprise, pool, table
 from tests.matcher.test_scoring import DIAGNOSES, ENTERPRISES
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from matcher.matching.registry import STANDARD_REGISTRY
 from matcher.vocab import (
     ASSET_TYPES,
     CATEGORIES,
@@ -110,16 +111,8 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
 """The one mapping field → 中文标签 (forms, error messages, templates, exports)."""
 
 
-COMPONENT_LABELS: dict[str, str] = {
-    "treatment": "施策类别",
-    "industry": "行业关联",
-    "deal_size": "交易规模",
-    "region": "地区",
-    "asset": "资产偏好",
-    "kind": "主体类型",
-    "dense": "语义相似",
-    "lexical": "关键词相似",
-}
+COMPONENT_LABELS: dict[str, str] = STANDARD_REGISTRY.titles
+"""Score component → its one Chinese title, as the matching registry declares it."""
 
 
 VOCABS: dict[str, Mapping[str, str]] = {

@@ -5,16 +5,15 @@ labelled relevant partners), recall@10, MRR and the number of enterprises with
 a hard negative in the top 10, overall and per primary category, for the
 dense, lexical and rules components alone and for the full fusion.
 
-Run: python -m matcher.match_eval ../shared/devset [--model SPEC] [--predicted] [--no-dense]
+The caller loads the set (`Devset.load(folder)`) and passes the encoder,
+the config and the tables; the command is `ld evaluate` (api/cli_matching.py).
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import math
-import sys
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,23 +23,19 @@ from typing import Any
 import numpy as np
 
 from matcher.chain import IndustryChain
-from matcher.config import MatcherConfig
-from matcher.embed import (
-    Encoder,
-    default_cache_dir,
-    enterprise_need_text,
-    load_encoder,
-    top_indices,
-    top_partners,
-)
+from matcher.encoders.loading import Encoder
+from matcher.encoders.search import top_indices, top_partners
 from matcher.industry import IndustryTable
-from matcher.partner_index import PartnerIndex
+from matcher.matching.config import MatcherConfig
+from matcher.matching.context import DiagnosisCategories
+from matcher.matching.embeddings import text_hash
+from matcher.matching.pool import PartnerIndex
+from matcher.matching.ranking import MODES, rank_partners
+from matcher.matching.texts import enterprise_need_text, partner_offer_text
 from matcher.profile import EnterpriseProfile, PartnerProfile
-from matcher.scoring import MODES, rank_partners
 
-REPO = Path(__file__).resolve().parent.parent
 K = 10
-Diagnose = Callable[[EnterpriseProfile], Mapping[str, float]]
+Diagnose = Callable[[EnterpriseProfile], Mapping[str, float] | DiagnosisCategories]
 
 
 def _jsonl(path: Path) -> list[dict[str, Any]]:
@@ -50,6 +45,8 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Devset:
+    """A labelled set laid out like shared/devset: four .jsonl files in one folder."""
+
     enterprises: list[EnterpriseProfile]
     partners: list[PartnerProfile]
     labels: dict[str, dict[str, Any]]
@@ -57,6 +54,7 @@ class Devset:
 
     @classmethod
     def load(cls, root: Path) -> Devset:
+        """Read enterprises, partners, labels and relevance .jsonl from `root`."""
         return cls(
             enterprises=[
                 EnterpriseProfile.from_dict(d) for d in _jsonl(root / "enterprises.jsonl")
@@ -93,8 +91,6 @@ def metrics(ranked: Sequence[str], gains: Mapping[str, int], hard: set[str]) -> 
 def _cached_embeddings(
     encoder: Encoder, texts: list[str], prompt: str, cache: Path | None
 ) -> np.ndarray:
-    from matcher.embed import text_hash
-
     key = text_hash(encoder.name + prompt + "\x00".join(texts))
     path = None if cache is None else cache / f"emb-{key}.npy"
     if path is not None and path.exists():
@@ -130,7 +126,7 @@ class Report:
 
 
 def evaluate_matching(
-    devset_dir: Path,
+    data: Devset,
     *,
     encoder: Encoder | None,
     config: MatcherConfig,
@@ -144,7 +140,7 @@ def evaluate_matching(
     """Evaluate every variant on a labelled set.
 
     Args:
-        devset_dir: folder with enterprises/partners/labels/relevance .jsonl.
+        data: the labelled set (`Devset.load`).
         encoder: the sentence encoder (None skips the dense component).
         config, industries, chain: as for rank_partners.
         categories_from: a diagnose callable; None uses the gold labels.
@@ -156,15 +152,12 @@ def evaluate_matching(
     Returns:
         A Report of mean metrics per variant and category.
     """
-    data = Devset.load(devset_dir)
     if drop_industry:
         data = dataclasses.replace(
             data, enterprises=[dataclasses.replace(e, industry_code="") for e in data.enterprises]
         )
     emb = None
     if encoder is not None:
-        from matcher.embed import partner_offer_text
-
         texts = [partner_offer_text(p) for p in data.partners]
         emb = _cached_embeddings(encoder, texts, "passage", cache_dir)
         queries = _cached_embeddings(
@@ -235,76 +228,3 @@ def format_matching_report(report: Report) -> str:
     lines.append("HN@10 = enterprises with at least one labelled hard negative in the top 10.")
     lines.append("*_nofilter = the text score alone over the whole pool, hard filters off.")
     return "\n".join(lines)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("devset", type=Path)
-    parser.add_argument("--model", default=None, help="embedding model spec (default: bundled)")
-    parser.add_argument("--no-dense", action="store_true", help="skip the embedding model")
-    parser.add_argument("--config", type=Path, default=REPO / "fixtures" / "matcher_config.toml")
-    parser.add_argument("--cache", type=Path, default=default_cache_dir())
-    parser.add_argument(
-        "--drop-industry",
-        action="store_true",
-        help="also report with every enterprise's industry code blanked",
-    )
-    parser.add_argument(
-        "--predicted",
-        action="store_true",
-        help="also report with matcher.diagnose's predicted categories",
-    )
-    args = parser.parse_args(argv)
-    config = MatcherConfig.from_toml(args.config)
-    industries = IndustryTable.from_csv(REPO / "fixtures" / "gbt4754_2017.csv")
-    chain = IndustryChain.from_toml(REPO / "fixtures" / "industry_chain.toml")
-    encoder = None if args.no_dense else load_encoder(args.model, args.cache)
-    common = {
-        "encoder": encoder,
-        "config": config,
-        "industries": industries,
-        "chain": chain,
-        "cache_dir": args.cache / "eval",
-    }
-    report = evaluate_matching(args.devset, **common)  # type: ignore[arg-type]
-    sys.stdout.write("Diagnosis from the gold labels (primary + acceptable)\n")
-    sys.stdout.write(format_matching_report(report) + "\n")
-    if args.predicted:
-        predicted = evaluate_matching(
-            args.devset,
-            categories_from=_predicted_diagnosis(args.devset),
-            variants=("full", "rules"),
-            **common,
-        )  # type: ignore[arg-type]
-        sys.stdout.write("\nDiagnosis predicted by matcher.diagnose\n")
-        sys.stdout.write(format_matching_report(predicted) + "\n")
-    if args.drop_industry:
-        blind = evaluate_matching(
-            args.devset, variants=("full", "rules"), drop_industry=True, **common
-        )  # type: ignore[arg-type]
-        sys.stdout.write("\nGold diagnosis, industry_code blanked (incomplete forms)\n")
-        sys.stdout.write(format_matching_report(blind) + "\n")
-    return 0
-
-
-def _predicted_diagnosis(devset_dir: Path) -> Diagnose:
-    """Wrap the diagnosis engine (matcher.diagnose) as category -> probability, primary first."""
-    import importlib
-
-    # The other half of the engine; imported by module path because the package
-    # re-exports a function of the same name.
-    engine = importlib.import_module("matcher.diagnose")
-
-    rules, model = engine.load_default_engine()
-
-    def predict(profile: EnterpriseProfile) -> dict[str, float]:
-        result = engine.diagnose(profile, rules=rules, model=model)
-        out = {result.primary: 1.0}
-        out.update({c.code: c.probability for c in result.categories if c.code != result.primary})
-        return out
-
-    return predict
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

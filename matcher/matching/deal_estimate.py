@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from matcher.profile import EnterpriseProfile
+from matcher.signals import fill_financials
 
 _NUM = r"(\d+(?:\.\d+)?)\s*(亿元|亿|万元|万)"
 _GAP = r"[^\d。；;！!？?\n]{0,10}?"
@@ -60,19 +61,10 @@ def _first_amount(text: str) -> float | None:
     return None if match is None else _to_wan(match.group(1), match.group(2))
 
 
-def _prose_financials(p: EnterpriseProfile) -> EnterpriseProfile:
-    """The diagnosis engine's prose-figure reader, when it is installed."""
-    try:
-        from matcher.signals import fill_financials
-    except ImportError:  # the diagnosis half may be absent; the local reader suffices
-        return p
-    return fill_financials(p)
-
-
 def _total_assets(p: EnterpriseProfile) -> float | None:
     if p.financials.total_assets:
         return p.financials.total_assets
-    filled = _prose_financials(p).financials.total_assets
+    filled = fill_financials(p).financials.total_assets
     return (
         filled
         or find_amount(p.problems, _ASSETS_WORDS)
@@ -83,7 +75,7 @@ def _total_assets(p: EnterpriseProfile) -> float | None:
 def _total_liabilities(p: EnterpriseProfile) -> float | None:
     if p.financials.total_liabilities:
         return p.financials.total_liabilities
-    filled = _prose_financials(p).financials.total_liabilities
+    filled = fill_financials(p).financials.total_liabilities
     return filled or find_amount(p.problems, _LIAB_WORDS) or find_amount(p.description, _LIAB_WORDS)
 
 

@@ -4,6 +4,12 @@ One frozen `MatcherConfig` holds every number the ranking uses, so that a
 match result can name the exact settings that produced it (`config_hash`).
 It round-trips through TOML (fixtures/matcher_config.toml), read with the
 standard library's tomllib and written by a small writer for this flat shape.
+
+The components and their levels come from the registry
+(matcher.matching.registry), which also declares each level's default weight;
+a config is checked against the standard registry when it is made, and
+against the registry of the pool whenever a ranking uses it.  A component
+with parameters of its own (thresholds, per-category tables) adds them here.
 """
 
 from __future__ import annotations
@@ -18,27 +24,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-# The ordered level labels of every rule component (see matcher/rules.py).  The
-# config must give a weight to each, so a typo in the TOML fails at load time.
-LEVELS: dict[str, tuple[str, ...]] = {
-    "treatment": ("null", "primary", "secondary", "else"),
-    "industry": (
-        "null",
-        "same_xiaolei",
-        "same_zhonglei",
-        "same_dalei",
-        "agnostic_fit",
-        "chain_same",
-        "chain_adjacent",
-        "agnostic",
-        "same_menlei",
-        "else",
-    ),
-    "deal_size": ("null", "inside", "near", "far", "else"),
-    "region": ("null", "county", "city", "province", "else"),
-    "asset": ("null", "idle_covered", "covered", "else"),
-    "kind": ("null", "typical", "else"),
-}
+from matcher.matching.registry import STANDARD_REGISTRY
+
+LEVELS: dict[str, tuple[str, ...]] = STANDARD_REGISTRY.levels
+"""The ordered level labels of every standard rule component (from the registry)."""
 COMPONENTS: tuple[str, ...] = tuple(LEVELS)
 
 
@@ -80,7 +69,7 @@ class MatcherConfig:
 
     version: str = "2026.11-2"
     base: float = 0.0
-    levels: dict[str, dict[str, float]] = field(default_factory=lambda: _default_levels())
+    levels: dict[str, dict[str, float]] = field(default_factory=STANDARD_REGISTRY.default_levels)
     asset_category_factor: dict[str, float] = field(
         default_factory=lambda: {
             "asset_revitalization": 1.0,
@@ -125,14 +114,8 @@ class MatcherConfig:
     )
 
     def __post_init__(self) -> None:
-        for component, labels in LEVELS.items():
-            given = self.levels.get(component)
-            if given is None:
-                raise ValueError(f"config lacks weights for component {component!r}")
-            missing = [lab for lab in labels if lab not in given]
-            if missing:
-                raise ValueError(f"config lacks {component} level weights: {missing}")
-            if given["null"] != 0.0:
+        for component, given in self.levels.items():
+            if given.get("null", 0.0) != 0.0:
                 raise ValueError(f"{component}.null must be 0 (missing data is neutral)")
         if not 0.0 <= self.text_factor_with_industry <= 1.0:
             raise ValueError("text_factor_with_industry must be in [0, 1]")
@@ -144,6 +127,7 @@ class MatcherConfig:
         numbers += [w for lv in self.levels.values() for w in lv.values()]
         if not all(math.isfinite(x) for x in numbers):
             raise ValueError("config weights must be finite numbers")
+        STANDARD_REGISTRY.check(self)
 
     def level_weight(self, component: str, level: str) -> float:
         return self.levels[component][level]
@@ -181,28 +165,6 @@ class MatcherConfig:
         Path(path).write_text(_to_toml(self.to_dict()), encoding="utf-8")
 
 
-def _default_levels() -> dict[str, dict[str, float]]:
-    return {
-        "treatment": {"null": 0.0, "primary": 3.0, "secondary": 1.0, "else": -3.0},
-        "industry": {
-            "null": 0.0,
-            "same_xiaolei": 3.0,
-            "same_zhonglei": 2.7,
-            "same_dalei": 2.2,
-            "agnostic_fit": 2.2,
-            "chain_same": 1.2,
-            "chain_adjacent": 0.9,
-            "agnostic": 0.8,
-            "same_menlei": 0.2,
-            "else": -1.0,
-        },
-        "deal_size": {"null": 0.0, "inside": 1.0, "near": 0.0, "far": -0.8, "else": -4.0},
-        "region": {"null": 0.0, "county": 0.5, "city": 0.4, "province": 0.1, "else": -5.0},
-        "asset": {"null": 0.0, "idle_covered": 2.0, "covered": 0.8, "else": -0.5},
-        "kind": {"null": 0.0, "typical": 0.4, "else": 0.0},
-    }
-
-
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -221,8 +183,8 @@ def _to_toml(data: Mapping[str, Any], prefix: str = "") -> str:
         []
         if prefix
         else [
-            "# Matcher weights and thresholds (see matcher/config.py for each field and",
-            "# matcher/scoring.py for the fusion formula). Bump `version` on any change.",
+            "# Matcher weights and thresholds (see matcher/matching/config.py for each field,",
+            "# matcher/matching/fusion.py for the formula). Bump `version` on any change.",
         ]
     )
     if prefix:

@@ -1,0 +1,318 @@
+"""行业关联: industry closeness, the GB/T hierarchy first, then the industry chain.
+
+Also the exclusion filter: a partner that excludes the enterprise's industry
+(by code prefix) is never recommended.
+
+Pool layout: industry codes, of which a partner lists a few out of hundreds,
+are a small matrix of code numbers plus a flat tail for long lists, so a
+partner's best code is a few element-wise minimums rather than a scan of a
+codes × partners matrix; the level of each distinct listed code is computed
+once per enterprise industry code and cached in the state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from matcher.chain import ADJACENT_CLUSTER, SAME_CLUSTER, IndustryChain
+from matcher.industry import (
+    SAME_DALEI,
+    SAME_MENLEI,
+    SAME_XIAOLEI,
+    SAME_ZHONGLEI,
+    IndustryTable,
+    industry_relation,
+    is_excluded,
+)
+from matcher.matching.arrays import any_bit, bit_mask, membership
+from matcher.matching.component import (
+    LEVEL_DTYPE,
+    Contribution,
+    HardFilter,
+    Key,
+    Level,
+    RuleComponent,
+)
+from matcher.matching.context import MatchContext, MatchQuery
+from matcher.profile import PartnerProfile
+from matcher.vocab import ASSET_TYPES
+
+_ASSETS = tuple(ASSET_TYPES)
+
+# Engagements where a financial partner does not care about the industry.
+FINANCIAL_CATEGORIES = frozenset(
+    {"relief", "debt_restructuring", "judicial_reorganization", "exit_liquidation"}
+)
+# Engagements decided by the assets themselves.
+ASSET_CATEGORIES = frozenset({"asset_revitalization", "exit_liquidation"})
+
+LEVELS = (
+    Level("null", "行业未知", 0.0, "企业行业代码缺失或无法识别"),
+    Level("same_xiaolei", "同小类", 3.0, "行业同小类（{code} {name}）"),
+    Level("same_zhonglei", "同中类", 2.7, "行业同中类（{code} {name}）"),
+    Level("same_dalei", "同大类", 2.2, "行业同大类（{code} {name}）"),
+    Level("agnostic_fit", "不限行业且适合该类处置", 2.2, "不限行业，适合该类处置"),
+    Level("chain_same", "同产业链", 1.2, "同属{cluster}产业链"),
+    Level("chain_adjacent", "产业链上下游", 0.9, "产业链上下游相关（{cluster}）"),
+    Level("agnostic", "不限行业", 0.8, "不限行业"),
+    Level("same_menlei", "同门类", 0.2, "同门类（{section}）"),
+    Level("else", "行业不相关", -1.0, "行业不相关"),
+)
+_BY_RELATION = {
+    SAME_XIAOLEI: "same_xiaolei",
+    SAME_ZHONGLEI: "same_zhonglei",
+    SAME_DALEI: "same_dalei",
+}
+
+
+def canonical_codes(codes: tuple[str, ...], table: IndustryTable) -> tuple[str, ...]:
+    """Canonical forms of the codes the table knows; unknown codes are dropped."""
+    out = (table.normalize(c) for c in codes)
+    return tuple(c for c in out if c)
+
+
+def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> Contribution:
+    code = q.industry_code
+    if code is None:
+        return INDUSTRY.verdict(q, ctx, "null")
+    if not p.industries:
+        financial = q.primary in FINANCIAL_CATEGORIES
+        assets = q.primary in ASSET_CATEGORIES and bool(q.wanted_assets & set(p.asset_interests))
+        return INDUSTRY.verdict(q, ctx, "agnostic_fit" if financial or assets else "agnostic")
+    codes = canonical_codes(p.industries, ctx.industries)
+    if not codes:
+        return INDUSTRY.verdict(q, ctx, "null", detail="合作方行业代码无法识别")
+    best = max(codes, key=lambda c: industry_relation(code, c))
+    rel = industry_relation(code, best)
+    if rel in _BY_RELATION:
+        name = ctx.industries.name(best) or best
+        return INDUSTRY.verdict(q, ctx, _BY_RELATION[rel], code=best, name=name)
+    chain = max((ctx.chain.relation(code, c) for c in codes), key=lambda r: r[0])
+    if chain[0] == SAME_CLUSTER:
+        return INDUSTRY.verdict(q, ctx, "chain_same", cluster=chain[1])
+    if chain[0] == ADJACENT_CLUSTER:
+        return INDUSTRY.verdict(q, ctx, "chain_adjacent", cluster=chain[1])
+    if rel == SAME_MENLEI:
+        return INDUSTRY.verdict(q, ctx, "same_menlei", section=code[0])
+    return INDUSTRY.verdict(q, ctx, "else")
+
+
+def code_level(code: str, other: str, chain: IndustryChain) -> int:
+    """The level number of a partner listing only `other`, for an enterprise in `code`."""
+    rel = industry_relation(code, other)
+    if rel in _BY_RELATION:
+        return INDUSTRY.index(_BY_RELATION[rel])
+    link = chain.level(code, other)
+    if link == SAME_CLUSTER:
+        return INDUSTRY.index("chain_same")
+    if link == ADJACENT_CLUSTER:
+        return INDUSTRY.index("chain_adjacent")
+    return INDUSTRY.index("same_menlei" if rel == SAME_MENLEI else "else")
+
+
+@dataclass(frozen=True)
+class CodeLists:
+    """Each partner's canonical industry codes as code numbers, laid out for a fast minimum.
+
+    `head[r, j]` is partner j's r-th code (the number `len(codes)` where it has
+    fewer), for the first `HEAD` codes; a partner's further codes are
+    segments of `tail_ids` starting at `tail_starts`, one per row in
+    `tail_rows`.  A partner's best level is then a few element-wise minimums
+    over the pool plus a `reduceat` over the rare long lists, instead of a
+    `reduceat` over every listed code (2.4 ms at 100k partners).
+    """
+
+    HEAD = 4
+    codes: tuple[str, ...]
+    head: np.ndarray
+    tail_ids: np.ndarray
+    tail_starts: np.ndarray
+    tail_rows: np.ndarray
+    unknown_rows: np.ndarray
+    """Partners that list industries of which the table knows none."""
+    agnostic_rows: np.ndarray
+    """Partners that list no industry at all."""
+
+    @classmethod
+    def build(cls, listed: Sequence[Sequence[str]], known: Sequence[Sequence[str]]) -> CodeLists:
+        """From each partner's listed codes (as given) and their canonical, known forms."""
+        codes = tuple(sorted({c for row in known for c in row}))
+        pos = {c: i for i, c in enumerate(codes)}
+        lists = [sorted({pos[c] for c in row}) for row in known]
+        width = min(cls.HEAD, max((len(x) for x in lists), default=0))
+        head = np.full((width, len(lists)), len(codes), dtype=np.int32)
+        tail_ids: list[int] = []
+        tail_starts: list[int] = []
+        tail_rows: list[int] = []
+        for j, ids in enumerate(lists):
+            head[: min(width, len(ids)), j] = ids[:width]
+            if len(ids) > width:
+                tail_rows.append(j)
+                tail_starts.append(len(tail_ids))
+                tail_ids.extend(ids[width:])
+        return cls(
+            codes=codes,
+            head=head,
+            tail_ids=np.array(tail_ids, dtype=np.int32),
+            tail_starts=np.array(tail_starts, dtype=np.int64),
+            tail_rows=np.array(tail_rows, dtype=np.int64),
+            unknown_rows=np.array(
+                [j for j, (a, b) in enumerate(zip(listed, lists, strict=True)) if a and not b],
+                dtype=np.int64,
+            ),
+            agnostic_rows=np.array([j for j, a in enumerate(listed) if not a], dtype=np.int64),
+        )
+
+    def best(self, per_code: np.ndarray, n: int, null: int) -> np.ndarray:
+        """Per partner, the lowest value of `per_code` over its codes.
+
+        `null` for partners whose codes are all unknown; the rows of partners
+        listing no code are left undefined for the caller (`agnostic_rows`).
+        """
+        if not len(self.head):
+            return np.full(n, null, dtype=LEVEL_DTYPE)
+        padding = np.iinfo(LEVEL_DTYPE).max  # the value of the "no further code" slot
+        values = np.append(per_code.astype(LEVEL_DTYPE), LEVEL_DTYPE(padding))
+        out = values.take(self.head[0])
+        for row in self.head[1:]:
+            np.minimum(out, values.take(row), out=out)
+        if len(self.tail_rows):
+            tail = np.minimum.reduceat(values[self.tail_ids], self.tail_starts)
+            out[self.tail_rows] = np.minimum(out[self.tail_rows], tail)
+        out[self.unknown_rows] = null
+        return out
+
+
+@dataclass(frozen=True)
+class IndustryState:
+    """The pool's code lists, the asset interests of the partners listing no industry,
+    and the level of each listed code per enterprise code (bounded by the GB/T codes)."""
+
+    n: int
+    code_lists: CodeLists
+    agnostic_asset_bits: np.ndarray
+    _levels: dict[str, tuple[IndustryChain, np.ndarray]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return self.code_lists.codes
+
+    def code_levels(self, code: str, chain: IndustryChain) -> np.ndarray:
+        """The industry level of each distinct listed code for an enterprise in `code`."""
+        hit = self._levels.get(code)
+        if hit is None or hit[0] is not chain:
+            levels = np.array([code_level(code, c, chain) for c in self.codes], LEVEL_DTYPE)
+            hit = (chain, levels)
+            self._levels[code] = hit
+        return hit[1]
+
+
+def prepare(partners: Sequence[PartnerProfile], industries: IndustryTable) -> IndustryState:
+    lists = CodeLists.build(
+        [p.industries for p in partners],
+        [canonical_codes(p.industries, industries) for p in partners],
+    )
+    agnostic = [partners[j] for j in lists.agnostic_rows.tolist()]
+    bits = np.array([bit_mask(p.asset_interests, _ASSETS) for p in agnostic], dtype=np.int32)
+    return IndustryState(len(partners), lists, bits)
+
+
+def pool(state: IndustryState, q: MatchQuery, ctx: MatchContext) -> np.ndarray:
+    n, null = state.n, INDUSTRY.index("null")
+    code = q.industry_code
+    if code is None:
+        return np.full(n, null, dtype=LEVEL_DTYPE)
+    # Each partner takes the best (lowest) level among its codes; listed codes
+    # none of which the table knows leave it at null.
+    out = state.code_lists.best(state.code_levels(code, ctx.chain), n, null)
+    agnostic = state.code_lists.agnostic_rows
+    if not len(agnostic):
+        return out
+    fit = INDUSTRY.index("agnostic_fit")
+    if q.primary in FINANCIAL_CATEGORIES:
+        out[agnostic] = fit
+    elif q.primary in ASSET_CATEGORIES:
+        takes = any_bit(state.agnostic_asset_bits, bit_mask(q.wanted_assets, _ASSETS))
+        out[agnostic] = np.where(takes, fit, INDUSTRY.index("agnostic"))
+    else:
+        out[agnostic] = INDUSTRY.index("agnostic")
+    return out
+
+
+def key(q: MatchQuery, ctx: MatchContext) -> Key:
+    return (q.industry_code, q.primary, q.wanted_assets)
+
+
+INDUSTRY = RuleComponent(
+    name="industry",
+    title="行业关联",
+    levels=LEVELS,
+    pair=pair,
+    pool=pool,
+    key=key,
+    prepare=prepare,
+)
+
+
+def _excluded_codes(p: PartnerProfile, industries: IndustryTable) -> tuple[str, ...]:
+    return tuple(industries.normalize(x) or x.strip().upper() for x in p.excluded_industries)
+
+
+@dataclass(frozen=True)
+class ExclusionState:
+    n: int
+    exclusions: tuple[str, ...]
+    exclusion_mat: np.ndarray
+    _hits: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+
+    def hits(self, code: str) -> np.ndarray:
+        """Rows of `exclusion_mat` whose excluded prefix covers `code`."""
+        found = self._hits.get(code)
+        if found is None:
+            found = np.flatnonzero([is_excluded(code, (x,)) for x in self.exclusions])
+            self._hits[code] = found
+        return found
+
+
+def _prepare_exclusions(
+    partners: Sequence[PartnerProfile], industries: IndustryTable
+) -> ExclusionState:
+    exclusions, mat = membership([_excluded_codes(p, industries) for p in partners])
+    return ExclusionState(len(partners), exclusions, mat)
+
+
+def _excluded_pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> bool:
+    if not q.industry_code:
+        return False
+    return is_excluded(q.industry_code, _excluded_codes(p, ctx.industries))
+
+
+def _excluded_pool(
+    state: ExclusionState, levels: Mapping[str, np.ndarray], q: MatchQuery, ctx: MatchContext
+) -> np.ndarray:
+    code = q.industry_code
+    if code is None or not state.exclusions:
+        return np.zeros(state.n, dtype=bool)
+    hits = state.hits(code)
+    if not len(hits):
+        return np.zeros(state.n, dtype=bool)
+    return np.asarray(state.exclusion_mat[hits].any(axis=0))
+
+
+def _exclusion_key(q: MatchQuery, ctx: MatchContext) -> Key:
+    return (q.industry_code,)
+
+
+EXCLUDED_INDUSTRY = HardFilter(
+    name="excluded_industry",
+    reason="企业行业在合作方排除行业内",
+    pair=_excluded_pair,
+    pool=_excluded_pool,
+    key=_exclusion_key,
+    prepare=_prepare_exclusions,
+)

@@ -1,0 +1,86 @@
+"""施策类别: does the partner take part in the engagement the enterprise needs?
+
+A partner's own treatment list, or the one its kind implies when the list is
+empty (PartnerProfile.effective_treatments), against the diagnosis' primary
+category, then its secondaries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from matcher.industry import IndustryTable
+from matcher.matching.arrays import any_bit, bit_mask, levels_where
+from matcher.matching.component import Contribution, Key, Level, RuleComponent
+from matcher.matching.context import MatchContext, MatchQuery
+from matcher.profile import PartnerProfile
+from matcher.vocab import CATEGORIES, PARTNER_KINDS
+
+_CATS = tuple(CATEGORIES)
+
+LEVELS = (
+    Level("null", "尚无诊断", 0.0, "尚无诊断结论"),
+    Level("primary", "承接主要方向", 3.0, "承接{category}{how}"),
+    Level("secondary", "承接次要方向", 1.0, "承接次要方向{names}{how}"),
+    Level("else", "不承接", -3.0, "不承接{category}{how}"),
+)
+
+
+def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> Contribution:
+    if q.primary is None:
+        return TREATMENT.verdict(q, ctx, "null")
+    types = p.effective_treatments
+    how = "" if p.treatment_types else f"（按{PARTNER_KINDS.get(p.kind, p.kind)}类型推断）"
+    category = CATEGORIES[q.primary]
+    if q.primary in types:
+        return TREATMENT.verdict(q, ctx, "primary", category=category, how=how)
+    hits = [c for c in q.secondaries if c in types]
+    if hits:
+        names = "、".join(CATEGORIES[c] for c in hits)
+        return TREATMENT.verdict(q, ctx, "secondary", names=names, how=how)
+    return TREATMENT.verdict(q, ctx, "else", category=category, how=how)
+
+
+@dataclass(frozen=True)
+class TreatmentState:
+    treatment_bits: np.ndarray
+    """Each partner's effective treatments as bits of matcher.vocab.CATEGORIES."""
+
+
+def prepare(partners: Sequence[PartnerProfile], industries: IndustryTable) -> TreatmentState:
+    bits = [bit_mask(p.effective_treatments, _CATS) for p in partners]
+    return TreatmentState(np.array(bits, dtype=np.int32))
+
+
+def pool(state: TreatmentState, q: MatchQuery, ctx: MatchContext) -> np.ndarray:
+    n = len(state.treatment_bits)
+    if q.primary is None:
+        return TREATMENT.full(n, "null")
+    secondary = bit_mask(q.secondaries, _CATS)
+    primary = bit_mask((q.primary,), _CATS)
+    return levels_where(
+        n,
+        TREATMENT.index("else"),
+        [
+            (any_bit(state.treatment_bits, secondary), TREATMENT.index("secondary")),
+            (any_bit(state.treatment_bits, primary), TREATMENT.index("primary")),
+        ],
+    )
+
+
+def key(q: MatchQuery, ctx: MatchContext) -> Key:
+    return (q.primary, q.secondaries)
+
+
+TREATMENT = RuleComponent(
+    name="treatment",
+    title="施策类别",
+    levels=LEVELS,
+    pair=pair,
+    pool=pool,
+    key=key,
+    prepare=prepare,
+)

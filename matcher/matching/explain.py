@@ -1,0 +1,137 @@
+"""Explanations: every result with its parts, levels and Chinese reasons, and why a
+partner is filtered out.
+
+The reasons come from the components' per-pair forms (the reference
+semantics); the vectorised levels agree with them partner by partner (a
+table-driven test checks every registered component and filter), so the
+filters are not run again per result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from matcher.matching.component import Contribution
+from matcher.matching.context import MatchContext, MatchQuery
+from matcher.matching.fusion import Scored
+from matcher.matching.pool import PartnerIndex
+from matcher.matching.registry import STANDARD_REGISTRY, Registry
+from matcher.profile import PartnerProfile
+
+TEXT_REASON_Z = 1.0
+"""A text similarity is named as a reason only this many standard deviations above the pool."""
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """One ranked partner with everything that went into its score.
+
+    `components` holds the weighted contribution of every component (they sum
+    to `score - base`); `levels` the matched level labels; `similarities` the
+    raw cosines behind the dense and lexical contributions.
+    """
+
+    partner_id: str
+    partner_name: str
+    score: float
+    components: dict[str, float]
+    reasons: tuple[str, ...]
+    config_hash: str
+    levels: dict[str, str] = field(default_factory=dict)
+    similarities: dict[str, float] = field(default_factory=dict)
+    rank: int = 0
+
+
+def _strongest(c: Contribution) -> float:
+    return -c.weight
+
+
+def hard_filter_reasons(
+    query: MatchQuery,
+    partner: PartnerProfile,
+    ctx: MatchContext,
+    registry: Registry = STANDARD_REGISTRY,
+) -> tuple[str, ...]:
+    """Why the partner must not be recommended at all (empty when it may be).
+
+    Example:
+        >>> gone = PartnerProfile(name="乙", active=False)
+        >>> hard_filter_reasons(query, gone, ctx)  # doctest: +SKIP
+        ('合作方已停止合作',)
+    """
+    return tuple(f.reason for f in registry.filters if f.pair(query, partner, ctx))
+
+
+def reasons(
+    query: MatchQuery,
+    partner: PartnerProfile,
+    ctx: MatchContext,
+    text: Mapping[str, tuple[float, float, float]],
+    registry: Registry = STANDARD_REGISTRY,
+) -> tuple[str, ...]:
+    """The Chinese reasons for one result, strongest first, cautions last.
+
+    Args:
+        query, partner, ctx: the two sides and the tables.
+        text: similarity name → (its part of the score, its z-score, its raw value).
+        registry: the components to explain.
+    """
+    ranked = sorted([c.pair(query, partner, ctx) for c in registry.explained], key=_strongest)
+    out = [c.detail for c in ranked if c.weight > 0 and c.detail]
+    # Neutral levels that still say something (e.g. a deal just outside the range).
+    out += [c.detail for c in ranked if c.weight == 0 and c.level != "null" and c.detail]
+    for s in registry.similarities:
+        part, z, value = text[s.name]
+        if part > 0 and z > TEXT_REASON_Z:
+            out.append(s.reason.format(cosine=value))
+    out += [f"注意：{c.detail}" for c in ranked if c.weight < 0 and c.detail]
+    for c in registry.noted:
+        line = c.note(query)  # type: ignore[misc]
+        if line:
+            out.append(line)
+    return tuple(out)
+
+
+def explain(
+    picked: np.ndarray,
+    query: MatchQuery,
+    index: PartnerIndex,
+    ctx: MatchContext,
+    scored: Scored,
+) -> list[MatchResult]:
+    """MatchResults for the picked rows, best first.
+
+    The picked rows' values are read out of the pool arrays column by column
+    (one `take` each) rather than element by element per result.
+    """
+    registry = index.registry
+    digest = ctx.config.config_hash()
+    scores = scored.total.take(picked).tolist()
+    parts = {
+        k: np.round(v.take(picked).astype(np.float64), 6).tolist() for k, v in scored.parts.items()
+    }
+    labels = registry.levels
+    levels = {k: [labels[k][x] for x in v.take(picked).tolist()] for k, v in scored.levels.items()}
+    sims = {k: v.take(picked).astype(np.float64).tolist() for k, v in scored.sims.items()}
+    zs = {k: v.take(picked).tolist() for k, v in scored.z.items()}
+    results = []
+    for i, j in enumerate(picked.tolist()):
+        partner = index.partners[j]
+        text = {k: (parts[k][i], zs[k][i], sims[k][i]) for k in sims}
+        results.append(
+            MatchResult(
+                partner_id=index.ids[j],
+                partner_name=partner.name,
+                score=scores[i],
+                components={k: v[i] for k, v in parts.items()},
+                reasons=reasons(query, partner, ctx, text, registry),
+                config_hash=digest,
+                levels={k: v[i] for k, v in levels.items()},
+                similarities={k: v[i] for k, v in sims.items()},
+                rank=i + 1,
+            )
+        )
+    return results

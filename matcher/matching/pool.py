@@ -1,0 +1,124 @@
+"""The partner pool as the ranking reads it, built once per pool (and rebuilt on a change).
+
+A `PartnerIndex` holds what every component shares (the profiles, their
+ids, the offer embeddings on matcher.cosine's exact grid, the lexical index)
+and, per component and filter of its registry, the state that component's
+`prepare` hook computed.  Ranking reads the registry from the index it is
+given, so the components scored are always those the index was built for.
+There is no Python loop over partners on the ranking path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from matcher.cosine import from_grid, to_grid
+from matcher.industry import IndustryTable
+from matcher.matching.lexical import LexicalIndex, NgramStore
+from matcher.matching.registry import STANDARD_REGISTRY, Registry
+from matcher.matching.texts import partner_offer_text
+from matcher.profile import PartnerProfile
+
+
+@dataclass(frozen=True)
+class PartnerIndex:
+    """Precomputed partner features; rows align with `partners`."""
+
+    partners: tuple[PartnerProfile, ...]
+    ids: tuple[str, ...]
+    positions: dict[str, int]
+    grid: np.ndarray | None
+    """The offer embeddings on matcher.cosine's exact grid (whole numbers, float32)."""
+    lexical: LexicalIndex | None
+    registry: Registry
+    states: dict[str, object]
+    """Component or filter name → what its `prepare` hook returned."""
+
+    @classmethod
+    def build(
+        cls,
+        partners: Sequence[PartnerProfile],
+        embeddings: np.ndarray | None,
+        industries: IndustryTable,
+        *,
+        lexical: bool = True,
+        ngram_store: NgramStore | None = None,
+        registry: Registry = STANDARD_REGISTRY,
+    ) -> PartnerIndex:
+        """Precompute the arrays for a pool.
+
+        Args:
+            partners: the pool; ids default to the row number when missing.
+            embeddings: (n, d) normalised offer embeddings aligned with
+                `partners`, or None to rank without the dense component.
+            industries: the GB/T table, to canonicalise codes.
+            lexical: fit the character n-gram index on the offer texts.
+            ngram_store: the store of the previous build of this pool, so that
+                only new offer texts are analysed (None: analyse them all).
+            registry: the components to prepare (and later rank with).
+
+        Raises:
+            ValueError: when `embeddings` and `partners` differ in length.
+
+        Example:
+            >>> index = PartnerIndex.build(partners, emb, table)  # doctest: +SKIP
+        """
+        if embeddings is not None and len(embeddings) != len(partners):
+            raise ValueError("embeddings and partners differ in length")
+        rows = tuple(partners)
+        ids = tuple(p.id or str(j) for j, p in enumerate(rows))
+        prepared = (*registry.components, *registry.filters)
+        return cls(
+            partners=rows,
+            ids=ids,
+            positions={pid: j for j, pid in enumerate(ids)},
+            grid=None if embeddings is None else to_grid(embeddings),
+            lexical=LexicalIndex.fit([partner_offer_text(p) for p in rows], ngram_store)
+            if lexical
+            else None,
+            registry=registry,
+            states={c.name: c.prepare(rows, industries) for c in prepared},
+        )
+
+    def __len__(self) -> int:
+        return len(self.partners)
+
+    @property
+    def embeddings(self) -> np.ndarray | None:
+        """The offer embeddings as unit vectors (a copy; the ranking reads `grid`)."""
+        return None if self.grid is None else from_grid(self.grid)
+
+    def state(self, name: str) -> object:
+        """What component or filter `name` prepared for this pool."""
+        return self.states[name]
+
+    def rows_of(self, partner_ids: Iterable[str]) -> np.ndarray:
+        return np.array([self.positions[p] for p in partner_ids if p in self.positions], np.int64)
+
+
+class LevelMemo:
+    """Level arrays already computed over one pool, keyed by what they depend on.
+
+    Ranking many enterprises in one batch (matcher.matching.ranking.rank_partners_many),
+    most of them share a region, a diagnosis or an industry with another, so
+    their level arrays are computed once.  At most `max_entries` arrays are
+    kept (the oldest go first), which bounds the memory to that many × pool
+    size bytes; `LevelMemo(0)` keeps nothing.
+    """
+
+    def __init__(self, max_entries: int = 256) -> None:
+        self.max_entries = max_entries
+        self._store: dict[tuple[object, ...], np.ndarray] = {}
+
+    def get(self, key: tuple[object, ...], compute: Callable[[], np.ndarray]) -> np.ndarray:
+        found = self._store.get(key)
+        if found is None:
+            found = compute()
+            if self.max_entries > 0:
+                if len(self._store) >= self.max_entries:
+                    del self._store[next(iter(self._store))]
+                self._store[key] = found
+        return found
