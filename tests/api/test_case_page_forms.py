@@ -26,6 +26,7 @@ def page(client: TestClient, engine: Engine) -> TestClient:
     """The client signed in to the page with the admin token (cookie, no bearer header)."""
     with_departments(engine)
     client.cookies.set("ld_token", ADMIN_TOKEN, path="/ui")
+    client.headers["Origin"] = "http://testserver"  # as a browser posts the page's forms
     return client
 
 

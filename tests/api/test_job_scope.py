@@ -161,6 +161,7 @@ def test_waiting_jobs_per_caller_are_capped(strict_client: TestClient, engine: E
 
 
 def sign_in(client: TestClient, token: str) -> None:
+    client.headers["Origin"] = "http://testserver"  # as a browser posts the page's forms
     response = client.post("/ui/login", data={"token": token}, follow_redirects=False)
     assert response.status_code == 303
 
