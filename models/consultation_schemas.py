@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, StrictInt
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from matcher.vocab import MEASURE_STATUSES, PLAN_CATEGORY_SOURCES
-from models.fields import LongText, Name, UtcDatetime
+from models.fields import LongText, Name, NoBool, RequiredText, UtcDatetime
 from models.results import ObjectRef
 from models.schemas import Category, Strict
 
@@ -21,27 +21,18 @@ PlanSource = Literal[tuple(PLAN_CATEGORY_SOURCES)]  # type: ignore[valid-type]
 DepartmentRef = Annotated[StrictInt, Field(ge=1, le=2**31 - 1)] | Name
 """A department's id, or its name exactly as listed by GET /departments."""
 DueDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2099, 12, 31))]
-SortOrder = Annotated[int, Field(ge=0, le=1_000_000)]
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("不能为空")
-    return value
-
-
-RequiredText = Annotated[LongText, AfterValidator(_not_blank)]
+SortOrder = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
 
 
 class DepartmentCreate(Strict):
     name: Name
-    active: bool = True
+    active: StrictBool = True
     sort_order: SortOrder = 0
 
 
 class DepartmentUpdate(Strict):
     name: Name | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
     sort_order: SortOrder | None = None
 
 
@@ -141,7 +132,7 @@ class MeasureUpdate(Strict):
     department: DepartmentRef | None = None
     due_date: DueDate | None = None
     status: MeasureStatus | None = None
-    version: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = Field(
+    version: Annotated[int, NoBool, Field(ge=1, le=2**31 - 1)] | None = Field(
         default=None, description="the version you read; alternative to If-Match"
     )
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from models.fields import LongText, UtcDatetime
+from models.fields import LongText, NoBool, UtcDatetime
 from models.schemas import Category, Strict
 
 ReviewStatus = Literal["shortlisted", "contacted", "negotiating", "signed", "landed", "rejected"]
@@ -109,7 +109,7 @@ class MatchDetail(MatchItem):
     history: list[ReviewEvent]
 
 
-ObjectRef = Annotated[int, Field(ge=1, le=2**31 - 1)]
+ObjectRef = Annotated[int, NoBool, Field(ge=1, le=2**31 - 1)]
 
 
 class RescoreIn(Strict):
