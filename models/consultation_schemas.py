@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StrictBool, StrictInt
+from pydantic import BaseModel, Field, StrictBool
 
 from matcher.vocab import MEASURE_STATUSES, PLAN_CATEGORY_SOURCES
 from models.fields import LongText, Name, NoBool, RequiredText, UtcDatetime
@@ -18,10 +18,10 @@ from models.schemas import Category, Strict
 
 MeasureStatus = Literal[tuple(MEASURE_STATUSES)]  # type: ignore[valid-type]
 PlanSource = Literal[tuple(PLAN_CATEGORY_SOURCES)]  # type: ignore[valid-type]
-DepartmentRef = Annotated[StrictInt, Field(ge=1, le=2**31 - 1)] | Name
+DepartmentRef = Annotated[int, Field(ge=1, le=2**31 - 1), NoBool] | Name
 """A department's id, or its name exactly as listed by GET /departments."""
 DueDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2099, 12, 31))]
-SortOrder = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
+SortOrder = Annotated[int, Field(ge=0, le=1_000_000), NoBool]
 
 
 class DepartmentCreate(Strict):
@@ -132,7 +132,7 @@ class MeasureUpdate(Strict):
     department: DepartmentRef | None = None
     due_date: DueDate | None = None
     status: MeasureStatus | None = None
-    version: Annotated[int, NoBool, Field(ge=1, le=2**31 - 1)] | None = Field(
+    version: Annotated[int, Field(ge=1, le=2**31 - 1), NoBool] | None = Field(
         default=None, description="the version you read; alternative to If-Match"
     )
 

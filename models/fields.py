@@ -124,7 +124,9 @@ def not_a_boolean(value: object) -> object:
 
     Pydantic's lax mode reads `false` as 0 and `true` as 1 (a bool is an int in
     Python), so `"appraised_value": false` was stored as 0.  Numbers in strings
-    stay accepted: spreadsheet cells arrive as text.
+    stay accepted: spreadsheet cells arrive as text.  Put it after the `Field`
+    constraints: it then wraps them (and still runs first), and the JSON schema
+    keeps `minimum`/`maximum` instead of falling back to non-standard keywords.
     """
     if isinstance(value, bool):
         raise ValueError("须为数字，不能是 true/false")
@@ -132,11 +134,11 @@ def not_a_boolean(value: object) -> object:
 
 
 NoBool = BeforeValidator(not_a_boolean)
-Money = Annotated[float, NoBool, Field(ge=0, allow_inf_nan=False)]
-SignedMoney = Annotated[float, NoBool, Field(allow_inf_nan=False)]
-Area = Annotated[float, NoBool, Field(ge=0, allow_inf_nan=False)]
-Share = Annotated[float, NoBool, Field(ge=0, le=1, allow_inf_nan=False)]
-Count = Annotated[int, NoBool, Field(ge=0, le=10_000_000)]
+Money = Annotated[float, Field(ge=0, allow_inf_nan=False), NoBool]
+SignedMoney = Annotated[float, Field(allow_inf_nan=False), NoBool]
+Area = Annotated[float, Field(ge=0, allow_inf_nan=False), NoBool]
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), NoBool]
+Count = Annotated[int, Field(ge=0, le=10_000_000), NoBool]
 
 
 def _as_utc(value: datetime) -> datetime:

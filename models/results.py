@@ -109,7 +109,7 @@ class MatchDetail(MatchItem):
     history: list[ReviewEvent]
 
 
-ObjectRef = Annotated[int, NoBool, Field(ge=1, le=2**31 - 1)]
+ObjectRef = Annotated[int, Field(ge=1, le=2**31 - 1), NoBool]
 
 
 class RescoreIn(Strict):

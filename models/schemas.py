@@ -346,7 +346,7 @@ class TokenCreate(Strict):
     name: Name
     role: Role
     counties: list[ShortText] = Field(default_factory=list, max_length=200)
-    department: Annotated[int, NoBool, Field(ge=1, le=2**31 - 1)] | Name | None = Field(
+    department: Annotated[int, Field(ge=1, le=2**31 - 1), NoBool] | Name | None = Field(
         default=None,
         description="the department (id or name) it acts for: required for role department, "
         "optional for an officer",

@@ -92,3 +92,29 @@ def test_schema_valid_names_are_accepted_as_the_schema_says(client: TestClient) 
         assert bool(re.search(pattern, candidate)) is ok
         response = client.post("/enterprises", json=enterprise_payload(name=candidate))
         assert (response.status_code == 201) is ok, response.text
+
+
+def _keywords(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        return set(node) | {k for value in node.values() for k in _keywords(value)}
+    if isinstance(node, list):
+        return {k for value in node for k in _keywords(value)}
+    return set()
+
+
+def test_bounds_are_standard_json_schema(client: TestClient) -> None:
+    """`ge`/`le` are pydantic's words; a client's generator reads only `minimum`/`maximum`."""
+    components = client.get("/openapi.json").json()["components"]["schemas"]
+    assert not _keywords(components) & {"ge", "gt", "le", "lt"}
+    book_value = components["AssetCreate"]["properties"]["book_value"]["anyOf"][0]
+    assert book_value == {"type": "number", "minimum": 0}
+
+
+def test_an_integral_number_is_an_integer(client: TestClient) -> None:
+    """JSON Schema counts 3.0 as an integer, so the service does too."""
+    response = client.post("/departments", json={"name": "测试局", "sort_order": 3.0})
+    assert response.status_code == 201, response.text
+    assert response.json()["sort_order"] == 3
+    assert (
+        client.post("/departments", json={"name": "测试局二", "sort_order": 3.5}).status_code == 422
+    )
