@@ -180,7 +180,8 @@ def rescore(
     settings = get_settings()
     engine = make_engine(settings.resolved_database_url)
     run_migrations(engine)
-    runtime = load_runtime(settings)
+    # The caller waits for this command anyway: it encodes what is missing as it goes.
+    runtime = load_runtime(settings.model_copy(update={"embeddings": "inline"}))
     try:
         with session_scope(engine) as session:
             job = enqueue_rescore(

@@ -35,6 +35,7 @@ from api.routes import (
     pipeline,
     plan,
     security,
+    status,
 )
 from api.runtime import Runtime, load_runtime
 from api.worker import Worker
@@ -123,6 +124,7 @@ def create_app(
         admin,
         security,
         industries,
+        status,
     )
     for module in routers:
         app.include_router(module.router, responses=ERROR_RESPONSES)

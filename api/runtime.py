@@ -44,6 +44,12 @@ class PoolCache:
     """(partner id, model) → the last embedding this process computed or loaded."""
     ngrams: NgramStore = field(default_factory=NgramStore)
     """The offer texts' analysed n-grams, so that a rebuild analyses only changed texts."""
+    partners_key: str = ""
+    """The pool revision (without the embedding revision) and model the index was built for."""
+    hashes: tuple[str, ...] = ()
+    """The offer-text hash of each row of the index (to accept vectors that land later)."""
+    enterprises_checked: str = ""
+    """The enterprises' state when none lacked a query vector (api.services.embedding_jobs)."""
 
 
 @dataclass
@@ -57,6 +63,9 @@ class Runtime:
     pool: PoolCache = field(default_factory=PoolCache)
     registry: Registry = STANDARD_REGISTRY
     """The matching components: the pool is built with them, reports name them."""
+    inline_embeddings: bool = False
+    """Encode missing embeddings where they are needed (batch commands); False: a request
+    never encodes, the background worker does (LD_EMBEDDINGS=background, the default)."""
 
     @property
     def model_name(self) -> str:
@@ -74,4 +83,5 @@ def load_runtime(settings: Settings, *, encoder: Encoder | None = None) -> Runti
         matcher_config=MatcherConfig.from_toml(fixtures / MATCHER_CONFIG_FILE),
         chain=IndustryChain.from_toml(fixtures / CHAIN_FILE),
         encoder=encoder or load_encoder(settings.embedding_model, settings.model_cache_dir),
+        inline_embeddings=settings.embeddings == "inline",
     )

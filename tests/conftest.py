@@ -65,7 +65,7 @@ def industries() -> IndustryTable:
 @pytest.fixture(scope="session")
 def runtime() -> Runtime:
     """The real engine (rules, trained model, bundled sentence model), loaded once."""
-    return load_runtime(Settings(model_cache=MODEL_CACHE))
+    return load_runtime(Settings(model_cache=MODEL_CACHE, embeddings="inline"))
 
 
 @pytest.fixture(scope="session")
