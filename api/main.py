@@ -39,6 +39,7 @@ from api.routes import (
 )
 from api.runtime import Runtime, load_runtime
 from api.worker import Worker
+from matcher.encoders.loading import start_loading
 from models.db import make_engine, run_migrations
 
 log = logging.getLogger("api")
@@ -83,6 +84,7 @@ def create_app(
         )
         app.state.runtime = runtime or load_runtime(current)
         app.state.industries = app.state.runtime.industries
+        start_loading(app.state.runtime.encoder)  # the sentence model, in the background
         app.state.worker = None
         if current.start_worker:
             app.state.worker = Worker(
