@@ -199,8 +199,8 @@ def run_embedding_job(
             session.commit()  # end the read transaction: encoding takes seconds
         partners = todo.partners[:batch]
         enterprises = todo.enterprises[: max(batch - len(partners), 0)]
-        offer = runtime.encoder.encode([t for _, t, _ in partners], prompt_name="passage")
-        need = runtime.encoder.encode([t for _, t, _ in enterprises], prompt_name="query")
+        offer = _encode_once(runtime, [t for _, t, _ in partners], "passage")
+        need = _encode_once(runtime, [t for _, t, _ in enterprises], "query")
         step = len(partners) + len(enterprises)
         with Session(engine) as session:
             moved = session.exec(  # type: ignore[call-overload]
@@ -233,6 +233,14 @@ def run_embedding_job(
             session.commit()
         if progress is not None:
             progress(done + step, done + len(todo))
+
+
+def _encode_once(runtime: Runtime, texts: list[str], prompt: str) -> list[np.ndarray]:
+    """Vectors for `texts`, each distinct text encoded once (imports repeat boilerplate)."""
+    distinct = list(dict.fromkeys(texts))
+    vectors = runtime.encoder.encode(distinct, prompt_name=prompt) if distinct else []
+    found = dict(zip(distinct, vectors, strict=True))
+    return [found[t] for t in texts]
 
 
 def _finish(session: Session, worker: str, job_id: int) -> None:
