@@ -77,8 +77,15 @@ def serve(
     demo: Annotated[
         bool, typer.Option(help="seed the demo data and use a local admin token")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="server processes (each with its own index, kept in step by the pool revision)",
+        ),
+    ] = 1,
 ) -> None:
-    """Run the HTTP service with uvicorn."""
+    """Run the HTTP service with uvicorn (several processes with --workers)."""
     import uvicorn
 
     from api.main import create_app
@@ -109,6 +116,15 @@ def serve(
             f'try:      curl -H "Authorization: Bearer {settings.admin_token}" '
             f"http://{host}:{port}/enterprises"
         )
+    if workers > 1:
+        # Each process builds the app from the environment (api.main:app), so what
+        # this command decided is handed over there; every process runs its own job
+        # worker thread too (claims are conditional: no job is taken twice).
+        if settings.admin_token:
+            os.environ["LD_ADMIN_TOKEN"] = settings.admin_token
+        os.environ["LD_RUN_MIGRATIONS"] = "false"  # done above, once
+        uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="info")
+        return
     uvicorn.run(create_app(settings, engine, runtime), host=host, port=port, log_level="info")
 
 
