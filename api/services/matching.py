@@ -21,6 +21,7 @@ from api.services.diagnoses import DiagnosisView, current_diagnosis, find_latest
 from api.services.enterprises import get_asset, get_enterprise, list_assets
 from api.services.mapping import asset_profile, enterprise_profile
 from api.services.pool import enterprise_query_vector, partner_index, pool_key
+from matcher.encoders.loading import encoder_ready
 from matcher.matching.explain import MatchResult
 from matcher.matching.pool import PartnerIndex
 from matcher.matching.ranking import rank_partners, rank_partners_for_asset, rank_partners_many
@@ -330,7 +331,9 @@ def asset_matches(
         profile,
         asset_profile(asset),
         index=index,
-        encoder_or_query_embedding=runtime.encoder,
+        # The asset's own text is encoded here (it is not stored), unless the model is
+        # still loading at start: then rules and keywords alone rather than a wait.
+        encoder_or_query_embedding=runtime.encoder if encoder_ready(runtime.encoder) else None,
         config=runtime.matcher_config,
         industries=runtime.industries,
         chain=runtime.chain,
