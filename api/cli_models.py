@@ -103,7 +103,11 @@ def register(app: typer.Typer) -> None:
         from matcher.report_format import format_diagnosis_report
 
         settings = get_settings()
-        encoder = load_encoder(model, settings.model_cache_dir) if model else None
+        encoder = (
+            load_encoder(model, settings.model_cache_dir, settings.embedding_backend)
+            if model
+            else None
+        )
         runtime = load_runtime(settings, encoder=encoder)
         profiles, labels = load_labelled_set(devset)
         report = evaluate_diagnosis(

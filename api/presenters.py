@@ -78,6 +78,8 @@ def run_out(run: MatchRun | None) -> MatchRunOut | None:
         model_name=run.model_name,
         diagnosis_id=run.diagnosis_id,
         created_at=run.created_at,
+        pending_embeddings=run.pending_embeddings,
+        query_embedding_pending=run.query_pending,
     )
 
 

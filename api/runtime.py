@@ -18,7 +18,7 @@ from matcher.chain import IndustryChain
 from matcher.classify import load_treatment_model
 from matcher.diagnose import ProbabilityModel
 from matcher.diagnosis_rules import DiagnosisRules, load_diagnosis_rules
-from matcher.encoders.loading import Encoder, load_encoder
+from matcher.encoders.loading import Encoder, lazy_encoder
 from matcher.industry import IndustryTable
 from matcher.matching.config import MatcherConfig
 from matcher.matching.embeddings import StoredEmbedding
@@ -44,6 +44,12 @@ class PoolCache:
     """(partner id, model) → the last embedding this process computed or loaded."""
     ngrams: NgramStore = field(default_factory=NgramStore)
     """The offer texts' analysed n-grams, so that a rebuild analyses only changed texts."""
+    partners_key: str = ""
+    """The pool revision (without the embedding revision) and model the index was built for."""
+    hashes: tuple[str, ...] = ()
+    """The offer-text hash of each row of the index (to accept vectors that land later)."""
+    enterprises_checked: str = ""
+    """The enterprises' state when none lacked a query vector (api.services.embedding_jobs)."""
 
 
 @dataclass
@@ -57,6 +63,9 @@ class Runtime:
     pool: PoolCache = field(default_factory=PoolCache)
     registry: Registry = STANDARD_REGISTRY
     """The matching components: the pool is built with them, reports name them."""
+    inline_embeddings: bool = False
+    """Encode missing embeddings where they are needed (batch commands); False: a request
+    never encodes, the background worker does (LD_EMBEDDINGS=background, the default)."""
 
     @property
     def model_name(self) -> str:
@@ -64,7 +73,8 @@ class Runtime:
 
 
 def load_runtime(settings: Settings, *, encoder: Encoder | None = None) -> Runtime:
-    """Load everything from the fixtures folder; the encoder from LD_EMBEDDING_MODEL."""
+    """Load everything from the fixtures folder; the encoder from LD_EMBEDDING_MODEL and
+    LD_EMBEDDING_BACKEND, in a background thread (matcher.encoders.loading.LazyEncoder)."""
     fixtures = settings.fixtures_dir
     model_path = fixtures / MODEL_FILE
     return Runtime(
@@ -73,5 +83,9 @@ def load_runtime(settings: Settings, *, encoder: Encoder | None = None) -> Runti
         treatment_model=load_treatment_model(model_path) if model_path.exists() else None,
         matcher_config=MatcherConfig.from_toml(fixtures / MATCHER_CONFIG_FILE),
         chain=IndustryChain.from_toml(fixtures / CHAIN_FILE),
-        encoder=encoder or load_encoder(settings.embedding_model, settings.model_cache_dir),
+        encoder=encoder
+        or lazy_encoder(
+            settings.embedding_model, settings.model_cache_dir, settings.embedding_backend
+        ),
+        inline_embeddings=settings.embeddings == "inline",
     )

@@ -1,4 +1,7 @@
-"""The background worker: claims re-score jobs from the database and runs them.
+"""The background worker: claims re-score and embedding jobs from the database and runs them.
+
+When idle it queues an embedding job if texts wait for their vectors
+(api.services.embedding_jobs).
 
 The service starts one in a thread (the embedded default); `ld worker` runs the
 same loop as its own process, and several may share one PostgreSQL queue.
@@ -16,6 +19,7 @@ from datetime import timedelta
 from sqlalchemy import Engine
 
 from api.runtime import Runtime
+from api.services.embedding_jobs import ensure_embedding_job
 from api.services.job_runner import (
     DEFAULT_BACKOFF,
     STALE_AFTER,
@@ -152,6 +156,10 @@ class Worker:
                     slice_size=self.slice_size,
                 )
                 busy = done is not None
+                if not busy:  # idle: texts written since may wait for their vectors
+                    busy = (
+                        ensure_embedding_job(engine=self.engine, runtime=self.runtime) is not None
+                    )
             except Exception:  # the database may be briefly unavailable: keep polling
                 log.exception("worker loop error")
                 busy = False

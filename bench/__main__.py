@@ -56,6 +56,10 @@ class BenchArgs:
     batch_seconds: float
     profile: Path | None
     out: Path
+    devsets: list[Path]
+    encoders: bool
+    bulk_partners: int
+    bulk_backend: str | None
 
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
@@ -119,6 +123,22 @@ def bench(
             "server, into DIR",
         ),
     ] = None,
+    devset: Annotated[
+        list[Path] | None,
+        typer.Option(help="labelled set for the encoders' NDCG@10 (repeat; e.g. both shared sets)"),
+    ] = None,
+    no_encoders: Annotated[
+        bool, typer.Option("--no-encoders", help="skip the encoder backend comparison")
+    ] = False,
+    bulk_partners: Annotated[
+        int | None,
+        typer.Option(
+            help="partners in the background-embedding bulk write (default 1200; 0: skip)"
+        ),
+    ] = None,
+    bulk_backend: Annotated[
+        str | None, typer.Option(help="backend of the bulk stage (default: the fastest kept)")
+    ] = None,
     out: Annotated[Path, typer.Option(help="JSON results file")] = DEFAULT_OUT,
 ) -> None:
     args = BenchArgs(
@@ -141,6 +161,10 @@ def bench(
         batch_seconds=batch_seconds or (15.0 if quick else 60.0),
         profile=profile,
         out=out,
+        devsets=list(devset or []),
+        encoders=not no_encoders and encoder == "default",
+        bulk_partners=(200 if quick else 1200) if bulk_partners is None else bulk_partners,
+        bulk_backend=bulk_backend,
     )
     run(args)
 
@@ -296,6 +320,29 @@ def run(args: BenchArgs) -> None:
                 profile_dir=args.profile,
             ),
         )
+    if args.encoders:
+        from bench.encoder_bench import encoder_stage
+
+        result["encoders"] = encoder_stage(
+            model_cache=args.model_cache,
+            long_texts=offers,
+            sample=min(args.embed_sample, len(offers)),
+            devsets=args.devsets,
+            runtime=runtime,
+        )
+    if args.bulk_partners and args.encoder == "default" and not args.no_http:
+        from bench.encoder_bench import bulk_stage
+        from bench.synth import with_distinct_records
+
+        backend = args.bulk_backend or _fastest_kept(result.get("encoders"))
+        result["bulk"] = bulk_stage(
+            model_cache=args.model_cache,
+            backend=backend,
+            partners=with_distinct_records(
+                make_partners(args.bulk_partners, distinct_offers=args.distinct_offers)
+            ),
+            enterprises=enterprises[:5],
+        )
     result["elapsed_s"] = round(time.perf_counter() - started, 1)
     result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     result["targets"] = check_targets(result)
@@ -304,6 +351,16 @@ def run(args: BenchArgs) -> None:
     print()
     print(render(result))
     print(f"\nJSON: {args.out}")
+
+
+def _fastest_kept(encoders: dict[str, Any] | None) -> str:
+    """The fastest backend the encoder stage kept (the reference without that stage)."""
+    from matcher.encoders.loading import REFERENCE_BACKEND
+
+    if not encoders:
+        return REFERENCE_BACKEND
+    kept = {b: r for b, r in encoders["backends"].items() if r["acceptable"]}
+    return max(kept, key=lambda b: kept[b]["long_texts_per_s"])
 
 
 if __name__ == "__main__":

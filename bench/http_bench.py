@@ -81,8 +81,18 @@ class Server:
                 self.process.wait(timeout=10)
 
 
-def start_server(folder: Path, model_cache: Path, *, wait_s: float = 180.0) -> Server:
-    """uvicorn api.main:create_app on a free port of 127.0.0.1; returns once /health answers."""
+def start_server(
+    folder: Path,
+    model_cache: Path,
+    *,
+    wait_s: float = 180.0,
+    extra_env: dict[str, str] | None = None,
+) -> Server:
+    """uvicorn api.main:create_app on a free port of 127.0.0.1; returns once /health answers.
+
+    By default the worker is off and a request encodes what it needs (LD_EMBEDDINGS=inline),
+    so "fresh computation" keeps meaning query embedding + ranking; `extra_env` overrides.
+    """
     port = _free_port()
     token = "bench_" + secrets.token_urlsafe(16)
     database_url = f"sqlite:///{folder / 'bench.db'}"
@@ -94,7 +104,9 @@ def start_server(folder: Path, model_cache: Path, *, wait_s: float = 180.0) -> S
             "LD_DATA_DIR": str(folder),
             "LD_MODEL_CACHE": str(model_cache),
             "LD_START_WORKER": "false",
+            "LD_EMBEDDINGS": "inline",
             "TOKENIZERS_PARALLELISM": "false",
+            **(extra_env or {}),
         }
     )
     log_path = folder / "uvicorn.log"

@@ -292,6 +292,12 @@ def render(result: dict[str, Any]) -> str:
                 f"÷ floor {job['ratios']['job_over_floor']}× "
                 f"(includes the DB reads and storing each run); RSS Δ {_mem(job['memory'])}"
             )
+    from bench.encoder_bench import bulk_lines, encoder_lines
+
+    if result.get("encoders"):
+        out += ["", *encoder_lines(result["encoders"])]
+    if result.get("bulk"):
+        out += ["", *bulk_lines(result["bulk"])]
     targets = result.get("targets")
     if targets:
         out.append("")
@@ -354,6 +360,34 @@ def check_targets(result: dict[str, Any]) -> list[dict[str, Any]]:
                     "met": v <= 3.0,
                 }
             )
+    bulk = result.get("bulk")
+    if bulk:
+        out.append(
+            {
+                "name": f"{bulk['partners']:,} partners in one bulk write, none pending within "
+                "0.4× plain fp32 encoding",
+                "value": f"{bulk['ratio_to_fp32']}×",
+                "met": bulk["ratio_to_fp32"] <= 0.4,
+            }
+        )
+        out.append(
+            {
+                "name": "every GET …/matches meanwhile within 2 s",
+                "value": f"max {bulk['matches_max_s']} s",
+                "met": bulk["matches_max_s"] < 2.0,
+            }
+        )
+    encoders = result.get("encoders")
+    if encoders:
+        kept = [b for b, row in encoders["backends"].items() if row["acceptable"]]
+        fastest = max(kept, key=lambda b: encoders["backends"][b]["long_texts_per_s"])
+        out.append(
+            {
+                "name": "fastest acceptable encoder backend",
+                "value": f"{fastest} ({encoders['backends'][fastest]['speedup_long']}× fp32)",
+                "met": True,
+            }
+        )
     if "elapsed_s" in result:
         out.append(
             {

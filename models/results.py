@@ -73,6 +73,23 @@ class MatchRunOut(BaseModel):
     model_name: str
     diagnosis_id: int | None
     created_at: UtcDatetime
+    pending_embeddings: int = 0
+    """Partners ranked on rules and keywords alone: their texts were not embedded yet."""
+    query_embedding_pending: bool = False
+    """The enterprise's own need text was not embedded yet (no semantic similarity at all)."""
+
+
+class StatusOut(BaseModel):
+    """How far the background embedding has got (GET /status)."""
+
+    partners: int
+    """Live (not archived) partners."""
+    embedded: int
+    """Of them, those whose offer text has a vector of the current model and backend."""
+    pending: int
+    """partners − embedded: ranked on rules and keywords alone until the worker embeds them."""
+    model: str
+    backend: str
 
 
 class MatchList(BaseModel):

@@ -226,6 +226,10 @@ class MatchRun(SQLModel, table=True):
     job_id: int | None = None
     is_current: bool = Field(default=False, index=True)
     created_at: datetime = _timestamp()
+    pending_embeddings: int = 0
+    """Partners ranked without their offer embedding (rules and lexical only): not embedded yet."""
+    query_pending: bool = False
+    """The enterprise's need text was not embedded yet: no dense similarity in this run."""
 
 
 class Match(SQLModel, table=True):
@@ -332,6 +336,8 @@ class PoolState(SQLModel, table=True):
     epoch: str = Field(default_factory=lambda: uuid.uuid4().hex, max_length=32)
     """Random per database: a revision number alone would repeat across databases."""
     revision: int = Field(default=0, sa_type=BigInteger)
+    embedding_revision: int = Field(default=0, sa_type=BigInteger)
+    """Bumped when partner embeddings computed in the background are stored."""
 
 
 # The consultation and plan tables live in their own module; importing it here

@@ -64,8 +64,15 @@ def industries() -> IndustryTable:
 
 @pytest.fixture(scope="session")
 def runtime() -> Runtime:
-    """The real engine (rules, trained model, bundled sentence model), loaded once."""
-    return load_runtime(Settings(model_cache=MODEL_CACHE))
+    """The real engine (rules, trained model, bundled sentence model), loaded once.
+
+    The reference backend (sentence-transformers fp32), whatever the default is, so
+    the reference path stays tested; `inline`: the tests that rank right after a
+    write see every vector (tests/api/test_background_embeddings.py runs the
+    service's background mode)."""
+    return load_runtime(
+        Settings(model_cache=MODEL_CACHE, embeddings="inline", embedding_backend="st-fp32")
+    )
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select, update
 
 from api.runtime import Runtime
+from api.services.embedding_jobs import EMBED_KIND, run_embedding_job
 from api.services.job_turns import next_candidates, other_owner_waiting
 from api.services.matching import rank_inputs, ranking_input, store_run
 from api.services.pool import partner_index
@@ -143,7 +144,7 @@ class _Turn:
                 if position > start and self._stopping():
                     return _release(session, self.worker, self.job_id)
                 if enterprise_id in ranked:
-                    item, results, version = ranked[enterprise_id]
+                    item, results, version, pending = ranked[enterprise_id]
                     store_run(
                         session=session,
                         item=item,
@@ -151,6 +152,7 @@ class _Turn:
                         runtime=self.runtime,
                         pool_version=version,
                         job_id=self.job_id,
+                        pending_embeddings=pending,
                     )
                 step = col(Job.done) == position
                 moved = {"done": position + 1, "heartbeat_at": utcnow()}
@@ -172,7 +174,10 @@ class _Turn:
         ]
         index, version = partner_index(session=session, runtime=self.runtime)
         results = rank_inputs(items, index=index, runtime=self.runtime)
-        return {item.row.id: (item, r, version) for item, r in zip(items, results, strict=True)}
+        pending = index.pending_count
+        return {
+            item.row.id: (item, r, version, pending) for item, r in zip(items, results, strict=True)
+        }
 
     def hand_over(self, stale_after: timedelta) -> str | None:
         """At a slice's end: "yielded" if another owner's job waits (this one requeued)."""
@@ -213,11 +218,17 @@ def run_job(
     block from the cursor after a pause from `backoff`; the retries start
     afresh once a step commits again.
 
+    An `embed` job (api.services.embedding_jobs) runs its own loop instead.
+
     Returns:
         "done", "released" (stopped on request), "yielded" (its slice is over
         and another owner waits), "cancelled" (by a user) or "lost" (another
         worker has it).
     """
+    with Session(engine) as session:
+        kind = session.exec(select(Job.kind).where(Job.id == job_id)).first()
+    if kind == EMBED_KIND:
+        return run_embedding_job(engine, job_id, runtime, worker, progress, should_stop)
     turn = _Turn(engine, job_id, runtime, worker, progress, should_stop)
     delays, steps_seen, slice_start = backoff.delays(), 0, 0
     while True:

@@ -21,11 +21,12 @@ from api.services.diagnoses import DiagnosisView, current_diagnosis, find_latest
 from api.services.enterprises import get_asset, get_enterprise, list_assets
 from api.services.mapping import asset_profile, enterprise_profile
 from api.services.pool import enterprise_query_vector, partner_index, pool_key
+from matcher.encoders.loading import encoder_ready
 from matcher.matching.explain import MatchResult
 from matcher.matching.pool import PartnerIndex
 from matcher.matching.ranking import rank_partners, rank_partners_for_asset, rank_partners_many
 from matcher.profile import EnterpriseProfile
-from models.tables import Engagement, Enterprise, Match, MatchRun, Partner
+from models.tables import Engagement, Enterprise, EnterpriseEmbedding, Match, MatchRun, Partner
 
 STORED_PER_RUN = 100
 RUNS_KEPT = 5
@@ -62,7 +63,8 @@ class RankingInput:
     row: Enterprise
     diagnosis: DiagnosisView
     profile: EnterpriseProfile
-    query_vector: np.ndarray
+    query_vector: np.ndarray | None
+    """None while the need text waits for the background worker (no dense similarity)."""
     rejected: frozenset[str]
 
 
@@ -90,7 +92,7 @@ def compute_matches(
         item.profile,
         item.diagnosis.categories_for_matching(),
         index=index,
-        encoder_or_query_embedding=item.query_vector,
+        encoder_or_query_embedding=item.query_vector,  # None: rules and lexical alone
         config=runtime.matcher_config,
         industries=runtime.industries,
         chain=runtime.chain,
@@ -104,7 +106,18 @@ def compute_matches(
         runtime=runtime,
         pool_version=version,
         job_id=job_id,
+        pending_embeddings=index.pending_count,
     )
+
+
+def _query_matrix(items: Sequence[RankingInput]) -> np.ndarray | None:
+    """The items' query vectors stacked; a zero row for one still pending (its dense
+    similarity is then 0 for every partner, which standardising turns into no part at all)."""
+    ready = [item.query_vector for item in items if item.query_vector is not None]
+    if not ready:
+        return None
+    zero = np.zeros_like(ready[0])
+    return np.stack([zero if item.query_vector is None else item.query_vector for item in items])
 
 
 def rank_inputs(
@@ -114,7 +127,7 @@ def rank_inputs(
     return rank_partners_many(
         [item.profile for item in items],
         [item.diagnosis.categories_for_matching() for item in items],
-        np.stack([item.query_vector for item in items]) if items else None,
+        _query_matrix(items),
         index=index,
         config=runtime.matcher_config,
         industries=runtime.industries,
@@ -132,8 +145,13 @@ def store_run(
     runtime: Runtime,
     pool_version: str,
     job_id: int | None = None,
+    pending_embeddings: int = 0,
 ) -> MatchRun:
-    """Write the results as the enterprise's new current run, demoting the old (not committed)."""
+    """Write the results as the enterprise's new current run, demoting the old (not committed).
+
+    `pending_embeddings`: how many partners of the pool were ranked without their
+    embedding; with `item.query_vector` None, this run is to be redone once
+    the vectors land (is_stale)."""
     row = item.row
     assert row.id is not None
     run = MatchRun(
@@ -144,6 +162,8 @@ def store_run(
         pool_version=pool_version,
         enterprise_version=enterprise_version(row, item.diagnosis),
         job_id=job_id,
+        pending_embeddings=pending_embeddings,
+        query_pending=item.query_vector is None,
     )
     session.add(run)
     session.flush()
@@ -203,7 +223,17 @@ def is_stale(*, session: Session, run: MatchRun, row: Enterprise, runtime: Runti
         row, find_latest_diagnosis(session, row.id or 0)
     ):
         return True
-    return run.pool_version != pool_key(session, runtime.model_name)
+    if run.pool_version != pool_key(session, runtime.model_name):
+        return True
+    return run.query_pending and _query_landed(session, run, runtime)
+
+
+def _query_landed(session: Session, run: MatchRun, runtime: Runtime) -> bool:
+    """Whether a vector of the run's enterprise has been stored since (one key read)."""
+    stored = session.get(EnterpriseEmbedding, (run.enterprise_id, runtime.model_name))
+    return stored is not None and stored.updated_at.replace(tzinfo=None) >= run.created_at.replace(
+        tzinfo=None
+    )
 
 
 def get_matches(
@@ -301,7 +331,9 @@ def asset_matches(
         profile,
         asset_profile(asset),
         index=index,
-        encoder_or_query_embedding=runtime.encoder,
+        # The asset's own text is encoded here (it is not stored), unless the model is
+        # still loading at start: then rules and keywords alone rather than a wait.
+        encoder_or_query_embedding=runtime.encoder if encoder_ready(runtime.encoder) else None,
         config=runtime.matcher_config,
         industries=runtime.industries,
         chain=runtime.chain,

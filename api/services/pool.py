@@ -19,23 +19,47 @@ from api.runtime import Runtime
 from api.services.mapping import partner_profile
 from matcher.matching.embeddings import StoredEmbedding, embed_partners, text_hash
 from matcher.matching.pool import PartnerIndex
-from matcher.matching.texts import enterprise_need_text
+from matcher.matching.texts import enterprise_need_text, partner_offer_text
 from matcher.profile import EnterpriseProfile, PartnerProfile
 from models.tables import EnterpriseEmbedding, Partner, PartnerEmbedding, PoolState, utcnow
 
 
+def _pool_state(session: Session) -> tuple[str, int, int] | None:
+    # Columns, not the entity: a session's identity map could hand back a row
+    # read before another transaction bumped it.
+    state = session.exec(
+        select(PoolState.epoch, PoolState.revision, PoolState.embedding_revision).where(
+            col(PoolState.id) == 1
+        )
+    ).first()
+    return None if state is None else (state[0], state[1], state[2])
+
+
 def pool_version(session: Session) -> str:
-    """The live pool's revision: it changes whenever a partner is added, changed or archived.
+    """The live pool's revision: it changes whenever a partner is added, changed or archived,
+    and when partner embeddings computed in the background land.
 
     One primary-key read: every ranking read checks it, and the partner
     services bump it in the same transaction as each write (bump_pool_revision).
     """
-    # Columns, not the entity: a session's identity map could hand back a row
-    # read before another transaction bumped it.
-    state = session.exec(
-        select(PoolState.epoch, PoolState.revision).where(col(PoolState.id) == 1)
-    ).first()
+    state = _pool_state(session)
+    return "none" if state is None else f"{state[0]}:r{state[1]}:e{state[2]}"
+
+
+def _partners_version(session: Session) -> str:
+    """The pool revision without the embedding revision: what the rule arrays depend on."""
+    state = _pool_state(session)
     return "none" if state is None else f"{state[0]}:r{state[1]}"
+
+
+def bump_embedding_revision(session: Session) -> None:
+    """Mark that stored partner embeddings changed (not committed): rankings may do better now."""
+    session.exec(  # type: ignore[call-overload]
+        update(PoolState)
+        .where(col(PoolState.id) == 1)
+        .values(embedding_revision=col(PoolState.embedding_revision) + 1)
+    )
+    session.flush()
 
 
 def bump_pool_revision(session: Session) -> None:
@@ -58,16 +82,29 @@ def pool_key(session: Session, model_name: str) -> str:
     return hashlib.sha256(combined).hexdigest()[:32]
 
 
-def load_stored_embeddings(session: Session, model_name: str) -> dict[str, StoredEmbedding]:
-    rows = session.exec(
-        select(PartnerEmbedding).where(PartnerEmbedding.model_name == model_name)
-    ).all()
+def load_stored_embeddings(
+    session: Session, model_name: str, partner_ids: list[str] | None = None
+) -> dict[str, StoredEmbedding]:
+    """Stored partner vectors of one model (all, or those of `partner_ids`)."""
+    query = select(PartnerEmbedding).where(PartnerEmbedding.model_name == model_name)
+    if partner_ids is None:
+        rows = list(session.exec(query).all())
+    else:
+        rows = []
+        ids = [int(p) for p in partner_ids]
+        for start in range(0, len(ids), ID_CHUNK):
+            chunk = ids[start : start + ID_CHUNK]
+            rows += session.exec(query.where(col(PartnerEmbedding.partner_id).in_(chunk))).all()
     return {
         str(r.partner_id): StoredEmbedding(
             r.model_name, r.text_hash, np.frombuffer(r.vector, dtype=np.float32).copy()
         )
         for r in rows
     }
+
+
+ID_CHUNK = 500
+"""Ids per IN list (SQLite's bound-parameter limit)."""
 
 
 def upsert(session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> None:
@@ -103,37 +140,120 @@ def store_embeddings(session: Session, fresh: dict[str, StoredEmbedding]) -> Non
     upsert(session, PartnerEmbedding, rows, ["partner_id", "model_name"])
 
 
-def partner_index(*, session: Session, runtime: Runtime) -> tuple[PartnerIndex, str]:
-    """The index of the live pool and its version, rebuilt only when the pool changed."""
+def partner_index(
+    *, session: Session, runtime: Runtime, encode: bool | None = None
+) -> tuple[PartnerIndex, str]:
+    """The index of the live pool and its version, rebuilt only when the pool changed.
+
+    With `encode` (default: the runtime's `inline_embeddings`) missing partner
+    embeddings are computed here and now, as batch commands want; without it
+    (a request of the service) nothing is encoded: partners lacking a current
+    vector are marked pending in the index and the background worker embeds
+    them (api.services.embedding_jobs).  When only the embedding revision moved,
+    the cached index gets the new vectors without a rebuild of its rule arrays.
+    """
+    encode = runtime.inline_embeddings if encode is None else encode
     version = pool_key(session, runtime.model_name)
-    with runtime.pool.lock:
-        if runtime.pool.index is not None and runtime.pool.version == version:
-            return runtime.pool.index, version
-        rows = session.exec(
-            select(Partner).where(col(Partner.archived).is_(False)).order_by(col(Partner.id))
-        ).all()
-        profiles = [partner_profile(r) for r in rows]
-        in_db = load_stored_embeddings(session, runtime.model_name)
-        known = _with_remembered(in_db, profiles, runtime)
-        matrix, fresh = embed_partners(runtime.encoder, profiles, known)
-        # What the database lacks: freshly encoded vectors and ones this process remembered.
-        unsaved = {pid: item for pid, item in known.items() if pid not in in_db}
-        unsaved.update(fresh)
-        if unsaved:
-            store_embeddings(session, unsaved)
-        runtime.pool.vectors.update(
-            {(pid, item.model_name): item for pid, item in {**known, **fresh}.items()}
-        )
-        embeddings = matrix if len(profiles) else None
-        index = PartnerIndex.build(
-            profiles,
-            embeddings,
-            runtime.industries,
-            ngram_store=runtime.pool.ngrams,
-            registry=runtime.registry,
-        )
-        runtime.pool.index, runtime.pool.version = index, version
+    cache = runtime.pool
+    with cache.lock:
+        index = cache.index
+        if (
+            index is not None
+            and cache.version == version
+            and (not encode or not index.pending_count)
+        ):
+            return index, version
+        partners_key = f"{_partners_version(session)}:{runtime.model_name}"
+        if index is not None and cache.partners_key == partners_key and not encode:
+            index = _refreshed(session, runtime, index)
+        else:
+            index = _built(session, runtime, encode)
+        cache.index, cache.version, cache.partners_key = index, version, partners_key
         return index, version
+
+
+def _built(session: Session, runtime: Runtime, encode: bool) -> PartnerIndex:
+    rows = session.exec(
+        select(Partner).where(col(Partner.archived).is_(False)).order_by(col(Partner.id))
+    ).all()
+    profiles = [partner_profile(r) for r in rows]
+    in_db = load_stored_embeddings(session, runtime.model_name)
+    known = _with_remembered(in_db, profiles, runtime)
+    hashes = tuple(text_hash(partner_offer_text(p)) for p in profiles)
+    runtime.pool.hashes = hashes
+    if encode:
+        matrix, fresh = embed_partners(runtime.encoder, profiles, known)
+        pending = None
+    else:
+        matrix, pending = _ready_vectors(profiles, hashes, known, runtime.model_name)
+        fresh = {}
+    # What the database lacks: freshly encoded vectors and ones this process remembered.
+    unsaved = {pid: item for pid, item in known.items() if pid not in in_db}
+    unsaved.update(fresh)
+    if unsaved:
+        store_embeddings(session, unsaved)
+    runtime.pool.vectors.update(
+        {(pid, item.model_name): item for pid, item in {**known, **fresh}.items()}
+    )
+    return PartnerIndex.build(
+        profiles,
+        matrix if len(profiles) else None,
+        runtime.industries,
+        ngram_store=runtime.pool.ngrams,
+        registry=runtime.registry,
+        pending=pending,
+    )
+
+
+def _ready_vectors(
+    profiles: list[PartnerProfile],
+    hashes: tuple[str, ...],
+    known: dict[str, StoredEmbedding],
+    model_name: str,
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """The stored vectors that still hold (model and text; zero rows elsewhere) and the
+    pending mask; no matrix at all while not one partner has a vector."""
+    pending = np.ones(len(profiles), dtype=bool)
+    vectors: dict[int, np.ndarray] = {}
+    for j, (p, h) in enumerate(zip(profiles, hashes, strict=True)):
+        old = known.get(p.id or "")
+        if old is not None and old.model_name == model_name and old.text_hash == h:
+            vectors[j] = np.asarray(old.vector, dtype=np.float32)
+            pending[j] = False
+    if not vectors:
+        return None, pending
+    matrix = np.zeros((len(profiles), len(next(iter(vectors.values())))), dtype=np.float32)
+    for j, v in vectors.items():
+        matrix[j] = v
+    return matrix, pending
+
+
+def _refreshed(session: Session, runtime: Runtime, index: PartnerIndex) -> PartnerIndex:
+    """The cached index with the vectors that have landed for its pending partners."""
+    if index.pending is None:
+        return index
+    waiting = [index.ids[j] for j in np.flatnonzero(index.pending).tolist()]
+    landed = load_stored_embeddings(session, runtime.model_name, partner_ids=waiting)
+    if not landed:
+        return index
+    current = index.embeddings
+    hashes = runtime.pool.hashes
+    pending = index.pending.copy()
+    rows: dict[int, np.ndarray] = {}
+    for pid, item in landed.items():
+        j = index.positions.get(pid)
+        if j is not None and j < len(hashes) and item.text_hash == hashes[j]:
+            rows[j] = np.asarray(item.vector, dtype=np.float32)
+            pending[j] = False
+            runtime.pool.vectors[(pid, item.model_name)] = item
+    if not rows:
+        return index
+    dim = len(next(iter(rows.values())))
+    if current is None or current.shape[1] != dim:  # the first vectors of an all-pending pool
+        current = np.zeros((len(index), dim), dtype=np.float32)
+    for j, v in rows.items():
+        current[j] = v
+    return index.with_embeddings(current, pending)
 
 
 def _with_remembered(
@@ -154,24 +274,35 @@ def _with_remembered(
 
 
 def enterprise_query_vector(
-    *, session: Session, profile: EnterpriseProfile, runtime: Runtime
-) -> np.ndarray:
+    *, session: Session, profile: EnterpriseProfile, runtime: Runtime, encode: bool | None = None
+) -> np.ndarray | None:
     """The enterprise's need-text query vector, encoded only when its text or the model changed.
 
     Encoding the need text is most of the cost of ranking one enterprise, and a
-    re-score after a pool or config change leaves the text as it was.
+    re-score after a pool or config change leaves the text as it was.  Without
+    `encode` (default: the runtime's `inline_embeddings`) a missing or stale
+    vector is not computed here: None, and the background worker embeds it.
     """
+    encode = runtime.inline_embeddings if encode is None else encode
     text = enterprise_need_text(profile)
     digest = text_hash(text)
     enterprise_id = int(profile.id or 0)
     row = session.get(EnterpriseEmbedding, (enterprise_id, runtime.model_name))
     if row is not None and row.text_hash == digest:
         return np.frombuffer(row.vector, dtype=np.float32).copy()
+    if not encode:
+        return None
     vector = np.asarray(runtime.encoder.encode([text], prompt_name="query")[0], dtype=np.float32)
-    row_values = {
-        "enterprise_id": enterprise_id,
-        "model_name": runtime.model_name,
-        **_vector_row(vector, digest),
-    }
-    upsert(session, EnterpriseEmbedding, [row_values], ["enterprise_id", "model_name"])
+    store_query_vectors(session, runtime.model_name, {enterprise_id: (digest, vector)})
     return vector
+
+
+def store_query_vectors(
+    session: Session, model_name: str, vectors: dict[int, tuple[str, np.ndarray]]
+) -> None:
+    """Store enterprises' query vectors: id → (need-text hash, vector)."""
+    rows = [
+        {"enterprise_id": eid, "model_name": model_name, **_vector_row(vector, digest)}
+        for eid, (digest, vector) in vectors.items()
+    ]
+    upsert(session, EnterpriseEmbedding, rows, ["enterprise_id", "model_name"])

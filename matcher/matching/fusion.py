@@ -29,6 +29,7 @@ from functools import partial
 
 import numpy as np
 
+from matcher.matching.component import SimilarityComponent
 from matcher.matching.context import MatchContext, MatchQuery
 from matcher.matching.pool import LevelMemo, PartnerIndex
 from matcher.matching.registry import RULES_MODE
@@ -121,6 +122,22 @@ def _passing(
     return np.flatnonzero(~removed)
 
 
+def _standardised(
+    similarity: SimilarityComponent,
+    x: np.ndarray,
+    rows: np.ndarray,
+    index: PartnerIndex,
+    clip: float,
+) -> np.ndarray:
+    """z-scores of one similarity; a partner whose embedding is pending gets 0 from an
+    embedding similarity and is left out of its mean and spread (PartnerIndex.pending)."""
+    if not similarity.needs_embedding or index.pending is None:
+        return standardise(x, rows, clip)
+    z = standardise(x, index.embedded_rows(rows), clip)
+    z[index.pending] = 0.0
+    return z
+
+
 def score_pool(
     query: MatchQuery,
     index: PartnerIndex,
@@ -166,7 +183,10 @@ def score_pool(
         if found is None and s in active and n:
             found = s.scores(index, query)
         sims[s.name] = found if found is not None else np.zeros(n, np.float32)
-    zs = {name: standardise(sims[name], rows, config.similarity_clip) for name in sims}
+    zs = {
+        s.name: _standardised(s, sims[s.name], rows, index, config.similarity_clip)
+        for s in registry.similarities
+    }
     t = text_factor(query, ctx)
     for s in registry.similarities:
         weight = s.weight(config) * factors.get(s.name, 1.0) * t

@@ -11,7 +11,7 @@ There is no Python loop over partners on the ranking path.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -36,6 +36,12 @@ class PartnerIndex:
     registry: Registry
     states: dict[str, object]
     """Component or filter name → what its `prepare` hook returned."""
+    pending: np.ndarray | None = None
+    """Rows whose offer embedding is not computed yet (bool mask; None: every row has one).
+
+    Their grid rows are zero; the dense similarity is standardised over the
+    other rows and contributes nothing to theirs, so a pending partner is
+    ranked on its rules and lexical similarity alone until its vector lands."""
 
     @classmethod
     def build(
@@ -47,6 +53,7 @@ class PartnerIndex:
         lexical: bool = True,
         ngram_store: NgramStore | None = None,
         registry: Registry = STANDARD_REGISTRY,
+        pending: np.ndarray | None = None,
     ) -> PartnerIndex:
         """Precompute the arrays for a pool.
 
@@ -59,6 +66,8 @@ class PartnerIndex:
             ngram_store: the store of the previous build of this pool, so that
                 only new offer texts are analysed (None: analyse them all).
             registry: the components to prepare (and later rank with).
+            pending: bool mask of the rows whose embedding is not ready (their
+                rows of `embeddings` are ignored); None or all False: none.
 
         Raises:
             ValueError: when `embeddings` and `partners` differ in length.
@@ -75,13 +84,46 @@ class PartnerIndex:
             partners=rows,
             ids=ids,
             positions={pid: j for j, pid in enumerate(ids)},
-            grid=None if embeddings is None else to_grid(embeddings),
+            grid=None,
             lexical=LexicalIndex.fit([partner_offer_text(p) for p in rows], ngram_store)
             if lexical
             else None,
             registry=registry,
             states={c.name: c.prepare(rows, industries) for c in prepared},
-        )
+        ).with_embeddings(embeddings, pending)
+
+    def with_embeddings(
+        self, embeddings: np.ndarray | None, pending: np.ndarray | None = None
+    ) -> PartnerIndex:
+        """The same pool with other offer embeddings (e.g. once pending ones have landed).
+
+        Nothing but the dense grid depends on the embeddings, so this costs one
+        `to_grid`, not a rebuild of the lexical index and the rule arrays.
+        """
+        if embeddings is not None and len(embeddings) != len(self.partners):
+            raise ValueError("embeddings and partners differ in length")
+        mask = None
+        if pending is not None:
+            mask = np.asarray(pending, dtype=bool)
+            if len(mask) != len(self.partners):
+                raise ValueError("pending and partners differ in length")
+            if not mask.any():
+                mask = None
+        grid = None if embeddings is None else to_grid(embeddings)
+        if mask is not None and grid is not None:
+            grid[mask] = 0.0
+        return replace(self, grid=grid, pending=mask)
+
+    @property
+    def pending_count(self) -> int:
+        """How many partners are ranked without their embedding for now."""
+        return 0 if self.pending is None else int(self.pending.sum())
+
+    def embedded_rows(self, rows: np.ndarray) -> np.ndarray:
+        """The rows among `rows` that have an embedding (all of them when none is pending)."""
+        if self.pending is None:
+            return rows
+        return rows[~self.pending.take(rows)]
 
     def __len__(self) -> int:
         return len(self.partners)
