@@ -22,6 +22,7 @@ from sqlalchemy import (
     LargeBinary,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlmodel import Field, SQLModel
 
@@ -226,6 +227,8 @@ class MatchRun(SQLModel, table=True):
     job_id: int | None = None
     is_current: bool = Field(default=False, index=True)
     created_at: datetime = _timestamp()
+    qualified: int | None = None
+    """Partners of the pool at or above the fit floor when computed (None: older runs)."""
 
 
 class Match(SQLModel, table=True):
@@ -242,6 +245,8 @@ class Match(SQLModel, table=True):
     )
     levels: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     reasons: list[str] = _json_list()
+    weak: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    """Below the fit floor: not a recommendation, listed only with include_weak (不建议)."""
 
 
 class Engagement(SQLModel, table=True):
