@@ -176,7 +176,12 @@ def test_reorganisation_list_is_not_ten_financiers() -> None:
         )
         for i in range(6)
     ]
-    buyer = partner("B", industries=("C2913",), asset_interests=())
+    buyer = partner(
+        "B",
+        industries=("C2913",),
+        asset_interests=(),
+        treatment_types=("merger_restructuring", "judicial_reorganization"),
+    )
     plain = _rank(
         [*amcs, buyer], REORG, config=dataclasses.replace(MatcherConfig(), coverage_penalty=0.0)
     )

@@ -76,11 +76,11 @@ EXIT = DiagnosisCategories.from_mapping({"exit_liquidation": 1.0})
             "收购清算中的资产",
         ),
         (
-            "matrix: a matrix level wins over a secondary",
+            "matrix: a secondary wins over a partial level",
             {"treatment_types": ("strategic_investment", "tech_upgrade")},
             MERGER_TECH,
-            "partial",
-            "取得控股",
+            "secondary",
+            "次要方向技术改造升级",
         ),
         (
             "matrix: a relief lender is no reorganisation investor",
