@@ -110,7 +110,7 @@ def deal_estimate(profile: EnterpriseProfile, category: str) -> tuple[float | No
     The third value says whether the figure is established from the
     enterprise's figures: an amount asked for this engagement, the appraised
     assets, the liabilities, or a stated share of the balance sheet (a fifth of
-    liabilities for a relief gap, three quarters of assets for a merger price).
+    liabilities for a relief gap, the net assets for a merger price).
     The first amount that happens to stand in the demands, tied to no word of
     this engagement, is not: the deal-size component then gives an unknown
     level (no filter, no bonus) and says the basis.
@@ -137,12 +137,17 @@ def deal_estimate(profile: EnterpriseProfile, category: str) -> tuple[float | No
             return fallback
         return None, "未找到可估算交易规模的金额", False
     if category == "merger_restructuring":
-        assets = _total_assets(profile)
+        assets, debt = _total_assets(profile), _total_liabilities(profile)
+        if assets and debt is not None and assets > debt:
+            # The buyer takes the debts over and pays for the equity: the
+            # consideration is about the net assets.
+            value = assets - debt
+            return value, f"兼并重组对价按净资产（总资产减总负债）约{value:.0f}万元估算", True
         if assets:
-            # A control deal for a struggling supplier is priced below book:
-            # about three quarters of total assets, debts assumed included.
-            value = 0.75 * assets
-            return value, f"兼并重组规模按总资产的75%约{value:.0f}万元估算", True
+            # Without the liabilities (or with none left to the owners) only a
+            # rough share of the assets can be given: it neither filters nor scores.
+            value = 0.5 * assets
+            return value, f"负债不明或资不抵债，对价按总资产的50%约{value:.0f}万元粗估", False
     elif category == "asset_revitalization":
         value = _assets_value(profile, idle_only=True) or _assets_value(profile, idle_only=False)
         if value:
