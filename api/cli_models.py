@@ -71,7 +71,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def evaluate(
-        devset: Annotated[Path, typer.Argument(help="folder with enterprises.jsonl, labels.jsonl")],
+        devsets: Annotated[
+            list[Path],
+            typer.Argument(
+                help="one or more folders with enterprises.jsonl, labels.jsonl "
+                "(e.g. shared/devset-judged shared/devset)"
+            ),
+        ],
         matching: Annotated[bool, typer.Option(help="also evaluate matching")] = True,
         model: Annotated[
             str | None, typer.Option(help="embedding model for matching (default: configured)")
@@ -93,7 +99,7 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option(help="keep the set's embeddings in this folder between runs")
         ] = None,
     ) -> None:
-        """Diagnosis and matching quality on a labelled set (never trained on)."""
+        """Diagnosis and matching quality on labelled sets (never trained on), one after another."""
         from api.cli_matching import echo_matching_reports
         from api.runtime import load_runtime
         from matcher.diagnosis_rules import load_diagnosis_rules
@@ -109,23 +115,25 @@ def register(app: typer.Typer) -> None:
             else None
         )
         runtime = load_runtime(settings, encoder=encoder)
-        profiles, labels = load_labelled_set(devset)
-        report = evaluate_diagnosis(
-            profiles,
-            labels,
-            rules=load_diagnosis_rules(settings.fixtures_dir / RULES_FILE),
-            model=runtime.treatment_model,
-        )
-        typer.echo("== Diagnosis ==")
-        typer.echo(format_diagnosis_report(report))
-        if not matching or not (devset / "relevance.jsonl").exists():
-            return
-        echo_matching_reports(
-            devset,
-            runtime=runtime,
-            encoder=runtime.encoder if dense else None,
-            config=MatcherConfig.from_toml(config) if config else runtime.matcher_config,
-            diagnosis=diagnosis,
-            drop_industry=drop_industry,
-            cache_dir=cache,
-        )
+        for devset in devsets:
+            typer.echo(f"######## {devset} ########")
+            profiles, labels = load_labelled_set(devset)
+            report = evaluate_diagnosis(
+                profiles,
+                labels,
+                rules=load_diagnosis_rules(settings.fixtures_dir / RULES_FILE),
+                model=runtime.treatment_model,
+            )
+            typer.echo("== Diagnosis ==")
+            typer.echo(format_diagnosis_report(report))
+            if not matching or not (devset / "relevance.jsonl").exists():
+                continue
+            echo_matching_reports(
+                devset,
+                runtime=runtime,
+                encoder=runtime.encoder if dense else None,
+                config=MatcherConfig.from_toml(config) if config else runtime.matcher_config,
+                diagnosis=diagnosis,
+                drop_industry=drop_industry,
+                cache_dir=cache,
+            )

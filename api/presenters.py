@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from api.services.diagnoses import DiagnosisView
+from api.services.mapping import partner_profile
 from api.services.matching import MatchView
+from matcher.matching.roles import ROLES, derive_role
 from matcher.vocab import CATEGORIES
 from models.results import (
     CategoryOut,
@@ -55,6 +57,7 @@ def diagnosis_out(view: DiagnosisView) -> DiagnosisOut:
 def match_item(view: MatchView) -> MatchItem:
     match, partner = view.match, view.partner
     assert match.id is not None and partner.id is not None
+    role = derive_role(partner_profile(partner))
     return MatchItem(
         match_id=match.id,
         partner_id=partner.id,
@@ -66,6 +69,9 @@ def match_item(view: MatchView) -> MatchItem:
         levels=dict(match.levels),
         reasons=list(match.reasons),
         status=view.status,  # type: ignore[arg-type]
+        role=role.code,
+        role_title=ROLES[role.code],
+        weak=match.weak,
     )
 
 

@@ -25,11 +25,15 @@ import numpy as np
 
 from matcher.chain import IndustryChain
 from matcher.industry import IndustryTable
+from matcher.matching.components.role import ROLE_CODES
 from matcher.matching.config import MatcherConfig
 from matcher.matching.context import DiagnosisCategories, MatchContext, MatchQuery
+from matcher.matching.coverage import cover, free_places
 from matcher.matching.explain import hard_filter_reasons
+from matcher.matching.fusion import text_factor
 from matcher.matching.lexical import normalize_for_lexical
 from matcher.matching.registry import STANDARD_REGISTRY, Registry
+from matcher.matching.roles import derive_role
 from matcher.matching.texts import partner_offer_text
 from matcher.profile import EnterpriseProfile, PartnerProfile
 
@@ -125,13 +129,31 @@ class NaiveScorer:
             lexical.append(sum(v * large.get(t, 0.0) for t, v in small.items()))
         zd = _z(dense, cfg.similarity_clip)
         zl = _z(lexical, cfg.similarity_clip)
-        text = cfg.text_factor_with_industry if mq.industry_code is not None else 1.0
+        text = text_factor(mq, ctx)
         scores = [
             cfg.base + r + text * (cfg.dense_weight * a + cfg.lexical_weight * b)
             for r, a, b in zip(rules, zd, zl, strict=True)
         ]
-        order = sorted(range(len(kept)), key=lambda i: (-scores[i], kept[i]))[:limit]
-        return [NaiveResult(self.ids[kept[i]], scores[i]) for i in order]
+        fit = [i for i in range(len(kept)) if scores[i] >= cfg.fit_floor]
+        order = sorted(fit, key=lambda i: (-scores[i], kept[i]))
+        if mq.primary is None or "role" not in registry.names:
+            return [NaiveResult(self.ids[kept[i]], scores[i]) for i in order[:limit]]
+        # The coverage step, with the roles read per pair.
+        roles = np.array(
+            [ROLE_CODES.index(derive_role(self.partners[kept[i]]).code) for i in order]
+        )
+        covered = cover(
+            np.arange(len(order)),
+            np.array([scores[i] for i in order]),
+            roles,
+            limit,
+            cfg.coverage_penalty,
+            free_places(mq, ctx),
+        )
+        return [
+            NaiveResult(self.ids[kept[order[r]]], scores[order[r]] + float(a))
+            for r, a in zip(covered.rows.tolist(), covered.adjust.tolist(), strict=True)
+        ]
 
 
 def floor_single(embeddings: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:

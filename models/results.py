@@ -65,6 +65,11 @@ class MatchItem(BaseModel):
     levels: dict[str, str]
     reasons: list[str]
     status: ReviewStatus | None = Field(description="lifecycle stage, if reviewed")
+    role: str = Field(default="", description="the partner's role in the case (code)")
+    role_title: str = Field(default="", description="the role in Chinese (产业投资人 …)")
+    weak: bool = Field(
+        default=False, description="below the fit floor: not a recommendation (不建议)"
+    )
 
 
 class MatchRunOut(BaseModel):
@@ -96,6 +101,10 @@ class MatchList(BaseModel):
     enterprise_id: int
     run: MatchRunOut | None
     items: list[MatchItem]
+    qualified: int | None = Field(
+        default=None,
+        description="partners of the pool at or above the fit floor (null for older runs)",
+    )
 
 
 class ReviewIn(Strict):
@@ -192,6 +201,8 @@ class AssetMatchItem(BaseModel):
     components: dict[str, float]
     levels: dict[str, str]
     reasons: list[str]
+    role: str = Field(default="", description="the partner's role in the case (code)")
+    role_title: str = Field(default="", description="the role in Chinese")
 
 
 class AssetMatchList(BaseModel):

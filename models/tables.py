@@ -22,6 +22,7 @@ from sqlalchemy import (
     LargeBinary,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlmodel import Field, SQLModel
 
@@ -230,6 +231,8 @@ class MatchRun(SQLModel, table=True):
     """Partners ranked without their offer embedding (rules and lexical only): not embedded yet."""
     query_pending: bool = False
     """The enterprise's need text was not embedded yet: no dense similarity in this run."""
+    qualified: int | None = None
+    """Partners of the pool at or above the fit floor when computed (None: older runs)."""
 
 
 class Match(SQLModel, table=True):
@@ -246,6 +249,8 @@ class Match(SQLModel, table=True):
     )
     levels: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     reasons: list[str] = _json_list()
+    weak: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    """Below the fit floor: not a recommendation, listed only with include_weak (不建议)."""
 
 
 class Engagement(SQLModel, table=True):

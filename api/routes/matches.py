@@ -10,6 +10,7 @@ from api.params import ObjectId
 from api.presenters import match_item, review_event, run_out
 from api.services import changes, reviews
 from api.services import matching as service
+from matcher.matching.roles import ROLES
 from models.results import (
     AssetMatchItem,
     AssetMatchList,
@@ -34,8 +35,14 @@ def list_matches(
     kind: PartnerKind | None = None,
     min_score: Annotated[float | None, Query(allow_inf_nan=False)] = None,
     include_rejected: bool = False,
+    include_weak: bool = False,
 ) -> MatchList:
-    """Ranked partners, best first, each with its score components and reasons."""
+    """Ranked partners, best first, each with its score components, reasons and role.
+
+    Partners below the fit floor are not recommendations: they are listed only
+    with `include_weak=true`, marked `weak` (不建议).  `qualified` says how many
+    partners of the pool reached the floor.
+    """
     run, views = service.get_matches(
         session=session,
         enterprise_id=enterprise_id,
@@ -45,9 +52,13 @@ def list_matches(
         kind=kind,
         min_score=min_score,
         include_rejected=include_rejected,
+        include_weak=include_weak,
     )
     return MatchList(
-        enterprise_id=enterprise_id, run=run_out(run), items=[match_item(v) for v in views]
+        enterprise_id=enterprise_id,
+        run=run_out(run),
+        items=[match_item(v) for v in views],
+        qualified=run.qualified,
     )
 
 
@@ -100,6 +111,8 @@ def list_asset_matches(
             components=result.components,
             levels=result.levels,
             reasons=list(result.reasons),
+            role=result.role,
+            role_title=ROLES.get(result.role, ""),
         )
         for rank, (result, partner) in enumerate(ranked, start=1)
     ]

@@ -98,6 +98,7 @@ def compute_matches(
         chain=runtime.chain,
         limit=STORED_PER_RUN,
         exclude_partner_ids=item.rejected,
+        include_weak=True,
     )
     return store_run(
         session=session,
@@ -134,6 +135,7 @@ def rank_inputs(
         chain=runtime.chain,
         limit=STORED_PER_RUN,
         exclude_partner_ids=[item.rejected for item in items],
+        include_weak=True,
     )
 
 
@@ -151,7 +153,11 @@ def store_run(
 
     `pending_embeddings`: how many partners of the pool were ranked without their
     embedding; with `item.query_vector` None, this run is to be redone once
-    the vectors land (is_stale)."""
+    the vectors land (is_stale).
+
+    Weak results (below the fit floor) are stored marked, so that a request
+    with include_weak can list them; `qualified` is the ranking's count.
+    """
     row = item.row
     assert row.id is not None
     run = MatchRun(
@@ -164,6 +170,7 @@ def store_run(
         job_id=job_id,
         pending_embeddings=pending_embeddings,
         query_pending=item.query_vector is None,
+        qualified=getattr(results, "qualified", None),
     )
     session.add(run)
     session.flush()
@@ -177,6 +184,7 @@ def store_run(
             components=r.components,
             levels=r.levels,
             reasons=list(r.reasons),
+            weak=r.weak,
         )
         for rank, r in enumerate(results, start=1)
     )
@@ -246,6 +254,7 @@ def get_matches(
     kind: str | None = None,
     min_score: float | None = None,
     include_rejected: bool = False,
+    include_weak: bool = False,
 ) -> tuple[MatchRun, list[MatchView]]:
     """The current run and its ranking, computed now if there is none or it is stale."""
     row = get_enterprise(session=session, enterprise_id=enterprise_id, principal=principal)
@@ -260,6 +269,7 @@ def get_matches(
         kind=kind,
         min_score=min_score,
         include_rejected=include_rejected,
+        include_weak=include_weak,
     )
     return run, views
 
@@ -272,7 +282,9 @@ def list_run_matches(
     kind: str | None = None,
     min_score: float | None = None,
     include_rejected: bool = False,
+    include_weak: bool = False,
 ) -> list[MatchView]:
+    """The run's matches, best first; weak ones (below the fit floor) only on request."""
     query = (
         select(Match, Partner, Engagement)
         .join(Partner, col(Partner.id) == col(Match.partner_id))
@@ -289,6 +301,8 @@ def list_run_matches(
         query = query.where(Partner.kind == kind)
     if min_score is not None:
         query = query.where(col(Match.score) >= min_score)
+    if not include_weak:
+        query = query.where(col(Match.weak).is_(False))
     if not include_rejected:
         query = query.where(
             col(Engagement.status).is_(None) | (col(Engagement.status) != "rejected")

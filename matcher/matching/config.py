@@ -14,6 +14,7 @@ with parameters of its own (thresholds, per-category tables) adds them here.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
@@ -24,7 +25,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from matcher.matching import policy
 from matcher.matching.registry import STANDARD_REGISTRY
+from matcher.vocab import CATEGORIES
 
 LEVELS: dict[str, tuple[str, ...]] = STANDARD_REGISTRY.levels
 """The ordered level labels of every standard rule component (from the registry)."""
@@ -39,9 +42,13 @@ class MatcherConfig:
         version: a human label; bump it when weights change.
         base: the score every partner starts from.
         levels: component -> level label -> weight added to the score.
-        asset_category_factor: multiplier of the asset component per primary
-            category (assets decide 资产盘活 and 清算, matter little for 纾困).
-        asset_category_default: the multiplier for other categories.
+        engagement: primary treatment -> partner engagement -> [level, Chinese
+            reason]: the engagement matrix (matcher.matching.policy).
+        treatment_weights: primary treatment -> multipliers of the industry,
+            region, deal size and asset levels and of the text weights, with
+            the Chinese `reason` (assets decide 资产盘活 and 清算, matter little
+            for 纾困; industry decides a merger, hardly an auction).
+        role_needs: primary treatment -> the partner roles it needs, leading first.
         kind_typical: category -> partner kinds that typically lead it.
         dense_weight, lexical_weight: weight per pool standard deviation of the
             text similarities.
@@ -56,6 +63,13 @@ class MatcherConfig:
         ticket_far_factor: beyond this factor the deal is "else" (and filtered
             when `ticket_filter` is true).
         ticket_filter: treat a deal beyond `ticket_far_factor` as a hard filter.
+        fit_floor: a partner whose fused score is below this is not a
+            recommendation (returned only on request, marked 不建议).
+        coverage_penalty: subtracted from a partner's score for each partner
+            of the same role placed above it beyond its free places
+            (matcher.matching.coverage).
+        coverage_lead_places: free places of the role leading the treatment
+            (one for every other role).
         asset_mode: component -> multiplier used by asset-level matching.
 
     Raises:
@@ -67,23 +81,22 @@ class MatcherConfig:
         16
     """
 
-    version: str = "2026.11-2"
+    version: str = "2026.12-r1"
     base: float = 0.0
     levels: dict[str, dict[str, float]] = field(default_factory=STANDARD_REGISTRY.default_levels)
-    asset_category_factor: dict[str, float] = field(
-        default_factory=lambda: {
-            "asset_revitalization": 1.0,
-            "exit_liquidation": 1.0,
-            "judicial_reorganization": 0.5,
-            "merger_restructuring": 0.4,
-            "debt_restructuring": 0.4,
-        }
+    engagement: dict[str, dict[str, list[str]]] = field(
+        default_factory=lambda: copy.deepcopy(policy.ENGAGEMENTS)
     )
-    asset_category_default: float = 0.25
+    treatment_weights: dict[str, dict[str, float | str]] = field(
+        default_factory=lambda: copy.deepcopy(policy.TREATMENT_WEIGHTS)
+    )
+    role_needs: dict[str, list[str]] = field(
+        default_factory=lambda: copy.deepcopy(policy.ROLE_NEEDS)
+    )
     kind_typical: dict[str, list[str]] = field(
         default_factory=lambda: {
             "relief": ["bank"],
-            "debt_restructuring": ["amc"],
+            "debt_restructuring": ["amc", "bank"],
             "judicial_reorganization": ["amc", "central_soe", "local_soe"],
             "exit_liquidation": ["amc"],
             "tech_upgrade": ["research", "foreign"],
@@ -100,6 +113,9 @@ class MatcherConfig:
     ticket_near_factor: float = 2.0
     ticket_far_factor: float = 3.0
     ticket_filter: bool = True
+    fit_floor: float = 2.0
+    coverage_penalty: float = 0.5
+    coverage_lead_places: int = 4
     asset_mode: dict[str, float] = field(
         default_factory=lambda: {
             "treatment": 0.5,
@@ -123,11 +139,21 @@ class MatcherConfig:
             raise ValueError("secondary_min_probability must be in [0, 1]")
         if not 1.0 <= self.ticket_near_factor <= self.ticket_far_factor:
             raise ValueError("need 1 <= ticket_near_factor <= ticket_far_factor")
+        if self.coverage_penalty < 0:
+            raise ValueError("coverage_penalty must be >= 0")
         numbers = [self.base, self.dense_weight, self.lexical_weight, self.similarity_clip]
+        numbers += [self.fit_floor, self.coverage_penalty]
         numbers += [w for lv in self.levels.values() for w in lv.values()]
         if not all(math.isfinite(x) for x in numbers):
             raise ValueError("config weights must be finite numbers")
+        _check_policy(self)
         STANDARD_REGISTRY.check(self)
+
+    def treatment_weight(self, primary: str | None, part: str) -> float:
+        """The multiplier of `part` (policy.WEIGHTED) for the primary treatment; 1 without one."""
+        if primary is None:
+            return 1.0
+        return float(self.treatment_weights.get(primary, {}).get(part, 1.0))
 
     def level_weight(self, component: str, level: str) -> float:
         return self.levels[component][level]
@@ -163,6 +189,37 @@ class MatcherConfig:
     def save_toml(self, path: Path | str) -> None:
         """Write the config as TOML; `from_toml` reads it back equal."""
         Path(path).write_text(_to_toml(self.to_dict()), encoding="utf-8")
+
+
+def _check_policy(cfg: MatcherConfig) -> None:
+    """The policy tables name known categories, levels, parts and roles."""
+    from matcher.matching.roles import ROLES  # the roles module reads no config
+
+    for table in (cfg.engagement, cfg.treatment_weights, cfg.role_needs):
+        unknown = [c for c in table if c not in CATEGORIES]
+        if unknown:
+            raise ValueError(f"unknown treatment categories in the policy: {unknown}")
+    for primary, row in cfg.engagement.items():
+        for engagement, entry in row.items():
+            if engagement not in CATEGORIES or engagement == primary:
+                raise ValueError(f"engagement.{primary}: bad engagement {engagement!r}")
+            if len(entry) != 2 or entry[0] not in policy.ENGAGEMENT_LEVELS:
+                raise ValueError(
+                    f"engagement.{primary}.{engagement} must be [level, reason] with a level "
+                    f"in {policy.ENGAGEMENT_LEVELS}"
+                )
+    for primary, weights in cfg.treatment_weights.items():
+        for part, value in weights.items():
+            if part == "reason":
+                continue
+            if part not in policy.WEIGHTED:
+                raise ValueError(f"treatment_weights.{primary}: unknown part {part!r}")
+            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+                raise ValueError(f"treatment_weights.{primary}.{part} must be a number >= 0")
+    for primary, roles in cfg.role_needs.items():
+        unknown = [r for r in roles if r not in ROLES]
+        if unknown:
+            raise ValueError(f"role_needs.{primary}: unknown roles {unknown}")
 
 
 def _toml_value(value: Any) -> str:

@@ -19,7 +19,7 @@ import numpy as np
 
 from matcher.chain import IndustryChain
 from matcher.industry import IndustryTable
-from matcher.matching.deal_estimate import estimate_deal_size
+from matcher.matching.deal_estimate import deal_estimate
 from matcher.matching.texts import enterprise_need_text
 from matcher.profile import EnterpriseProfile
 from matcher.vocab import ASSET_TYPES, CATEGORIES
@@ -108,6 +108,9 @@ class MatchQuery:
         deal: the estimated deal size and its basis (or the override given).
         text: the need text (matcher.matching.texts).
         embedding: the need text's query vector, when the dense similarity is used.
+        deal_known: the deal figure is established (an amount asked, the
+            appraised assets, the liabilities, or the override given), not a
+            share of the balance sheet; a rough figure neither filters nor scores.
     """
 
     enterprise: EnterpriseProfile
@@ -120,6 +123,7 @@ class MatchQuery:
     deal: Deal
     text: str
     embedding: np.ndarray | None = None
+    deal_known: bool = True
 
     @classmethod
     def build(
@@ -142,8 +146,12 @@ class MatchQuery:
         """
         dx = as_diagnosis(diagnosis)
         code = enterprise.industry_code
+        known = True
         if deal is None:
-            deal = estimate_deal_size(enterprise, dx.primary) if dx is not None else (None, "")
+            value, basis, known = (
+                deal_estimate(enterprise, dx.primary) if dx is not None else (None, "", False)
+            )
+            deal = (value, basis)
         return cls(
             enterprise=enterprise,
             diagnosis=dx,
@@ -155,4 +163,5 @@ class MatchQuery:
             deal=deal,
             text=enterprise_need_text(enterprise) if text is None else text,
             embedding=embedding,
+            deal_known=known,
         )

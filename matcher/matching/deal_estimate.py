@@ -96,7 +96,24 @@ def _assets_value(p: EnterpriseProfile, idle_only: bool) -> float | None:
 
 
 def estimate_deal_size(profile: EnterpriseProfile, category: str) -> tuple[float | None, str]:
+    """Estimate the deal size in 万元 for one treatment category: (value, basis).
+
+    See `deal_estimate`, which also says whether the figure was established.
+    """
+    value, basis, _ = deal_estimate(profile, category)
+    return value, basis
+
+
+def deal_estimate(profile: EnterpriseProfile, category: str) -> tuple[float | None, str, bool]:
     """Estimate the deal size in 万元 for one treatment category.
+
+    The third value says whether the figure is established from the
+    enterprise's figures: an amount asked for this engagement, the appraised
+    assets, the liabilities, or a stated share of the balance sheet (a fifth of
+    liabilities for a relief gap, the net assets for a merger price).
+    The first amount that happens to stand in the demands, tied to no word of
+    this engagement, is not: the deal-size component then gives an unknown
+    level (no filter, no bonus) and says the basis.
 
     Args:
         profile: the enterprise.
@@ -108,43 +125,51 @@ def estimate_deal_size(profile: EnterpriseProfile, category: str) -> tuple[float
     Example:
         >>> from matcher.profile import Financials
         >>> p = EnterpriseProfile(name="甲", financials=Financials(total_liabilities=85294))
-        >>> estimate_deal_size(p, "debt_restructuring")
-        (85294.0, '债务重组规模按总负债约85294万元估算')
+        >>> deal_estimate(p, "debt_restructuring")
+        (85294.0, '债务重组规模按总负债约85294万元估算', True)
     """
     if category in _ASK_WORDS:
         asked = _asked(profile, category)
         if asked is not None:
-            return asked, f"按企业诉求中的金额约{asked:.0f}万元估算"
+            return asked, f"按企业诉求中的金额约{asked:.0f}万元估算", True
         fallback = _fallback(profile, category)
         if fallback is not None:
             return fallback
-        return None, "未找到可估算交易规模的金额"
+        return None, "未找到可估算交易规模的金额", False
     if category == "merger_restructuring":
-        assets = _total_assets(profile)
+        assets, debt = _total_assets(profile), _total_liabilities(profile)
+        if assets and debt is not None and assets > debt:
+            # The buyer takes the debts over and pays for the equity: the
+            # consideration is about the net assets.
+            value = assets - debt
+            return value, f"兼并重组对价按净资产（总资产减总负债）约{value:.0f}万元估算", True
         if assets:
-            # A control deal for a struggling supplier is priced below book:
-            # about three quarters of total assets, debts assumed included.
-            value = 0.75 * assets
-            return value, f"兼并重组规模按总资产的75%约{value:.0f}万元估算"
+            # Without the liabilities (or with none left to the owners) only a
+            # rough share of the assets can be given: it neither filters nor scores.
+            value = 0.5 * assets
+            return value, f"负债不明或资不抵债，对价按总资产的50%约{value:.0f}万元粗估", False
     elif category == "asset_revitalization":
         value = _assets_value(profile, idle_only=True) or _assets_value(profile, idle_only=False)
         if value:
-            return value, f"资产盘活规模按闲置资产评估值约{value:.0f}万元估算"
+            return value, f"资产盘活规模按闲置资产评估值约{value:.0f}万元估算", True
     elif category == "debt_restructuring":
         debt = _total_liabilities(profile)
         if debt:
-            return debt, f"债务重组规模按总负债约{debt:.0f}万元估算"
+            return debt, f"债务重组规模按总负债约{debt:.0f}万元估算", True
     elif category == "exit_liquidation":
-        value = _assets_value(profile, idle_only=False) or _total_assets(profile)
+        value = _assets_value(profile, idle_only=False)
         if value:
-            return value, f"清算出清规模按剩余资产价值约{value:.0f}万元估算"
+            return value, f"清算出清规模按剩余资产价值约{value:.0f}万元估算", True
+        value = _total_assets(profile)
+        if value:
+            return value, f"清算出清规模按剩余资产价值约{value:.0f}万元估算", True
     amount = _first_amount(profile.demands)
     if amount is not None:
-        return amount, f"按企业诉求中的金额约{amount:.0f}万元估算"
-    return None, "未找到可估算交易规模的金额"
+        return amount, f"诉求中的金额约{amount:.0f}万元未写明用途，仅作参考", False
+    return None, "未找到可估算交易规模的金额", False
 
 
-def _fallback(p: EnterpriseProfile, category: str) -> tuple[float, str] | None:
+def _fallback(p: EnterpriseProfile, category: str) -> tuple[float, str, bool] | None:
     """Rough shares of the balance sheet when the ask is not stated.
 
     The shares are the middle of what such deals usually are: a liquidity gap
@@ -154,14 +179,14 @@ def _fallback(p: EnterpriseProfile, category: str) -> tuple[float, str] | None:
     """
     assets, debt = _total_assets(p), _total_liabilities(p)
     if category == "relief" and debt:
-        return 0.2 * debt, f"未写明缺口金额，按负债的20%约{0.2 * debt:.0f}万元估算"
+        return 0.2 * debt, f"未写明缺口金额，按负债的20%约{0.2 * debt:.0f}万元估算", True
     if category == "strategic_investment" and assets:
-        return 0.5 * assets, f"未写明融资额，按总资产的50%约{0.5 * assets:.0f}万元估算"
+        return 0.5 * assets, f"未写明融资额，按总资产的50%约{0.5 * assets:.0f}万元估算", True
     if category == "judicial_reorganization" and debt:
-        return 0.4 * debt, f"未写明重整投资额，按负债的40%约{0.4 * debt:.0f}万元估算"
+        return 0.4 * debt, f"未写明重整投资额，按负债的40%约{0.4 * debt:.0f}万元估算", True
     if category == "tech_upgrade" and assets:
-        return 0.3 * assets, f"未写明项目投资，按总资产的30%约{0.3 * assets:.0f}万元估算"
+        return 0.3 * assets, f"未写明项目投资，按总资产的30%约{0.3 * assets:.0f}万元估算", True
     amount = _first_amount(p.demands)
     if amount is not None:
-        return amount, f"按企业诉求中的金额约{amount:.0f}万元估算"
+        return amount, f"诉求中的金额约{amount:.0f}万元未写明用途，仅作参考", False
     return None

@@ -15,11 +15,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from matcher.matching.component import Contribution
+from matcher.matching.components.role import ROLE_CODES
 from matcher.matching.context import MatchContext, MatchQuery
+from matcher.matching.coverage import COVERAGE
 from matcher.matching.fusion import Scored
 from matcher.matching.pool import PartnerIndex
 from matcher.matching.registry import STANDARD_REGISTRY, Registry
+from matcher.matching.roles import ROLES
 from matcher.profile import PartnerProfile
+from matcher.vocab import CATEGORIES
 
 TEXT_REASON_Z = 1.0
 """A text similarity is named as a reason only this many standard deviations above the pool."""
@@ -43,6 +47,33 @@ class MatchResult:
     levels: dict[str, str] = field(default_factory=dict)
     similarities: dict[str, float] = field(default_factory=dict)
     rank: int = 0
+    role: str = ""
+    """The partner's role (matcher.matching.roles.ROLES), empty when the registry reads none."""
+    weak: bool = False
+    """Below the fit floor: returned only on request, marked 不建议."""
+
+
+class RankedList(list[MatchResult]):
+    """The results of one ranking, and how many partners qualified (reached the fit floor).
+
+    A list, so every caller that iterates results keeps working; `qualified`
+    counts the whole pool, not just the returned places.
+    """
+
+    qualified: int = 0
+
+    def __init__(self, results: list[MatchResult] | tuple[()] = (), qualified: int = 0) -> None:
+        super().__init__(results)
+        self.qualified = qualified
+
+
+WEAK_REASON = "不建议：匹配度低于推荐线，仅供参考"
+
+
+def role_numbers(index: PartnerIndex) -> np.ndarray | None:
+    """Each partner's role number (ROLE_CODES), from the role component's state, or None."""
+    state = index.states.get("role")
+    return None if state is None else state.role  # type: ignore[attr-defined]
 
 
 def _strongest(c: Contribution) -> float:
@@ -95,24 +126,50 @@ def reasons(
     return tuple(out)
 
 
+def coverage_reason(above: int, role: str, query: MatchQuery) -> str:
+    """Why the coverage step moved a partner down (empty when it did not)."""
+    if above <= 0 or query.primary is None:
+        return ""
+    return (
+        f"注意：前面已有{above}家{ROLES.get(role, role)}，为兼顾"
+        f"{CATEGORIES[query.primary]}所需的其他角色，名次下调"
+    )
+
+
 def explain(
     picked: np.ndarray,
     query: MatchQuery,
     index: PartnerIndex,
     ctx: MatchContext,
     scored: Scored,
+    *,
+    adjust: np.ndarray | None = None,
+    above: np.ndarray | None = None,
+    weak: bool = False,
+    start: int = 0,
 ) -> list[MatchResult]:
     """MatchResults for the picked rows, best first.
 
     The picked rows' values are read out of the pool arrays column by column
     (one `take` each) rather than element by element per result.
+
+    Args:
+        picked, query, index, ctx, scored: the rows and what they were scored with.
+        adjust: the coverage step's adjustment per picked row (None: none).
+        above: how many of the same role the coverage step placed above each.
+        weak: the rows are below the fit floor (marked 不建议).
+        start: the rank before the first picked row.
     """
     registry = index.registry
     digest = ctx.config.config_hash()
-    scores = scored.total.take(picked).tolist()
+    moved = np.zeros(len(picked)) if adjust is None else np.asarray(adjust, dtype=np.float64)
+    counts = np.zeros(len(picked), np.int64) if above is None else np.asarray(above)
+    scores = (scored.total.take(picked) + moved).tolist()
     parts = {
         k: np.round(v.take(picked).astype(np.float64), 6).tolist() for k, v in scored.parts.items()
     }
+    parts[COVERAGE] = np.round(moved, 6).tolist()
+    roles = role_numbers(index)
     labels = registry.levels
     levels = {k: [labels[k][x] for x in v.take(picked).tolist()] for k, v in scored.levels.items()}
     sims = {k: v.take(picked).astype(np.float64).tolist() for k, v in scored.sims.items()}
@@ -121,17 +178,26 @@ def explain(
     for i, j in enumerate(picked.tolist()):
         partner = index.partners[j]
         text = {k: (parts[k][i], zs[k][i], sims[k][i]) for k in sims}
+        role = "" if roles is None else ROLE_CODES[int(roles[j])]
+        said = reasons(query, partner, ctx, text, registry)
+        moved_down = coverage_reason(int(counts[i]), role, query)
+        if moved_down:
+            said = (*said, moved_down)
+        if weak:
+            said = (WEAK_REASON, *said)
         results.append(
             MatchResult(
                 partner_id=index.ids[j],
                 partner_name=partner.name,
                 score=scores[i],
                 components={k: v[i] for k, v in parts.items()},
-                reasons=reasons(query, partner, ctx, text, registry),
+                reasons=said,
                 config_hash=digest,
                 levels={k: v[i] for k, v in levels.items()},
                 similarities={k: v[i] for k, v in sims.items()},
-                rank=i + 1,
+                rank=start + i + 1,
+                role=role,
+                weak=weak,
             )
         )
     return results

@@ -59,8 +59,10 @@ def standardise(x: np.ndarray, rows: np.ndarray, clip: float) -> np.ndarray:
 
 
 def text_factor(query: MatchQuery, ctx: MatchContext) -> float:
-    """How much the text similarities weigh: less when the industry code says it already."""
-    return ctx.config.text_factor_with_industry if query.industry_code is not None else 1.0
+    """How much the text similarities weigh: less when the industry code says it already,
+    times the primary treatment's text weight (matcher.matching.policy)."""
+    known = ctx.config.text_factor_with_industry if query.industry_code is not None else 1.0
+    return known * ctx.config.treatment_weight(query.primary, "text")
 
 
 def sum_parts(base: float, arrays: Iterable[np.ndarray]) -> np.ndarray:

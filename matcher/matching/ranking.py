@@ -25,10 +25,11 @@ from matcher.matching.context import (
     MatchContext,
     MatchQuery,
 )
-from matcher.matching.explain import MatchResult, explain
+from matcher.matching.coverage import SHORTLIST_FACTOR, cover, free_places
+from matcher.matching.explain import RankedList, explain, role_numbers
 from matcher.matching.fusion import Scored, score_pool
 from matcher.matching.pool import LevelMemo, PartnerIndex
-from matcher.matching.registry import STANDARD_REGISTRY
+from matcher.matching.registry import FULL_MODE, RULES_MODE, STANDARD_REGISTRY
 from matcher.matching.texts import enterprise_need_text
 from matcher.profile import Asset, EnterpriseProfile
 from matcher.vocab import ASSET_TYPES
@@ -63,15 +64,44 @@ def _pick(
     ctx: MatchContext,
     limit: int,
     exclude_partner_ids: Collection[str],
-) -> list[MatchResult]:
-    """The top `limit` of a scored pool, explained."""
+    include_weak: bool = False,
+    mode: str = FULL_MODE,
+) -> RankedList:
+    """The top `limit` of a scored pool, explained.
+
+    Only partners at or above the fit floor are recommendations; they are
+    placed by the coverage step (matcher.matching.coverage).  With
+    `include_weak` the places left are filled with the best of the rest,
+    marked 不建议.  A similarity alone (evaluation modes) is ranked as it is:
+    its raw cosine has no floor and no roles.
+    """
     candidates = scored.rows
     if exclude_partner_ids:
         candidates = np.setdiff1d(candidates, index.rows_of(exclude_partner_ids))
-    if not len(candidates) or limit <= 0:
-        return []
-    picked = candidates[top_indices(scored.total[candidates], limit)]
-    return explain(picked, query, index, ctx, scored)
+    total = scored.total
+    judged = mode in (FULL_MODE, RULES_MODE)
+    floor = ctx.config.fit_floor if judged else -np.inf
+    fit = total[candidates] >= floor
+    strong, rest = candidates[fit], candidates[~fit]
+    out = RankedList(qualified=len(strong))
+    if limit <= 0:
+        return out
+    shortlist = max(SHORTLIST_FACTOR * limit, 30)
+    order = strong[top_indices(total[strong], shortlist)]
+    roles = role_numbers(index)
+    if roles is None or query.primary is None or not judged:
+        covered = cover(order, total, np.zeros(len(total), np.int8), limit, 0.0)
+    else:
+        covered = cover(
+            order, total, roles, limit, ctx.config.coverage_penalty, free_places(query, ctx)
+        )
+    out += explain(
+        covered.rows, query, index, ctx, scored, adjust=covered.adjust, above=covered.above
+    )
+    if include_weak and len(out) < limit and len(rest):
+        picked = rest[top_indices(total[rest], limit - len(out))]
+        out += explain(picked, query, index, ctx, scored, weak=True, start=len(out))
+    return out
 
 
 def rank_partners(
@@ -88,7 +118,8 @@ def rank_partners(
     mode: str = "full",
     deal_override: Deal | None = None,
     factors: Mapping[str, float] | None = None,
-) -> list[MatchResult]:
+    include_weak: bool = False,
+) -> RankedList:
     """Rank the pool for one enterprise, best first; filtered partners never appear.
 
     Args:
@@ -106,9 +137,12 @@ def rank_partners(
             "rules", "dense", "lexical" (the registry's `modes`).
         deal_override: a (value, explanation) to use instead of the estimate.
         factors: per-component multipliers (asset-level matching uses them).
+        include_weak: fill the places left below the fit floor with the best of
+            the rest, marked weak (不建议); by default they are not returned.
 
     Returns:
-        Up to `limit` MatchResult, best first.
+        Up to `limit` MatchResult, best first, with `qualified`: how many
+        partners reached the fit floor.
 
     Raises:
         ValueError: on an unknown mode, or a config lacking a component's weights.
@@ -127,7 +161,7 @@ def rank_partners(
         enterprise, diagnosis_categories, ctx, deal=deal_override, text=text, embedding=embedding
     )
     scored = score_pool(query, index, ctx, mode=mode, factors=factors)
-    return _pick(query, scored, index, ctx, limit, exclude_partner_ids)
+    return _pick(query, scored, index, ctx, limit, exclude_partner_ids, include_weak, mode)
 
 
 def rank_partners_many(
@@ -142,7 +176,8 @@ def rank_partners_many(
     limit: int = 10,
     exclude_partner_ids: Sequence[Collection[str]] | None = None,
     block: int = 64,
-) -> list[list[MatchResult]]:
+    include_weak: bool = False,
+) -> list[RankedList]:
     """Rank the pool for many enterprises at once; the same results as `rank_partners` each.
 
     A re-score of every enterprise spends most of its time on work that a
@@ -181,7 +216,7 @@ def rank_partners_many(
     ctx = _context(index, config, industries, chain)
     memo = LevelMemo()
     step = max(block, 1)
-    out: list[list[MatchResult]] = []
+    out: list[RankedList] = []
     for start in range(0, m, step):
         stop = min(start + step, m)
         queries = [
@@ -201,7 +236,9 @@ def rank_partners_many(
         for offset, query in enumerate(queries):
             given = {name: matrix[offset] for name, matrix in blocks.items()}
             scored = score_pool(query, index, ctx, given=given, memo=memo)
-            out.append(_pick(query, scored, index, ctx, limit, excluded[start + offset]))
+            out.append(
+                _pick(query, scored, index, ctx, limit, excluded[start + offset], include_weak)
+            )
     return out
 
 
@@ -217,7 +254,8 @@ def rank_partners_for_asset(
     limit: int = 10,
     category: str = "asset_revitalization",
     exclude_partner_ids: Collection[str] = (),
-) -> list[MatchResult]:
+    include_weak: bool = False,
+) -> RankedList:
     """Rank who would buy, lease or operate one asset (资产盘活 at asset level).
 
     The enterprise is narrowed to this asset (its location becomes the county
@@ -251,4 +289,5 @@ def rank_partners_for_asset(
         exclude_partner_ids=exclude_partner_ids,
         deal_override=deal,
         factors=config.asset_mode,
+        include_weak=include_weak,
     )

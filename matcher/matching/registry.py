@@ -8,7 +8,7 @@ component of its own (`with_component`) without touching global state.
 
 Example:
     >>> STANDARD_REGISTRY.names
-    ('treatment', 'industry', 'deal_size', 'region', 'asset', 'kind', 'dense', 'lexical')
+    ('treatment', 'industry', 'deal_size', 'region', 'asset', 'kind', 'role', 'dense', 'lexical')
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ from matcher.matching.components.deal_size import BEYOND_TICKET, DEAL_SIZE
 from matcher.matching.components.industry import EXCLUDED_INDUSTRY, INDUSTRY
 from matcher.matching.components.kind import KIND
 from matcher.matching.components.region import OUTSIDE_REGIONS, REGION
+from matcher.matching.components.role import ROLE
 from matcher.matching.components.similarity import DENSE, LEXICAL
 from matcher.matching.components.treatment import TREATMENT
+from matcher.matching.coverage import COVERAGE, COVERAGE_TITLE
 
 RULES_MODE, FULL_MODE = "rules", "full"
 
@@ -54,8 +56,8 @@ class Registry:
         names = [*self.names, *(f.name for f in self.filters)]
         if len(set(names)) != len(names):
             raise ValueError(f"registry names repeat: {names}")
-        if RULES_MODE in names or FULL_MODE in names:
-            raise ValueError("'full' and 'rules' name ranking modes, not components")
+        if RULES_MODE in names or FULL_MODE in names or COVERAGE in names:
+            raise ValueError("'full', 'rules' and 'coverage' are reserved names")
         if not self.reason_order:
             object.__setattr__(self, "reason_order", tuple(c.name for c in self.components))
         if sorted(self.reason_order) != sorted(c.name for c in self.components):
@@ -67,9 +69,16 @@ class Registry:
         return tuple(c.name for c in (*self.components, *self.similarities))
 
     @cached_property
+    def parts(self) -> tuple[str, ...]:
+        """Every part of a score, in order: the components, then the coverage adjustment."""
+        return (*self.names, COVERAGE)
+
+    @cached_property
     def titles(self) -> dict[str, str]:
-        """Component name → its one Chinese title."""
-        return {c.name: c.title for c in (*self.components, *self.similarities)}
+        """Part name → its one Chinese title (the components and the coverage adjustment)."""
+        titles = {c.name: c.title for c in (*self.components, *self.similarities)}
+        titles[COVERAGE] = COVERAGE_TITLE
+        return titles
 
     @cached_property
     def levels(self) -> dict[str, tuple[str, ...]]:
@@ -147,10 +156,10 @@ class Registry:
 
 
 STANDARD_REGISTRY = Registry(
-    components=(TREATMENT, INDUSTRY, DEAL_SIZE, REGION, ASSET, KIND),
+    components=(TREATMENT, INDUSTRY, DEAL_SIZE, REGION, ASSET, KIND, ROLE),
     similarities=(DENSE, LEXICAL),
     filters=(INACTIVE, OUTSIDE_REGIONS, EXCLUDED_INDUSTRY, BEYOND_TICKET),
     # Among reasons of equal weight the deal size has always come last; kept so
     # that stored explanations read as before.
-    reason_order=("treatment", "industry", "region", "asset", "kind", "deal_size"),
+    reason_order=("treatment", "industry", "region", "asset", "kind", "role", "deal_size"),
 )

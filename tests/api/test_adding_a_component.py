@@ -130,10 +130,11 @@ def test_the_toy_component_is_scored_and_explained(
     by_id = {p.id: p for p in toy_index.partners}
     for r in results:
         assert tuple(r.components) == (
-            *STANDARD_REGISTRY.names[:6],
+            *STANDARD_REGISTRY.names[:7],
             "track_record",
             "dense",
             "lexical",
+            "coverage",
         )
         assert r.score == pytest.approx(cfg.base + sum(r.components.values()), abs=1e-5)
         has_record = bool(by_id[r.partner_id].track_record)

@@ -192,7 +192,7 @@ def assert_results_explained(
         if p.id not in by_id:
             continue
         r = by_id[p.id]
-        assert list(r.components) == list(registry.names), p.id
+        assert list(r.components) == list(registry.parts), p.id
         for comp in registry.components:
             verdict = comp.pair(q, p, c)
             assert r.levels[comp.name] == verdict.level, (p.id, comp.name)

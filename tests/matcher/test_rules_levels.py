@@ -27,6 +27,9 @@ from tests.matcher.match_helpers import FIXTURES, chain, ctx, enterprise, partne
 MERGER = DiagnosisCategories.from_mapping(
     {"merger_restructuring": 0.7, "strategic_investment": 0.3}
 )
+MERGER_TECH = DiagnosisCategories.from_mapping({"merger_restructuring": 0.7, "tech_upgrade": 0.3})
+REORG = DiagnosisCategories.from_mapping({"judicial_reorganization": 1.0})
+DEBT = DiagnosisCategories.from_mapping({"debt_restructuring": 1.0})
 RELIEF = DiagnosisCategories.from_mapping({"relief": 1.0})
 ASSETS = DiagnosisCategories.from_mapping({"asset_revitalization": 1.0})
 EXIT = DiagnosisCategories.from_mapping({"exit_liquidation": 1.0})
@@ -39,10 +42,52 @@ EXIT = DiagnosisCategories.from_mapping({"exit_liquidation": 1.0})
         ("primary taken", {}, MERGER, "primary", "承接兼并重组"),
         (
             "only the secondary",
-            {"treatment_types": ("strategic_investment",)},
-            MERGER,
+            {"treatment_types": ("tech_upgrade",)},
+            MERGER_TECH,
             "secondary",
-            "次要方向引进战略投资者",
+            "次要方向技术改造升级",
+        ),
+        (
+            "matrix: an industrial buyer doing mergers is a natural reorganisation investor",
+            {"treatment_types": ("merger_restructuring",)},
+            REORG,
+            "natural",
+            "天然的重整投资人",
+        ),
+        (
+            "matrix: a strategic investor as the white knight of a debt restructuring",
+            {"treatment_types": ("strategic_investment",)},
+            DEBT,
+            "partial",
+            "白衣骑士",
+        ),
+        (
+            "matrix: a disposal channel serves asset revitalisation",
+            {"treatment_types": ("exit_liquidation",)},
+            ASSETS,
+            "natural",
+            "处置渠道",
+        ),
+        (
+            "matrix: an asset buyer serves a liquidation",
+            {"treatment_types": ("asset_revitalization",)},
+            EXIT,
+            "natural",
+            "收购清算中的资产",
+        ),
+        (
+            "matrix: a secondary wins over a partial level",
+            {"treatment_types": ("strategic_investment", "tech_upgrade")},
+            MERGER_TECH,
+            "secondary",
+            "次要方向技术改造升级",
+        ),
+        (
+            "matrix: a relief lender is no reorganisation investor",
+            {"treatment_types": ("relief",)},
+            REORG,
+            "else",
+            "不承接破产重整",
         ),
         ("neither", {"treatment_types": ("relief",)}, MERGER, "else", "不承接兼并重组"),
         (
@@ -75,10 +120,8 @@ def test_treatment_levels(
 
 
 def test_secondary_below_threshold_is_ignored() -> None:
-    dx = DiagnosisCategories.from_mapping(
-        {"merger_restructuring": 0.95, "strategic_investment": 0.05}
-    )
-    p = partner("P", treatment_types=("strategic_investment",))
+    dx = DiagnosisCategories.from_mapping({"merger_restructuring": 0.95, "tech_upgrade": 0.05})
+    p = partner("P", treatment_types=("tech_upgrade",))
     assert TREATMENT.pair(query(enterprise(), dx), p, ctx()).level == "else"
 
 

@@ -64,6 +64,7 @@ def _rank(index: PartnerIndex, dx: object, **kw: object) -> list[MatchResult]:
         "industries": table(),
         "chain": chain(),
         "limit": 50,
+        "include_weak": True,
     }
     args.update(kw)
     ent = args.pop("enterprise", enterprise())
@@ -94,7 +95,7 @@ def test_score_is_base_plus_components(index: PartnerIndex) -> None:
     cfg = dataclasses.replace(MatcherConfig(), base=1.5)
     for r in _rank(index, {"relief": 1.0}, config=cfg):
         assert r.score == pytest.approx(cfg.base + sum(r.components.values()), abs=1e-5)
-        assert tuple(r.components) == STANDARD_REGISTRY.names
+        assert tuple(r.components) == STANDARD_REGISTRY.parts
         assert r.config_hash == cfg.config_hash()
         assert r.reasons and all(isinstance(s, str) for s in r.reasons)
 

@@ -13,6 +13,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from api.services.spreadsheets import ENTERPRISE_COLUMNS
+from matcher.matching.registry import STANDARD_REGISTRY
 from tests.pages.conftest import LiveApp, sign_in
 
 NEW_NAME = "东营市测试新材料有限公司"
@@ -98,7 +99,9 @@ def test_create_an_enterprise_through_the_form(
     assert page.locator("#diagnosis .cat-row").count() >= 1
     assert page.locator("article.match").count() >= 1
     first = page.locator("article.match").first
-    assert first.locator(".comp").count() == 8 and first.locator(".reasons li").count() >= 1
+    parts = len(STANDARD_REGISTRY.parts)  # one bar per part of the score, coverage included
+    assert first.locator(".comp").count() == parts and first.locator(".reasons li").count() >= 1
+    assert first.locator(".tag.role").inner_text()  # the partner's role (issue 14)
     shot(page, screenshots, "enterprise")
     page.locator("#matches").scroll_into_view_if_needed()
     page.screenshot(path=str(screenshots / "enterprise_matches.png"))

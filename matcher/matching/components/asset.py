@@ -1,8 +1,8 @@
 """资产偏好: the enterprise's assets (idle ones first) against what the partner takes on.
 
 Assets decide 资产盘活 and 清算 and matter little for 纾困, so every level
-weight is multiplied by the primary category's factor
-(`MatcherConfig.asset_category_factor`), in both forms through `factor`.
+weight is multiplied by the primary treatment's asset weight
+(`MatcherConfig.treatment_weights`), in both forms through `factor`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from matcher.industry import IndustryTable
 from matcher.matching.arrays import any_bit, bit_mask, levels_where
 from matcher.matching.component import Contribution, Key, Level, RuleComponent
 from matcher.matching.context import MatchContext, MatchQuery
+from matcher.matching.policy import weight_factor
 from matcher.profile import PartnerProfile
 from matcher.vocab import ASSET_TYPES
 
@@ -44,14 +45,6 @@ def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> Contribution:
     if covered:
         return ASSET.verdict(q, ctx, "covered", names=_names(covered))
     return ASSET.verdict(q, ctx, "else")
-
-
-def category_factor(q: MatchQuery, ctx: MatchContext) -> float:
-    """How much assets weigh for the primary category."""
-    cfg = ctx.config
-    if q.primary is None:
-        return float(cfg.asset_category_default)
-    return float(cfg.asset_category_factor.get(q.primary, cfg.asset_category_default))
 
 
 @dataclass(frozen=True)
@@ -94,5 +87,5 @@ ASSET = RuleComponent(
     pool=pool,
     key=key,
     prepare=prepare,
-    factor=category_factor,
+    factor=weight_factor("asset", without=0.25),
 )

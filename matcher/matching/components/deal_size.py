@@ -3,6 +3,11 @@
 The estimate itself (which figure a category's deal is, read from prose or
 the financials) is matcher.matching.deal_estimate; it is made once per query.
 A deal beyond `ticket_far_factor` removes the partner when `ticket_filter` is on.
+
+Unknown is not a fact: a figure that is only a share of the balance sheet
+(`MatchQuery.deal_known` false) gives `unknown` within the far factor (no
+bonus) and `unknown_far` beyond it (a caution, never a filter), and the reason
+says the estimate's basis.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from matcher.industry import IndustryTable
 from matcher.matching.arrays import levels_where
 from matcher.matching.component import Contribution, Key, Level, RuleComponent, level_filter
 from matcher.matching.context import MatchContext, MatchQuery
+from matcher.matching.policy import weight_factor
 from matcher.profile import PartnerProfile
 
 LEVELS = (
@@ -23,6 +29,18 @@ LEVELS = (
     Level("inside", "在区间内", 1.0, "估算规模约{value:.0f}万元，在{span}区间内"),
     Level("near", "接近区间", 0.0, "估算规模约{value:.0f}万元，接近{span}"),
     Level("far", "相差较大", -0.8, "估算规模约{value:.0f}万元，与{span}相差较大"),
+    Level(
+        "unknown",
+        "规模未能确定",
+        0.0,
+        "交易规模未能确定（{basis}，仅为粗估），不作筛选、不加分",
+    ),
+    Level(
+        "unknown_far",
+        "粗估规模相差较大",
+        -1.0,
+        "粗估规模约{value:.0f}万元（{basis}），与{span}相差3倍以上，仅作提示、不作筛选",
+    ),
     Level("else", "相差3倍以上", -4.0, "估算规模约{value:.0f}万元，与{span}相差3倍以上"),
 )
 
@@ -48,10 +66,15 @@ def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> Contribution:
     lo, hi = p.ticket_min, p.ticket_max
     if lo is None and hi is None:
         # No bounds means "any size" (spec: a null bound is unbounded), not missing data.
+        if not q.deal_known:
+            return DEAL_SIZE.verdict(q, ctx, "unknown", basis=q.deal[1])
         return DEAL_SIZE.verdict(q, ctx, "inside", detail="合作方不限交易规模")
     span = f"{lo or 0:.0f}-{hi:.0f}万元" if hi is not None else f"{lo:.0f}万元以上"
     ratio = ticket_ratio(value, lo, hi)
     cfg = ctx.config
+    if not q.deal_known:
+        label = "unknown" if ratio <= cfg.ticket_far_factor else "unknown_far"
+        return DEAL_SIZE.verdict(q, ctx, label, value=value, span=span, basis=q.deal[1])
     if ratio <= 1.0:
         label = "inside"
     elif ratio <= cfg.ticket_near_factor:
@@ -93,6 +116,12 @@ def pool(state: TicketState, q: MatchQuery, ctx: MatchContext) -> np.ndarray:
         return DEAL_SIZE.full(n, "null")
     ratio = ticket_ratios(state, value)
     cfg = ctx.config
+    if not q.deal_known:
+        return levels_where(
+            n,
+            DEAL_SIZE.index("unknown_far"),
+            [(ratio <= cfg.ticket_far_factor, DEAL_SIZE.index("unknown"))],
+        )
     return levels_where(
         n,
         DEAL_SIZE.index("else"),
@@ -105,7 +134,7 @@ def pool(state: TicketState, q: MatchQuery, ctx: MatchContext) -> np.ndarray:
 
 
 def key(q: MatchQuery, ctx: MatchContext) -> Key:
-    return (q.deal[0],)
+    return (q.deal[0], q.deal_known)
 
 
 def note(q: MatchQuery) -> str:
@@ -122,6 +151,7 @@ DEAL_SIZE = RuleComponent(
     pool=pool,
     key=key,
     prepare=prepare,
+    factor=weight_factor("deal_size"),
     note=note,
 )
 

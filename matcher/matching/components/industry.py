@@ -37,6 +37,7 @@ from matcher.matching.component import (
     RuleComponent,
 )
 from matcher.matching.context import MatchContext, MatchQuery
+from matcher.matching.policy import weight_factor
 from matcher.profile import PartnerProfile
 from matcher.vocab import ASSET_TYPES
 
@@ -256,6 +257,7 @@ INDUSTRY = RuleComponent(
     pool=pool,
     key=key,
     prepare=prepare,
+    factor=weight_factor("industry"),
 )
 
 

@@ -17,7 +17,7 @@ _KINDS = tuple(PARTNER_KINDS)
 
 LEVELS = (
     Level("null", "尚无诊断", 0.0, "尚无诊断结论"),
-    Level("typical", "常牵头该类施策", 0.4, "{kind}常牵头{category}"),
+    Level("typical", "常牵头该类施策", 0.2, "{kind}常牵头{category}"),
     Level("else", "非典型主体", 0.0, ""),
 )
 

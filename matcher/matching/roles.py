@@ -1,0 +1,86 @@
+"""The partner's role in a case: what an officer would call it when planning who to call.
+
+A kind says what a partner is (银行、地方国企); a role says what it does in a
+case: the industrial investor who takes the firm over, the financier, the
+platform that brokers or holds assets, the disposal channel, the professional
+service (管理人、会计师) and the technology partner.  A 地方国企 may be a
+guarantee company (financial) or a county platform; an `other` may be an
+auction house or a law firm, so the role is read from the kind, the
+engagements and the text, in that order of precedence:
+
+1. text cues of a profession or a channel (律师事务所, 拍卖, 产权交易 …);
+2. text cues of finance on a non-financial kind (担保, 转贷, 租赁 …);
+3. the kind (amc, bank, funds: financial; research: technology);
+4. a local state firm with platform cues (平台, 国有资本, 园区 …): platform;
+5. a firm whose only engagement is 技术改造: technology;
+6. otherwise an industrial investor.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from matcher.profile import PartnerProfile
+
+ROLES: dict[str, str] = {
+    "industrial": "产业投资人",
+    "financial": "金融机构/财务投资人",
+    "platform": "平台/撮合方",
+    "disposal": "处置渠道",
+    "professional": "专业服务（管理人、会计师）",
+    "technology": "技术合作方",
+}
+
+_PROFESSIONAL = ("律师事务所", "会计师事务所", "破产管理人", "评估事务所", "税务师")
+_DISPOSAL = ("拍卖", "产权交易", "二手", "再生资源", "拆除", "废旧")
+_FINANCE = ("担保", "转贷", "融资租赁", "纾困基金", "村镇银行", "农商行", "小额贷款")
+_PLATFORM = ("平台", "国有资本", "国有资产", "国资", "园区", "城市", "城乡", "产业投资", "开发")
+_FINANCIAL_KINDS = frozenset({"amc", "bank", "pe_vc", "industrial_fund"})
+
+
+class Role(NamedTuple):
+    code: str
+    basis: str
+    """What the role was read from, in Chinese."""
+
+
+def _cue(text: str, cues: tuple[str, ...]) -> str | None:
+    return next((c for c in cues if c in text), None)
+
+
+def derive_role(p: PartnerProfile) -> Role:
+    """The partner's role and what it was read from.
+
+    Example:
+        >>> derive_role(PartnerProfile(name="滨州澍槌拍卖有限公司", kind="other")).code
+        'disposal'
+    """
+    head = f"{p.name}\n{p.capabilities}"
+    cue = _cue(head, _PROFESSIONAL)
+    if cue:
+        return Role("professional", f"名称或简介含“{cue}”")
+    cue = _cue(head, _DISPOSAL)
+    if cue and p.kind not in _FINANCIAL_KINDS:
+        return Role("disposal", f"名称或简介含“{cue}”")
+    cue = _cue(head, _FINANCE)
+    if cue:
+        return Role("financial", f"名称或简介含“{cue}”")
+    if p.kind in _FINANCIAL_KINDS:
+        return Role("financial", "按主体类型")
+    if p.kind == "research":
+        return Role("technology", "按主体类型")
+    if p.kind == "local_soe":
+        cue = _cue(head, _PLATFORM)
+        if cue:
+            return Role("platform", f"地方国企，简介含“{cue}”")
+    if set(p.effective_treatments) == {"tech_upgrade"} or (
+        p.kind in ("foreign", "other") and "tech_upgrade" in p.effective_treatments
+    ):
+        return Role("technology", "承接技术改造")
+    if p.kind == "other" and set(p.effective_treatments) <= {"exit_liquidation"}:
+        return (
+            Role("disposal", "只承接清算出清")
+            if p.effective_treatments
+            else Role("professional", "未列承接类别")
+        )
+    return Role("industrial", "按主体类型与承接类别")

@@ -1,0 +1,90 @@
+"""Issue 14 through the route: roles on each result, the engagement matrix and the
+per-treatment weights in the stored levels, and the fit floor (`qualified`,
+`include_weak`)."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from matcher.matching.config import MatcherConfig
+from matcher.matching.roles import ROLES
+from tests.factories import make_credit_code, partner_payload
+
+
+def _override(client: TestClient, enterprise_id: int, primary: str) -> None:
+    assert client.post(f"/enterprises/{enterprise_id}/diagnosis").status_code == 200
+    response = client.post(
+        f"/enterprises/{enterprise_id}/diagnosis/override",
+        json={"primary": primary, "reason": "会商后改判"},
+    )
+    assert response.status_code == 200, response.text
+
+
+def _add(client: TestClient, **overrides: object) -> int:
+    body = partner_payload(credit_code=make_credit_code("370500"), **overrides)
+    response = client.post("/partners", json=body)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def test_every_result_says_its_role_and_how_many_qualified(seeded: TestClient) -> None:
+    body = seeded.get("/enterprises/1/matches", params={"limit": 100}).json()
+    items = body["items"]
+    assert items
+    assert isinstance(body["qualified"], int) and body["qualified"] >= len(items)
+    for item in items:
+        assert item["role"] in ROLES and item["role_title"] == ROLES[item["role"]]
+        assert item["weak"] is False
+        assert "role" in item["levels"] and "coverage" in item["components"]
+
+
+def test_weak_results_only_on_request_and_marked(seeded: TestClient) -> None:
+    floor = MatcherConfig().fit_floor
+    plain = seeded.get("/enterprises/1/matches", params={"limit": 100}).json()
+    weak = seeded.get("/enterprises/1/matches", params={"limit": 100, "include_weak": True}).json()
+    assert weak["qualified"] == plain["qualified"]
+    strong = [i for i in weak["items"] if not i["weak"]]
+    marked = [i for i in weak["items"] if i["weak"]]
+    assert [i["partner_id"] for i in strong] == [i["partner_id"] for i in plain["items"]]
+    assert marked, "the demo pool has partners below the fit floor"
+    for item in marked:
+        assert item["reasons"][0].startswith("不建议")
+        assert item["score"] - item["components"]["coverage"] < floor
+    # Weak ones come after every recommendation.
+    flags = [i["weak"] for i in weak["items"]]
+    assert flags == sorted(flags)
+
+
+def test_matrix_and_treatment_weights_reach_the_route(seeded: TestClient) -> None:
+    enterprise = seeded.get("/enterprises/1").json()
+    code = enterprise["industry_code"]
+    buyer = _add(
+        seeded,
+        name="某产业集团有限公司",
+        kind="private_leader",
+        industries=[code],
+        capabilities="行业龙头，整合同业产能。",
+        interests="并购同行业企业",
+        treatment_types=["merger_restructuring"],
+        preferred_regions=[],
+        ticket_min=None,
+        ticket_max=None,
+    )
+    _override(seeded, 1, "judicial_reorganization")
+    reorg = {
+        i["partner_id"]: i
+        for i in seeded.get("/enterprises/1/matches", params={"limit": 100}).json()["items"]
+    }
+    assert buyer in reorg, "an industrial buyer doing mergers is a reorganisation candidate"
+    assert reorg[buyer]["levels"]["treatment"] == "natural"
+    assert reorg[buyer]["role"] == "industrial" and reorg[buyer]["levels"]["role"] == "lead"
+    assert any("重整投资人" in r for r in reorg[buyer]["reasons"])
+    _override(seeded, 1, "merger_restructuring")
+    merger = {
+        i["partner_id"]: i
+        for i in seeded.get("/enterprises/1/matches", params={"limit": 100}).json()["items"]
+    }
+    assert merger[buyer]["levels"]["treatment"] == "primary"
+    # The same industry level weighs more for a merger than for a reorganisation.
+    assert merger[buyer]["levels"]["industry"] == reorg[buyer]["levels"]["industry"]
+    assert merger[buyer]["components"]["industry"] > reorg[buyer]["components"]["industry"]

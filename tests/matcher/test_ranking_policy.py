@@ -1,0 +1,261 @@
+"""The treatment policy in the engine: per-treatment weights, roles, coverage, unknown
+levels and the fit floor (issue 14).  The engagement matrix's levels are in
+test_rules_levels.py; the pool forms' agreement with the per-pair forms in
+test_scoring.py."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from matcher.matching.components.deal_size import DEAL_SIZE
+from matcher.matching.components.industry import INDUSTRY
+from matcher.matching.components.region import REGION
+from matcher.matching.components.role import ROLE
+from matcher.matching.config import MatcherConfig
+from matcher.matching.coverage import cover
+from matcher.matching.deal_estimate import deal_estimate
+from matcher.matching.pool import PartnerIndex
+from matcher.matching.ranking import rank_partners
+from matcher.matching.roles import derive_role
+from matcher.profile import Financials, PartnerProfile
+from tests.matcher.match_helpers import chain, ctx, enterprise, partner, query, table
+
+REORG = {"judicial_reorganization": 1.0}
+EXIT = {"exit_liquidation": 1.0}
+MERGER = {"merger_restructuring": 1.0}
+RELIEF = {"relief": 1.0}
+
+
+def _rank(partners: list[PartnerProfile], dx: object, **kw: object):  # type: ignore[no-untyped-def]
+    index = PartnerIndex.build(partners, None, table())
+    args: dict[str, object] = {
+        "index": index,
+        "encoder_or_query_embedding": None,
+        "config": MatcherConfig(),
+        "industries": table(),
+        "chain": chain(),
+        "limit": 10,
+    }
+    args.update(kw)
+    ent = args.pop("enterprise", enterprise())
+    return rank_partners(ent, dx, **args)  # type: ignore[arg-type]
+
+
+# --- per-treatment weights -------------------------------------------------------------
+
+
+def test_industry_weighs_by_treatment() -> None:
+    """The same 小类 match counts for a merger and hardly for a liquidation."""
+    p = partner("P")
+    merger = INDUSTRY.pair(query(dx=MERGER), p, ctx())
+    exit_ = INDUSTRY.pair(query(dx=EXIT), p, ctx())
+    assert merger.level == exit_.level == "same_xiaolei"
+    cfg = MatcherConfig()
+    assert merger.weight == pytest.approx(
+        3.0 * cfg.treatment_weight("merger_restructuring", "industry")
+    )
+    assert exit_.weight == pytest.approx(3.0 * cfg.treatment_weight("exit_liquidation", "industry"))
+    assert merger.weight > 3 * exit_.weight
+
+
+def test_treatment_weights_reach_the_ranked_parts() -> None:
+    """The pool form scores with the same multipliers as the per-pair form."""
+    p = partner("P", treatment_types=("merger_restructuring", "exit_liquidation"))
+    for dx in (MERGER, EXIT):
+        [r] = _rank([p], dx, include_weak=True)
+        want = INDUSTRY.pair(query(dx=dx), p, ctx()).weight
+        assert r.components["industry"] == pytest.approx(want, abs=1e-6)
+
+
+def test_text_weight_by_treatment_and_every_weight_has_a_reason() -> None:
+    cfg = MatcherConfig()
+    for category, weights in cfg.treatment_weights.items():
+        assert isinstance(weights["reason"], str) and weights["reason"], category
+    assert cfg.treatment_weight("tech_upgrade", "text") > cfg.treatment_weight("relief", "text")
+    assert cfg.treatment_weight(None, "industry") == 1.0
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"engagement": {"relief": {"debt_restructuring": ["close", "原因"]}}}, "level"),
+        ({"engagement": {"relief": {"relief": ["natural", "原因"]}}}, "bad engagement"),
+        ({"treatment_weights": {"relief": {"colour": 1.0}}}, "unknown part"),
+        ({"treatment_weights": {"relief": {"industry": -1.0}}}, ">= 0"),
+        ({"role_needs": {"relief": ["banker"]}}, "unknown roles"),
+        ({"role_needs": {"rescue": ["financial"]}}, "unknown treatment"),
+    ],
+)
+def test_bad_policy_tables_are_refused(change: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        dataclasses.replace(MatcherConfig(), **change)  # type: ignore[arg-type]
+
+
+# --- roles ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kw", "role"),
+    [
+        ({"name": "山东某律师事务所", "kind": "other"}, "professional"),
+        ({"name": "某会计师事务所（特殊普通合伙）", "kind": "other"}, "professional"),
+        ({"name": "滨州某拍卖有限公司", "kind": "other"}, "disposal"),
+        (
+            {"name": "某再生资源有限公司", "kind": "other", "capabilities": "回收废旧设备"},
+            "disposal",
+        ),
+        ({"name": "某市融资担保有限公司", "kind": "local_soe"}, "financial"),
+        ({"name": "某资产管理公司", "kind": "amc"}, "financial"),
+        ({"name": "某村镇银行", "kind": "bank"}, "financial"),
+        (
+            {"name": "某县国有资产经营公司", "kind": "local_soe", "capabilities": "县国资平台"},
+            "platform",
+        ),
+        ({"name": "某研究院", "kind": "research"}, "technology"),
+        (
+            {"name": "某节能工程公司", "kind": "other", "treatment_types": ("tech_upgrade",)},
+            "technology",
+        ),
+        ({"name": "某铝业集团", "kind": "private_leader"}, "industrial"),
+        ({"name": "某央企集团", "kind": "central_soe", "capabilities": "钢铁产业"}, "industrial"),
+    ],
+)
+def test_roles_are_read_from_kind_engagements_and_text(kw: dict[str, object], role: str) -> None:
+    base: dict[str, object] = {"capabilities": "", "interests": "", "treatment_types": ()}
+    got = derive_role(PartnerProfile(**{**base, **kw}))  # type: ignore[arg-type]
+    assert got.code == role
+    assert got.basis
+
+
+def test_role_level_follows_the_treatment_needs() -> None:
+    buyer = partner("P")
+    lawyer = partner("L", name="某律师事务所", kind="other", industries=())
+    assert ROLE.pair(query(dx=REORG), buyer, ctx()).level == "lead"
+    assert ROLE.pair(query(dx=REORG), lawyer, ctx()).level == "support"
+    assert ROLE.pair(query(dx=RELIEF), lawyer, ctx()).level == "else"
+    assert "产业投资人" in ROLE.pair(query(dx=REORG), buyer, ctx()).detail
+
+
+def test_each_result_carries_its_role() -> None:
+    results = _rank([partner("P"), partner("A", kind="amc", industries=())], REORG)
+    assert {r.partner_id: r.role for r in results} == {"P": "industrial", "A": "financial"}
+
+
+# --- coverage ------------------------------------------------------------------------
+
+
+def test_cover_keeps_the_order_of_a_single_role() -> None:
+    total = np.array([5.0, 4.0, 3.0, 2.0])
+    got = cover(np.arange(4), total, np.zeros(4, np.int8), 4, 0.5)
+    assert got.rows.tolist() == [0, 1, 2, 3]
+
+
+def test_cover_moves_a_repeated_role_down_and_scores_never_rise() -> None:
+    total = np.array([5.0, 4.9, 4.8, 4.7, 4.45])
+    roles = np.array([0, 0, 0, 0, 1])
+    got = cover(np.arange(5), total, roles, 5, 0.5)
+    assert got.rows.tolist()[:2] == [0, 4]
+    adjusted = total.take(got.rows) + got.adjust
+    assert all(a >= b for a, b in zip(adjusted, adjusted[1:], strict=False))
+    free = np.array([3, 1])
+    assert cover(np.arange(5), total, roles, 5, 0.5, free).rows.tolist()[:3] == [0, 1, 2]
+
+
+def test_reorganisation_list_is_not_ten_financiers() -> None:
+    """Six AMCs that outscore the industrial buyer: the buyer is moved up among them."""
+    amcs = [
+        partner(
+            f"A{i}",
+            kind="amc",
+            industries=(),
+            treatment_types=("judicial_reorganization",),
+            preferred_regions=("临淄区",),
+        )
+        for i in range(6)
+    ]
+    buyer = partner(
+        "B",
+        industries=("C2913",),
+        asset_interests=(),
+        treatment_types=("merger_restructuring", "judicial_reorganization"),
+    )
+    plain = _rank(
+        [*amcs, buyer], REORG, config=dataclasses.replace(MatcherConfig(), coverage_penalty=0.0)
+    )
+    covered = _rank([*amcs, buyer], REORG)
+    before = [r.partner_id for r in plain].index("B")
+    after = [r.partner_id for r in covered].index("B")
+    assert before == 6 and after <= 3
+    moved = [r for r in covered if r.components["coverage"] < 0]
+    assert moved and all(any("名次下调" in s for s in r.reasons) for r in moved)
+    for r in covered:
+        assert r.score == pytest.approx(sum(r.components.values()), abs=1e-5)
+    assert [r.score for r in covered] == sorted((r.score for r in covered), reverse=True)
+
+
+# --- unknown is not a fact -----------------------------------------------------------
+
+
+def test_a_deal_figure_tied_to_nothing_gives_an_unknown_level() -> None:
+    e = enterprise(
+        problems="经营困难。",
+        demands="希望得到支持，涉及金额约900万元。",
+        financials=Financials(),
+        assets=(),
+    )
+    value, basis, known = deal_estimate(e, "merger_restructuring")
+    assert value == 900.0 and not known and "仅作参考" in basis
+    q = query(e, MERGER)
+    assert not q.deal_known
+    near = DEAL_SIZE.pair(q, partner("P", ticket_min=100.0, ticket_max=1000.0), ctx())
+    assert (near.level, near.weight) == ("unknown", 0.0)
+    assert "不作筛选" in near.detail and "仅作参考" in near.detail
+    far = DEAL_SIZE.pair(q, partner("P", ticket_min=50000.0, ticket_max=90000.0), ctx())
+    assert far.level == "unknown_far" and far.weight < 0
+    # Never a filter: the far partner is still ranked.
+    ids = [
+        r.partner_id
+        for r in _rank([partner("F", ticket_min=50000.0)], MERGER, enterprise=e, include_weak=True)
+    ]
+    assert ids == ["F"]
+
+
+def test_an_established_deal_still_filters() -> None:
+    q = query(dx={"debt_restructuring": 1.0})
+    assert q.deal_known
+    assert DEAL_SIZE.pair(q, partner("P", ticket_min=500000.0), ctx()).level == "else"
+    assert _rank([partner("P", ticket_min=500000.0)], {"debt_restructuring": 1.0}) == []
+
+
+def test_a_missing_county_is_an_unknown_region_not_an_exclusion() -> None:
+    e = enterprise(county="")
+    p = partner("P", preferred_regions=("临淄区",))
+    c = REGION.pair(query(e, MERGER), p, ctx())
+    assert (c.level, c.weight) == ("unknown", 0.0)
+    assert "未填县区" in c.detail and "临淄区" in c.detail
+    assert [r.partner_id for r in _rank([p], MERGER, enterprise=e)] == ["P"]
+    # A known county outside the list is still removed; a province outside too.
+    assert _rank([p], MERGER, enterprise=enterprise(county="张店区")) == []
+    other = partner("Q", preferred_regions=("江苏省",))
+    assert REGION.pair(query(e, MERGER), other, ctx()).level == "else"
+
+
+# --- fit floor -----------------------------------------------------------------------
+
+
+def test_partners_below_the_fit_floor_are_not_recommended() -> None:
+    good = partner("G")
+    poor = partner("W", treatment_types=("relief",), industries=("A0111",), asset_interests=())
+    results = _rank([good, poor], MERGER)
+    assert [r.partner_id for r in results] == ["G"]
+    assert results.qualified == 1
+    assert all(not r.weak for r in results)
+    with_weak = _rank([good, poor], MERGER, include_weak=True)
+    assert [r.partner_id for r in with_weak] == ["G", "W"]
+    weak = with_weak[1]
+    assert weak.weak and weak.reasons[0].startswith("不建议")
+    assert weak.score < MatcherConfig().fit_floor <= with_weak[0].score
+    assert with_weak.qualified == 1
