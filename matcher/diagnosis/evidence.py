@@ -17,15 +17,9 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from matcher.diagnosis.amounts import (
-    fill_financials,
-    parse_money_figures,
-    parse_percent_figures,
-    parse_stoppage_months,
-)
+from matcher.diagnosis.figures import read_figures
 from matcher.diagnosis.lexicon import DEMAND_FAMILIES, FAMILIES, Lexicon
 from matcher.diagnosis.phrases import Hit, Passage, passage
-from matcher.indicators import compute_indicators
 from matcher.profile import EnterpriseProfile
 
 FIGURES, TEXT, UNKNOWN = "figures", "text", "unknown"
@@ -49,6 +43,8 @@ DIFFICULTY_KINDS: dict[str, str] = {
     "growth": "成长资金缺口（产能不足、扩产）",
     "debt": "债务负担过重",
 }
+NEGATABLE = ("insolvent", "overdue", "guarantee", "idle")
+"""Families whose negation is itself an answer ("无逾期" → no overdue debt, from the text)."""
 BARE_STRENGTHS = {"无", "无。", "暂无", "没有", "无特别优势", "无特别优势。"}
 
 
@@ -118,7 +114,9 @@ def _solvency(
         if code != "insolvent" and words and source != 1.0:
             code, text = "insolvent", "资不抵债（文字所述）"
         shown = [f"资产负债率 {_pct(ratio)}"]
-        if numbers.get("appraised_ratio") is not None:
+        if numbers.get("appraised_ratio") == ratio:
+            shown = [f"资产负债率 {_pct(ratio)}（按资产评估值）"]
+        elif numbers.get("appraised_ratio") is not None:
             shown.append(f"按评估值计 {_pct(numbers['appraised_ratio'] or 0.0)}")
         kind = FIGURES if source == 1.0 else TEXT
         return Finding(
@@ -234,7 +232,10 @@ def _difficulty(
 
 
 def _idle(
-    profile: EnterpriseProfile, numbers: dict[str, float | None], ev: dict[str, list[Hit]]
+    profile: EnterpriseProfile,
+    numbers: dict[str, float | None],
+    ev: dict[str, list[Hit]],
+    denied: dict[str, list[Hit]],
 ) -> Finding:
     idle = [a for a in profile.assets if a.idle]
     ratio = numbers["debt_ratio"]
@@ -253,12 +254,18 @@ def _idle(
         return Finding(
             "idle_assets", code, f"文字提到闲置资产，{owner}", TEXT, (ev["idle"][0].quote(),)
         )
+    if denied["idle"]:
+        return Finding(
+            "idle_assets", "none", "文字称无闲置资产", TEXT, (denied["idle"][0].quote(),)
+        )
     return Finding(
         "idle_assets", "none", "未见闲置资产", UNKNOWN if not profile.assets else FIGURES
     )
 
 
-def _guarantee(numbers: dict[str, float | None], ev: dict[str, list[Hit]]) -> Finding:
+def _guarantee(
+    numbers: dict[str, float | None], ev: dict[str, list[Hit]], denied: dict[str, list[Hit]]
+) -> Finding:
     share, exposure = numbers["guarantee_share"], numbers["guarantee_exposure"]
     triggered = bool(ev["guarantee_triggered"]) and bool(ev["guarantee"])
     numbers["guarantee_triggered"] = float(triggered)
@@ -274,10 +281,15 @@ def _guarantee(numbers: dict[str, float | None], ev: dict[str, list[Hit]]) -> Fi
         return Finding("guarantee_chain", level, "文字提到担保链" + suffix, TEXT, quotes)
     if exposure == 0:
         return Finding("guarantee_chain", "none", "无对外担保", FIGURES, ("对外担保 0",), 0.0)
+    if denied["guarantee"]:
+        quote = (denied["guarantee"][0].quote(),)
+        return Finding("guarantee_chain", "none", "文字称无对外担保", TEXT, quote)
     return Finding("guarantee_chain", "none", "未见担保链", UNKNOWN)
 
 
-def _overdue(numbers: dict[str, float | None], ev: dict[str, list[Hit]]) -> Finding:
+def _overdue(
+    numbers: dict[str, float | None], ev: dict[str, list[Hit]], denied: dict[str, list[Hit]]
+) -> Finding:
     share, amount = numbers["overdue_share"], numbers["overdue_debt"]
     if amount is not None:
         if amount <= 0:
@@ -296,48 +308,9 @@ def _overdue(numbers: dict[str, float | None], ev: dict[str, list[Hit]]) -> Find
         return Finding(
             "overdue", "some", "文字提到逾期或民间借贷", TEXT, (ev["overdue"][0].quote(),)
         )
+    if denied["overdue"]:
+        return Finding("overdue", "none", "文字称无逾期", TEXT, (denied["overdue"][0].quote(),))
     return Finding("overdue", "unknown", "未知：未说明逾期情况", UNKNOWN)
-
-
-def _numbers(profile: EnterpriseProfile, text: str, year: int) -> dict[str, float | None]:
-    filled = fill_financials(profile)
-    ind = compute_indicators(filled)
-    fin = filled.financials
-    prose = parse_money_figures("\n".join((profile.problems, profile.description)))
-    pct = parse_percent_figures(text)
-    form_ratio = compute_indicators(profile).debt_ratio
-    ratio = ind.debt_ratio if ind.debt_ratio is not None else pct.get("debt_ratio")
-    appraised = prose.get("appraised_assets")
-    appraised_ratio = None
-    if appraised and fin.total_liabilities and form_ratio is None:
-        appraised_ratio = fin.total_liabilities / appraised
-        ratio = max(ratio or 0.0, appraised_ratio)
-    capacity = profile.capacity_utilization
-    if capacity is None:
-        capacity = pct.get("capacity_utilization")
-    stop = parse_stoppage_months(text, as_of_year=year)
-    idle = [a for a in profile.assets if a.idle]
-    return {
-        "debt_ratio": ratio,
-        "debt_ratio_source": 1.0 if form_ratio is not None else 0.0,
-        "appraised_ratio": appraised_ratio,
-        "overdue_share": ind.overdue_share,
-        "overdue_debt": fin.overdue_debt,
-        "guarantee_share": ind.guarantee_share,
-        "guarantee_exposure": fin.guarantee_exposure,
-        "revenue_change": ind.revenue_change
-        if ind.revenue_change is not None
-        else pct.get("revenue_change"),
-        "net_profit": fin.net_profit,
-        "wage_arrears": fin.wage_arrears,
-        "capacity_utilization": capacity,
-        "employees": None if profile.employees is None else float(profile.employees),
-        "halted_months": stop.get("halted_months"),
-        "idle_count": float(len(idle)),
-        "idle_value": sum(a.value or 0.0 for a in idle),
-        "seized_count": float(sum(1 for a in profile.assets if a.encumbrance == "seized")),
-        "has_figures": float(any(v is not None for v in (fin.total_assets, fin.total_liabilities))),
-    }
 
 
 def gather_evidence(
@@ -366,18 +339,24 @@ def gather_evidence(
     ]
     hits["policy_exit"] = [h for h in hits["policy_exit"] if h not in conditional]
     hits["capped"] = hits["capped"] + conditional
+    # "负责人想申请破产重整" is what the owner wants, not what a creditor or court did.
+    wishes = [
+        h for h in hits["court_petition"] if any(w in h.clause for w in lexicon.negation.owner_wish)
+    ]
+    hits["court_petition"] = [h for h in hits["court_petition"] if h not in wishes]
     asks = {name: demands.present(lexicon.demands[name]) for name in DEMAND_FAMILIES}
-    not_insolvent = situation.negated(lexicon.families["insolvent"])
-    numbers = _numbers(profile, situation_text + "\n" + profile.demands, year)
+    asks["reorg_investor"] = asks["reorg_investor"] + wishes
+    denied = {f: situation.negated(lexicon.families[f]) for f in NEGATABLE}
+    numbers = read_figures(profile, situation_text + "\n" + profile.demands, year)
     difficulty, kinds = _difficulty(numbers, hits)
     findings = [
-        _solvency(numbers, hits, not_insolvent),
+        _solvency(numbers, hits, denied["insolvent"]),
         _court(profile, hits, int(numbers["seized_count"] or 0)),
         _core(profile, numbers, hits),
         difficulty,
-        _idle(profile, numbers, hits),
-        _guarantee(numbers, hits),
-        _overdue(numbers, hits),
+        _idle(profile, numbers, hits, denied),
+        _guarantee(numbers, hits, denied),
+        _overdue(numbers, hits, denied),
     ]
     return Evidence(
         findings={f.question: f for f in findings},

@@ -63,6 +63,8 @@ class Negation:
     contrast: tuple[str, ...]
     conditional: tuple[str, ...] = ()
     """Words that make a closure threat in their clause conditional ("否则关停")."""
+    owner_wish: tuple[str, ...] = ()
+    """Words that make a bankruptcy petition the owner's wish ("老板想申请破产")."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ def lexicon_from_dict(data: Mapping[str, Any]) -> Lexicon:
         clause_breaks=str(neg.get("clause_breaks", "，。；;\n")),
         contrast=tuple(sorted(neg.get("contrast", ()), key=len, reverse=True)),
         conditional=tuple(neg.get("conditional", ())),
+        owner_wish=tuple(neg.get("owner_wish", ())),
     )
     if negation.window < 1 or not negation.prefixes:
         raise ValueError("词库 [negation]：window 须为正数，prefixes 不能为空")

@@ -55,7 +55,9 @@ def _distress(ev: Evidence) -> list[Contribution]:
     petition = court.answer == "petition" and solv.answer in ("insolvent", "heavy", "unknown")
     if not (solv.answer == "insolvent" or court.answer == "proceedings" or petition):
         return []
-    head = _cite(court) if court.answer in ("proceedings", "petition") else _cite(solv)
+    head = _cite(solv)
+    if court.answer in ("proceedings", "petition"):
+        head = _cite(court) + ("" if solv.answer == "unknown" else f"；{head}")
     out = [
         Contribution(
             (
