@@ -43,6 +43,7 @@ DIFFICULTY_KINDS: dict[str, str] = {
     "growth": "成长资金缺口（产能不足、扩产）",
     "debt": "债务负担过重",
 }
+_VIABLE = ("orders", "licences", "intact", "brand_customers")
 NEGATABLE = ("insolvent", "overdue", "guarantee", "idle")
 """Families whose negation is itself an answer ("无逾期" → no overdue debt, from the text)."""
 BARE_STRENGTHS = {"无", "无。", "暂无", "没有", "无特别优势", "无特别优势。"}
@@ -184,9 +185,7 @@ def _core(
         return Finding(
             "core_business", "gone", "主业已无价值或无法恢复", source, tuple(shown + quotes)
         )
-    quotes = [
-        h.quote() for f in ("orders", "licences", "intact", "brand_customers") for h in ev[f][:1]
-    ]
+    quotes = list(dict.fromkeys(h.quote() for f in _VIABLE for h in ev[f][:1]))
     if positive >= 2:
         return Finding(
             "core_business",
@@ -219,7 +218,7 @@ def _difficulty(
     best = max(kinds, key=lambda k: (kinds[k], k))
     if kinds[best] <= 0:
         return Finding("difficulty", "unknown", "未知：文字未说明困难", UNKNOWN), kinds
-    shown = [h.quote() for h in ev.get(best, [])[:2]]
+    shown = [h.quote() for h in ev.get("overdue" if best == "debt" else best, [])[:2]]
     if best == "growth" and capacity is not None and capacity >= 0.95:
         shown.insert(0, f"产能利用率 {_pct(capacity)}")
     if best == "debt" and ratio is not None:

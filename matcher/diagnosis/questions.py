@@ -54,6 +54,7 @@ _UNKNOWN_FACTS: dict[str, str] = {
     "overdue": "补充逾期债务金额",
     "core_business": "补充订单、资质许可、产线状态与主要客户，可判断主业是否仍有价值",
 }
+_DEBT_OR_COURT = {"debt_restructuring", "judicial_reorganization"}
 _MATTERS: dict[str, set[str]] = {
     "solvency": {"debt_restructuring", "judicial_reorganization", "exit_liquidation", "relief"},
     "overdue": {"debt_restructuring", "relief"},
@@ -83,6 +84,10 @@ def missing_facts(ranked: list[tuple[str, float]], ev: Evidence, *, close: float
             facts.append(pair)
         if "asset_revitalization" in top and not any(True for _ in ev.hits["idle"]):
             facts.append(_ASSET_FACT)
+    solvency = ev.findings["solvency"]
+    if solvency.source == "text" and first in _DEBT_OR_COURT:
+        # Words say insolvent (or not), but only figures separate an out-of-court deal from court.
+        facts.append(_PAIR_FACTS[frozenset({"debt_restructuring", "judicial_reorganization"})])
     for question, fact in _UNKNOWN_FACTS.items():
         if ev.findings[question].answer == "unknown" and top & _MATTERS[question]:
             facts.append(fact)
