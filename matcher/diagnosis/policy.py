@@ -145,6 +145,16 @@ def _solvent_debt(ev: Evidence) -> list[Contribution]:
     }
     if g.answer in weights:
         out.append(Contribution(weights[g.answer], f"担保链：{_cite(g)}"))
+    core = f["core_business"]
+    if out and core.answer == "gone":
+        # A restructured debt is repaid from the business; with no business left there is
+        # nothing to restructure around, only assets to realise.
+        out.append(
+            Contribution(
+                (("debt_restructuring", -1.8), ("exit_liquidation", 0.6)),
+                f"主业已无价值，庭外债务重组无从依托：{_cite(core)}",
+            )
+        )
     if out and ev.count("operating_value"):
         out.append(
             Contribution(
