@@ -32,12 +32,12 @@ class DiagnosisSource(StrEnum):
 
 
 def predicted_categories(runtime: Runtime) -> Callable[[EnterpriseProfile], DiagnosisCategories]:
-    """The service's own diagnosis (the runtime's rules and model) as matching categories."""
-    from matcher import diagnose  # the function; the package re-exports it
+    """The service's own diagnosis (the runtime's lexicon and model) as matching categories."""
+    from matcher.diagnosis import diagnose
     from matcher.matching.context import DiagnosisCategories
 
     def predict(profile: EnterpriseProfile) -> DiagnosisCategories:
-        result = diagnose(profile, rules=runtime.rules, model=runtime.treatment_model)
+        result = diagnose(profile, lexicon=runtime.lexicon, model=runtime.treatment_model)
         return DiagnosisCategories.from_diagnosis(result)
 
     return predict

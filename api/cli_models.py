@@ -9,9 +9,9 @@ import typer
 
 from api.cli_matching import DiagnosisSource
 from api.config import get_settings
-from api.runtime import MODEL_FILE, RULES_FILE
+from api.runtime import LEXICON_FILE, MODEL_FILE
 
-TRAINING_FILE = "diagnosis_training.jsonl"
+TRAINING_FILE = "diagnosis_corpus.jsonl"
 
 
 def _override_examples() -> tuple[list, list]:  # type: ignore[type-arg]
@@ -19,7 +19,7 @@ def _override_examples() -> tuple[list, list]:  # type: ignore[type-arg]
     from api.services.diagnoses import list_override_labels
     from api.services.enterprises import list_assets
     from api.services.mapping import enterprise_profile
-    from matcher.evaluation import Label
+    from matcher.diagnosis.evaluation import Label
     from models.db import make_engine, run_migrations, session_scope
     from models.tables import Enterprise
 
@@ -47,22 +47,29 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option(help="add officers' overrides from the database as labels")
         ] = False,
     ) -> None:
-        """Fit the treatment model with cross-validation and write a versioned artifact."""
-        from matcher.evaluation import load_training_set
-        from matcher.training import train_treatment_model
+        """Fit the model on the diagnosis corpus; CV picks the blend weight and flag margin."""
+        import json
+
+        from matcher.diagnosis import load_lexicon
+        from matcher.diagnosis.evaluation import load_training_set
+        from matcher.diagnosis.training import train_treatment_model
 
         settings = get_settings()
         data = data or settings.fixtures_dir / TRAINING_FILE
         out = out or settings.fixtures_dir / MODEL_FILE
         profiles, labels = load_training_set(data)
+        records = [
+            json.loads(x) for x in data.read_text(encoding="utf-8").splitlines() if x.strip()
+        ]
         if with_overrides:
             extra_profiles, extra_labels = _override_examples()
             profiles, labels = profiles + extra_profiles, labels + extra_labels
             typer.echo(f"with {len(extra_labels)} officer overrides")
         model = train_treatment_model(
             profiles,
-            [label.primary for label in labels],
-            acceptable=[label.acceptable for label in labels],
+            labels,
+            lexicon=load_lexicon(settings.fixtures_dir / LEXICON_FILE),
+            records=records,
             source=data.name,
         )
         meta = model.save(out)
@@ -102,11 +109,10 @@ def register(app: typer.Typer) -> None:
         """Diagnosis and matching quality on labelled sets (never trained on), one after another."""
         from api.cli_matching import echo_matching_reports
         from api.runtime import load_runtime
-        from matcher.diagnosis_rules import load_diagnosis_rules
+        from matcher.diagnosis.evaluation import evaluate_diagnosis, load_labelled_set
+        from matcher.diagnosis.report import format_diagnosis_report
         from matcher.encoders.loading import load_encoder
-        from matcher.evaluation import evaluate_diagnosis, load_labelled_set
         from matcher.matching.config import MatcherConfig
-        from matcher.report_format import format_diagnosis_report
 
         settings = get_settings()
         encoder = (
@@ -121,7 +127,7 @@ def register(app: typer.Typer) -> None:
             report = evaluate_diagnosis(
                 profiles,
                 labels,
-                rules=load_diagnosis_rules(settings.fixtures_dir / RULES_FILE),
+                lexicon=runtime.lexicon,
                 model=runtime.treatment_model,
             )
             typer.echo("== Diagnosis ==")

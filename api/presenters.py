@@ -10,6 +10,7 @@ from matcher.vocab import CATEGORIES
 from models.results import (
     CategoryOut,
     DiagnosisOut,
+    FindingOut,
     MatchItem,
     MatchRunOut,
     OverrideOut,
@@ -42,6 +43,8 @@ def diagnosis_out(view: DiagnosisView) -> DiagnosisOut:
         model_version=record.model_version,
         rules_version=record.rules_version,
         signals=dict(record.signals),
+        findings=[FindingOut.model_validate(f) for f in record.findings or []],
+        missing=list(record.missing or []),
         override=None
         if override is None
         else OverrideOut(

@@ -1,6 +1,6 @@
 """The heavy, read-only objects the services use, loaded once at start.
 
-The GB/T table, the diagnosis rules and model, the matcher config, the
+The GB/T table, the diagnosis lexicon and model, the matcher config, the
 industry-chain table, the sentence encoder and the registry of matching
 components are built here from the settings and handed to services as one
 value; nothing is loaded at import, and tests can build a Runtime with a
@@ -15,9 +15,8 @@ from pathlib import Path
 
 from api.config import Settings
 from matcher.chain import IndustryChain
-from matcher.classify import load_treatment_model
-from matcher.diagnose import ProbabilityModel
-from matcher.diagnosis_rules import DiagnosisRules, load_diagnosis_rules
+from matcher.diagnosis import Lexicon, ProbabilityModel, load_lexicon
+from matcher.diagnosis.model import load_treatment_model
 from matcher.encoders.loading import Encoder, lazy_encoder
 from matcher.industry import IndustryTable
 from matcher.matching.config import MatcherConfig
@@ -27,7 +26,7 @@ from matcher.matching.pool import PartnerIndex
 from matcher.matching.registry import STANDARD_REGISTRY, Registry
 
 INDUSTRY_TABLE_FILE = "gbt4754_2017.csv"
-RULES_FILE = "diagnosis_rules.toml"
+LEXICON_FILE = "diagnosis_lexicon.toml"
 MODEL_FILE = Path("models") / "diagnosis.joblib"
 MATCHER_CONFIG_FILE = "matcher_config.toml"
 CHAIN_FILE = "industry_chain.toml"
@@ -55,7 +54,7 @@ class PoolCache:
 @dataclass
 class Runtime:
     industries: IndustryTable
-    rules: DiagnosisRules
+    lexicon: Lexicon
     treatment_model: ProbabilityModel | None
     matcher_config: MatcherConfig
     chain: IndustryChain
@@ -79,7 +78,7 @@ def load_runtime(settings: Settings, *, encoder: Encoder | None = None) -> Runti
     model_path = fixtures / MODEL_FILE
     return Runtime(
         industries=IndustryTable.from_csv(fixtures / INDUSTRY_TABLE_FILE),
-        rules=load_diagnosis_rules(fixtures / RULES_FILE),
+        lexicon=load_lexicon(fixtures / LEXICON_FILE),
         treatment_model=load_treatment_model(model_path) if model_path.exists() else None,
         matcher_config=MatcherConfig.from_toml(fixtures / MATCHER_CONFIG_FILE),
         chain=IndustryChain.from_toml(fixtures / CHAIN_FILE),

@@ -188,12 +188,12 @@ def diagnose_all(runtime: Any, enterprises: list[Any], need_rows: list[int]) -> 
     Diagnosing is not part of ranking; this keeps the setup short while every
     enterprise gets a real diagnosis of a profile with its texts.
     """
-    from matcher import diagnose  # the function, re-exported by the package
+    from matcher.diagnosis import diagnose
 
     by_need: dict[int, dict[str, float]] = {}
     for e, r in zip(enterprises, need_rows, strict=True):
         if r not in by_need:
-            d = diagnose(e, rules=runtime.rules, model=runtime.treatment_model)
+            d = diagnose(e, lexicon=runtime.lexicon, model=runtime.treatment_model)
             by_need[r] = {c.code: c.probability for c in d.categories}
     return [by_need[r] for r in need_rows]
 

@@ -6,8 +6,7 @@ and the matching and encoder wings (matcher.matching, matcher.encoders) are
 resolved lazily on first access, so `import matcher` stays fast for code
 that only needs profiles, signals or rules.  matcher/README.md maps the wings.
 
-Note: `matcher.diagnose` is the function `diagnose`; reach the module with
-`importlib.import_module("matcher.diagnose")`.
+The diagnosis engine lives in `matcher.diagnosis` (see its docstring for the modules).
 """
 
 from __future__ import annotations
@@ -16,27 +15,25 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from matcher.credit_code import credit_code_check_char, credit_code_problem
-from matcher.diagnose import (
+from matcher.diagnosis import (
     CategoryResult,
     Diagnosis,
+    Evidence,
+    Finding,
+    Lexicon,
     diagnose,
-    diagnose_probabilities,
-    load_default_engine,
+    fill_financials,
+    gather_evidence,
+    load_lexicon,
 )
-from matcher.diagnosis_rules import (
-    DiagnosisRule,
-    DiagnosisRules,
-    FiredRule,
-    apply_rules,
-    load_diagnosis_rules,
-    rule_probabilities,
-    rule_scores,
+from matcher.diagnosis.amounts import (
+    parse_money_figures,
+    parse_percent_figures,
+    parse_stoppage_months,
 )
 from matcher.indicators import Indicators, compute_indicators
 from matcher.industry import IndustryEntry, IndustryTable, industry_relation, is_excluded
 from matcher.profile import Asset, EnterpriseProfile, Financials, PartnerProfile
-from matcher.prose import parse_money_figures, parse_percent_figures, parse_stoppage_months
-from matcher.signals import NUMERIC_SIGNALS, count_cues, extract_signals, fill_financials
 from matcher.text import char_ngrams, normalize_zh, tokenize_zh
 from matcher.vocab import (
     ASSET_TYPES,
@@ -50,21 +47,18 @@ from matcher.vocab import (
 
 if TYPE_CHECKING:
     from matcher.chain import IndustryChain
-    from matcher.classify import (
-        FiniteClipper,
-        TreatmentModel,
-        build_treatment_pipeline,
-        load_treatment_model,
-    )
-    from matcher.encoders.loading import Encoder, load_encoder
-    from matcher.encoders.search import top_partners
-    from matcher.evaluation import (
+    from matcher.diagnosis.evaluation import (
         DiagnosisReport,
         Label,
         evaluate_diagnosis,
         load_labelled_set,
         load_training_set,
     )
+    from matcher.diagnosis.model import TreatmentModel, build_pipeline, load_treatment_model
+    from matcher.diagnosis.report import format_diagnosis_report
+    from matcher.diagnosis.training import train_treatment_model
+    from matcher.encoders.loading import Encoder, load_encoder
+    from matcher.encoders.search import top_partners
     from matcher.matching.component import (
         Contribution,
         HardFilter,
@@ -86,21 +80,18 @@ if TYPE_CHECKING:
     )
     from matcher.matching.registry import STANDARD_REGISTRY, Registry
     from matcher.matching.texts import enterprise_need_text, partner_offer_text
-    from matcher.report_format import format_diagnosis_report
-    from matcher.training import train_treatment_model
 
 _LAZY: dict[str, str] = {
-    "FiniteClipper": "matcher.classify",
-    "TreatmentModel": "matcher.classify",
-    "build_treatment_pipeline": "matcher.classify",
-    "load_treatment_model": "matcher.classify",
-    "DiagnosisReport": "matcher.evaluation",
-    "Label": "matcher.evaluation",
-    "evaluate_diagnosis": "matcher.evaluation",
-    "load_labelled_set": "matcher.evaluation",
-    "load_training_set": "matcher.evaluation",
-    "format_diagnosis_report": "matcher.report_format",
-    "train_treatment_model": "matcher.training",
+    "TreatmentModel": "matcher.diagnosis.model",
+    "build_pipeline": "matcher.diagnosis.model",
+    "load_treatment_model": "matcher.diagnosis.model",
+    "DiagnosisReport": "matcher.diagnosis.evaluation",
+    "Label": "matcher.diagnosis.evaluation",
+    "evaluate_diagnosis": "matcher.diagnosis.evaluation",
+    "load_labelled_set": "matcher.diagnosis.evaluation",
+    "load_training_set": "matcher.diagnosis.evaluation",
+    "format_diagnosis_report": "matcher.diagnosis.report",
+    "train_treatment_model": "matcher.diagnosis.training",
     "IndustryChain": "matcher.chain",
     "Encoder": "matcher.encoders.loading",
     "load_encoder": "matcher.encoders.loading",
@@ -140,26 +131,21 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "apply_rules",
     "Asset",
     "ASSET_TYPES",
-    "build_treatment_pipeline",
+    "build_pipeline",
     "CATEGORIES",
     "CategoryResult",
     "char_ngrams",
     "compute_indicators",
     "Contribution",
-    "count_cues",
     "credit_code_check_char",
     "credit_code_problem",
     "Devset",
     "diagnose",
-    "diagnose_probabilities",
     "Diagnosis",
     "DiagnosisCategories",
     "DiagnosisReport",
-    "DiagnosisRule",
-    "DiagnosisRules",
     "embed_partners",
     "Encoder",
     "ENCUMBRANCES",
@@ -168,11 +154,11 @@ __all__ = [
     "estimate_deal_size",
     "evaluate_diagnosis",
     "evaluate_matching",
-    "extract_signals",
+    "Evidence",
     "fill_financials",
     "Financials",
-    "FiniteClipper",
-    "FiredRule",
+    "Finding",
+    "gather_evidence",
     "format_diagnosis_report",
     "format_matching_report",
     "hard_filter_reasons",
@@ -186,8 +172,8 @@ __all__ = [
     "KIND_TREATMENTS",
     "Label",
     "Level",
-    "load_default_engine",
-    "load_diagnosis_rules",
+    "Lexicon",
+    "load_lexicon",
     "load_encoder",
     "load_labelled_set",
     "load_training_set",
@@ -197,7 +183,6 @@ __all__ = [
     "MatchQuery",
     "MatchResult",
     "normalize_zh",
-    "NUMERIC_SIGNALS",
     "OPERATING_STATUSES",
     "parse_money_figures",
     "parse_percent_figures",
@@ -211,8 +196,6 @@ __all__ = [
     "rank_partners_many",
     "Registry",
     "REVIEW_STATUSES",
-    "rule_probabilities",
-    "rule_scores",
     "RuleComponent",
     "SimilarityComponent",
     "STANDARD_REGISTRY",

@@ -38,6 +38,18 @@ class OverrideOut(BaseModel):
     created_at: UtcDatetime
 
 
+class FindingOut(BaseModel):
+    """One question an officer asks of the file, answered with its evidence."""
+
+    question: str = Field(description="question code, e.g. solvency, court, core_business")
+    title: str = Field(description="the question in Chinese")
+    answer: str = Field(description="answer code, e.g. insolvent, viable, unknown")
+    text: str = Field(description="the answer in Chinese")
+    source: str = Field(description="figures | text | unknown: where the answer came from")
+    evidence: list[str] = Field(description="the figures or quoted phrases it rests on")
+    value: float | None = Field(default=None, description="the figure, when there is one")
+
+
 class DiagnosisOut(BaseModel):
     id: int
     enterprise_id: int
@@ -50,6 +62,12 @@ class DiagnosisOut(BaseModel):
     model_version: str
     rules_version: str
     signals: dict[str, float | int | str | bool]
+    findings: list[FindingOut] = Field(
+        default_factory=list, description="the officer's questions, each answered with evidence"
+    )
+    missing: list[str] = Field(
+        default_factory=list, description="facts to ask next that would separate the top categories"
+    )
     override: OverrideOut | None
     created_at: UtcDatetime
 

@@ -177,6 +177,10 @@ class DiagnosisRecord(SQLModel, table=True):
     needs_review: bool = False
     review_reasons: list[str] = _json_list()
     signals: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    findings: list[dict[str, Any]] = _json_list()
+    """Each officer question answered: answer, source (figures/text/unknown), evidence."""
+    missing: list[str] = _json_list()
+    """Facts to ask next when the evidence cannot separate the top categories."""
     model_version: str = Field(max_length=120)
     rules_version: str = Field(default="", max_length=120)
     created_by: str = Field(default="", max_length=200)

@@ -81,3 +81,12 @@ def test_one_pool_stage_runs_with_a_stand_in_encoder() -> None:
     result["targets"] = check_targets(result)
     text = render(result)
     assert "÷ floor" in text and "Batch re-score" in text
+
+
+def test_the_diagnosis_bench_times_every_stage() -> None:
+    from bench.diagnosis_bench import run
+
+    result = run(rounds=1, budget_s=0.1)
+    stages = result["stages"]
+    assert set(stages) == {"evidence", "policy_only", "full"}  # type: ignore[arg-type]
+    assert all(s["n"] >= result["profiles"] and s["p50_ms"] > 0 for s in stages.values())  # type: ignore[union-attr, index]

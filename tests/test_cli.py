@@ -102,14 +102,16 @@ def test_train_writes_a_loadable_versioned_artifact(tmp_path: Path) -> None:
     assert meta["model_version"].startswith("diag-")
     assert meta["data_hash"]
     assert "cv" in json.dumps(meta)
-    from matcher.classify import load_treatment_model
+    assert 0.0 <= meta["blend_weight"] <= 1.0 and 0.0 <= meta["review_margin"] <= 0.5
+    assert meta["data_source"] == "diagnosis_corpus.jsonl"
+    from matcher.diagnosis.model import load_treatment_model
 
     assert load_treatment_model(out).model_version == meta["model_version"]
 
 
 def test_evaluate_prints_the_three_variants(tmp_path: Path) -> None:
-    rows = (FIXTURES_DIR / "diagnosis_training.jsonl").read_text(encoding="utf-8").splitlines()
-    picked = [json.loads(line) for line in rows[::80]]
+    rows = (FIXTURES_DIR / "diagnosis_corpus.jsonl").read_text(encoding="utf-8").splitlines()
+    picked = [json.loads(line) for line in rows[::20]]
     labelled = tmp_path / "labelled"
     labelled.mkdir()
     with (
@@ -131,6 +133,7 @@ def test_evaluate_prints_the_three_variants(tmp_path: Path) -> None:
     for variant in ("full", "rules-only", "model-only"):
         assert variant in result.stdout
     assert "macro-F1" in result.stdout
+    assert "flag-recall" in result.stdout and "true \\ predicted" in result.stdout
 
 
 def test_evaluate_matching_options(tmp_path: Path) -> None:

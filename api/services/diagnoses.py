@@ -8,6 +8,7 @@ override replaces it; the training command reads overrides as labels.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -19,7 +20,7 @@ from api.runtime import Runtime
 from api.services.audit import record_audit
 from api.services.enterprises import get_enterprise, list_assets
 from api.services.mapping import enterprise_profile
-from matcher.diagnose import diagnose
+from matcher.diagnosis import diagnose
 from models.tables import DiagnosisOverride, DiagnosisRecord, Enterprise
 
 OVERRIDE_REASON_REQUIRED = "改判须填写理由"
@@ -79,7 +80,7 @@ def _diagnose_row(
 ) -> DiagnosisView:
     assert row.id is not None
     profile = enterprise_profile(row, list_assets(session=session, enterprise_id=row.id))
-    result = diagnose(profile, rules=runtime.rules, model=runtime.treatment_model)
+    result = diagnose(profile, lexicon=runtime.lexicon, model=runtime.treatment_model)
     record = DiagnosisRecord(
         enterprise_id=row.id,
         primary=result.primary,
@@ -89,7 +90,10 @@ def _diagnose_row(
         ],
         needs_review=result.needs_review,
         review_reasons=list(result.review_reasons),
-        signals={k: v for k, v in result.signals.items() if v is not None},
+        # JSON has no NaN: an unknown signal is left out, never stored as 0.
+        signals={k: v for k, v in result.signals.items() if v is not None and math.isfinite(v)},
+        findings=[dict(f) for f in result.findings],
+        missing=list(result.missing),
         model_version=result.model_version,
         rules_version=result.rules_version,
         created_by=actor,

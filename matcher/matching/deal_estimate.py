@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 
+from matcher.diagnosis.amounts import fill_financials
 from matcher.profile import EnterpriseProfile
-from matcher.signals import fill_financials
 
 _NUM = r"(\d+(?:\.\d+)?)\s*(亿元|亿|万元|万)"
 _GAP = r"[^\d。；;！!？?\n]{0,10}?"

@@ -43,11 +43,41 @@ def test_reasons_quote_the_numbers(seeded: TestClient) -> None:
     assert body["primary"] in ("judicial_reorganization", "debt_restructuring")
 
 
-def test_missing_fields_ask_for_review(seeded: TestClient) -> None:
-    created = seeded.post("/enterprises", json={"name": "信息不全企业"}).json()
+def test_a_thin_profile_is_flagged_and_says_what_to_ask(seeded: TestClient) -> None:
+    created = seeded.post("/enterprises", json={"name": "信息不全企业", "financials": None}).json()
     body = seeded.post(f"/enterprises/{created['id']}/diagnosis").json()
     assert body["needs_review"] is True
-    assert any("资产负债率" in r for r in body["review_reasons"])
+    assert any("总资产与总负债" in m for m in body["missing"]), body["missing"]
+    solvency = next(f for f in body["findings"] if f["question"] == "solvency")
+    assert (solvency["answer"], solvency["source"]) == ("unknown", "unknown")
+
+
+def test_findings_answer_each_question_with_evidence(seeded: TestClient) -> None:
+    created = seeded.post(
+        "/enterprises",
+        json=enterprise_payload(
+            name="某纺织有限公司",
+            operating_status="normal",
+            capacity_utilization=0.8,
+            financials={"total_assets": 20000, "total_liabilities": 11000, "overdue_debt": 0},
+            problems="一笔2000万元贷款下月到期，银行说要压降授信；无逾期，未停产。",
+            strengths="订单排到明年三月。",
+            demands="续贷",
+            assets=[],
+        ),
+    ).json()
+    body = seeded.post(f"/enterprises/{created['id']}/diagnosis").json()
+    findings = {f["question"]: f for f in body["findings"]}
+    assert set(findings) >= {"solvency", "court", "core_business", "difficulty", "idle_assets"}
+    assert findings["solvency"]["source"] == "figures"
+    assert findings["solvency"]["evidence"] == ["资产负债率 55%"]
+    assert findings["difficulty"]["answer"] == "liquidity"
+    assert any("到期" in e for e in findings["difficulty"]["evidence"])
+    assert findings["overdue"]["answer"] == "none"  # 逾期债务 0, and 无逾期 is negated
+    assert body["primary"] == "relief"
+    assert isinstance(body["missing"], list)
+    stored = seeded.get(f"/enterprises/{created['id']}/diagnosis").json()
+    assert stored["findings"] == body["findings"] and stored["missing"] == body["missing"]
 
 
 def test_override_is_kept_and_audited(seeded: TestClient) -> None:

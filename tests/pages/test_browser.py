@@ -107,6 +107,33 @@ def test_create_an_enterprise_through_the_form(
     page.screenshot(path=str(screenshots / "enterprise_matches.png"))
 
 
+def test_the_diagnosis_shows_its_findings_and_what_to_ask_next(
+    page: Any, live_app: LiveApp, screenshots: Path
+) -> None:
+    sign_in(page, live_app, live_app.officer_token)
+    navigate(page, "text=新建企业")
+    page.fill("input[name=name]", "东营市资料不全机械有限公司")
+    page.fill("input[name=industry_code]", "C3412")
+    page.fill(
+        "textarea[name=problems]",
+        "企业资不抵债，贷款已逾期，无对外担保；设备完好，老客户仍在下单。",
+    )
+    navigate(page, "button[type=submit].primary")
+    page.wait_for_url(re.compile(r"/ui/enterprises/\d+$"))
+    rows = page.locator("#diagnosis-findings tr.finding")
+    assert rows.count() >= 6
+    solvency = rows.filter(has_text="偿债能力").inner_text()
+    assert "资不抵债" in solvency and "文字" in solvency and "「企业资不抵债」" in solvency
+    guarantee = rows.filter(has_text="担保链风险").inner_text()
+    assert "文字称无对外担保" in guarantee
+    assert page.locator("#diagnosis-findings tr.src-unknown").count() >= 1
+    missing = page.locator("#diagnosis-missing li")
+    assert missing.count() >= 1
+    assert any("可区分债务重组与破产重整" in t for t in missing.all_inner_texts())
+    page.locator("#diagnosis").scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshots / "enterprise_findings.png"))
+
+
 def test_review_a_match_and_follow_it_on_the_board(
     page: Any, live_app: LiveApp, screenshots: Path
 ) -> None:

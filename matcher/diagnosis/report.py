@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from matcher.evaluation import LABELS, DiagnosisReport, VariantReport
+from matcher.diagnosis.evaluation import LABELS, DiagnosisReport, VariantReport
 
 _SHORT = {
     "relief": "relief",
@@ -17,13 +17,21 @@ _SHORT = {
 
 
 def _summary(variants: tuple[VariantReport, ...]) -> list[str]:
-    lines = [f"{'variant':<20} {'macro-F1':>9} {'accuracy':>9} {'in-accept':>10} {'traps':>7}"]
+    lines = [
+        f"{'variant':<20} {'macro-F1':>9} {'accuracy':>9} {'in-accept':>10} {'traps':>7}"
+        f" {'flag-recall':>12} {'flagged':>8}"
+    ]
     for v in variants:
         trap = "-" if v.trap_accuracy is None else f"{v.trap_accuracy:.3f}"
+        recall = "-" if v.flag_recall is None else f"{v.flag_recall:.3f}"
+        share = "-" if v.flagged_share is None else f"{v.flagged_share:.3f}"
         lines.append(
             f"{v.name:<20} {v.macro_f1:>9.3f} {v.accuracy:>9.3f} "
-            f"{v.within_acceptable:>10.3f} {trap:>7}"
+            f"{v.within_acceptable:>10.3f} {trap:>7} {recall:>12} {share:>8}"
         )
+    lines.append(
+        "(flag-recall: share of wrong primaries flagged for review; flagged: share of all)"
+    )
     return lines
 
 

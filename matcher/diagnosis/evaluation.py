@@ -3,9 +3,10 @@
 The report answers the questions an officer or reviewer asks of the engine:
 how often is the primary right (macro-F1 over the eight categories and
 accuracy), how often is it at least acceptable, where does it go wrong
-(per-category table, confusion matrix), and does combining rules and model
-beat each alone.  The set evaluated is never the one trained on: the caller
-passes a model trained elsewhere.
+(per-category table, confusion matrix), does combining rules and model
+beat each alone, and does the review flag catch the wrong primaries without
+flagging everything (recall of errors, share flagged).  The set evaluated is
+never the one trained on: the caller passes a model trained elsewhere.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from typing import Any
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from sklearn.metrics import precision_recall_fscore_support as prfs
 
-from matcher.diagnose import diagnose
-from matcher.diagnosis_rules import DiagnosisRules
+from matcher.diagnosis.engine import diagnose
+from matcher.diagnosis.lexicon import Lexicon
 from matcher.profile import EnterpriseProfile
 from matcher.vocab import CATEGORIES
 
@@ -43,6 +44,9 @@ class VariantReport:
     trap_accuracy: float | None
     per_category: tuple[tuple[str, float, float, float, int], ...]
     confusion: tuple[tuple[int, ...], ...]
+    flag_recall: float | None = None
+    """Share of wrong primaries that were flagged for review (None: no errors or no flag)."""
+    flagged_share: float | None = None
 
 
 @dataclass(frozen=True)
@@ -107,10 +111,18 @@ def _label_of(raw: dict[str, Any]) -> Label:
 
 
 def score_predictions(
-    name: str, predicted: Sequence[str], labels: Sequence[Label]
+    name: str,
+    predicted: Sequence[str],
+    labels: Sequence[Label],
+    flagged: Sequence[bool] | None = None,
 ) -> VariantReport:
     """Compute every number of one variant's block of the report."""
     truth = [label.primary for label in labels]
+    flag_recall = flag_share = None
+    if flagged is not None and flagged:
+        errors = [f for f, p, t in zip(flagged, predicted, truth, strict=True) if p != t]
+        flag_recall = (sum(errors) / len(errors)) if errors else None
+        flag_share = sum(flagged) / len(flagged)
     precision, recall, f1, support = prfs(truth, predicted, labels=LABELS, zero_division=0)
     traps = [p == lab.primary for p, lab in zip(predicted, labels, strict=True) if lab.trap]
     within = [p in lab.acceptable for p, lab in zip(predicted, labels, strict=True)]
@@ -127,6 +139,8 @@ def score_predictions(
         confusion=tuple(
             tuple(int(v) for v in row) for row in confusion_matrix(truth, predicted, labels=LABELS)
         ),
+        flag_recall=flag_recall,
+        flagged_share=flag_share,
     )
 
 
@@ -134,7 +148,7 @@ def evaluate_diagnosis(
     profiles: Sequence[EnterpriseProfile],
     labels: Sequence[Label],
     *,
-    rules: DiagnosisRules,
+    lexicon: Lexicon,
     model: Any | None,
     as_of_year: int | None = None,
 ) -> DiagnosisReport:
@@ -143,29 +157,36 @@ def evaluate_diagnosis(
     Args:
         profiles: enterprises of the labelled set.
         labels: their labels (`load_labelled_set`).
-        rules: the rules file.
+        lexicon: the phrase lists the evidence reads.
         model: a TreatmentModel trained on other data, or None (rules only).
         as_of_year: year "停产至今" counts to.
 
     Returns:
-        A DiagnosisReport; print it with `format_diagnosis_report`.
+        A DiagnosisReport; print it with `format_diagnosis_report`.  The full variant
+        carries the review flag's recall of errors and share flagged.
     """
-    full, rules_only, model_only = [], [], []
+    full, full_flags, rules_only, model_only = [], [], [], []
     for profile in profiles:
-        rule_d = diagnose(profile, rules=rules, model=None, as_of_year=as_of_year)
-        rules_only.append(rule_d.primary)
+        result = diagnose(profile, lexicon=lexicon, model=model, as_of_year=as_of_year)
+        policy = result.policy_probabilities
+        rules_only.append(max(policy, key=lambda c: (policy[c], c)))
         if model is None:
+            full.append(result.primary)
+            full_flags.append(result.needs_review)
             continue
-        full.append(diagnose(profile, rules=rules, model=model, as_of_year=as_of_year).primary)
-        probs = model.predict_proba_one(profile, rule_d.signals)
-        model_only.append(max(probs, key=lambda c: probs[c]))
+        full.append(result.primary)
+        full_flags.append(result.needs_review)
+        probs = result.model_probabilities or {}
+        model_only.append(max(probs, key=lambda c: (probs[c], c)))
     variants = [score_predictions("rules-only", rules_only, labels)]
     if model is not None:
-        variants.insert(0, score_predictions("full (rules+model)", full, labels))
+        variants.insert(0, score_predictions("full (rules+model)", full, labels, full_flags))
         variants.append(score_predictions("model-only", model_only, labels))
+    else:
+        variants = [score_predictions("rules-only", rules_only, labels, full_flags)]
     return DiagnosisReport(
         n=len(labels),
         variants=tuple(variants),
         model_version="rules-only" if model is None else model.model_version,
-        rules_version=rules.version,
+        rules_version=lexicon.version,
     )

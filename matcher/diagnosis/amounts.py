@@ -1,5 +1,8 @@
 """Figures written in prose: "总资产约3.2亿元、负债4.1亿元" → numbers in 万元.
 
+Every common written form is read: 亿元/亿/千万/百万/万元/元, "3亿多", "200多万",
+ranges ("2500万—6000万元" counts as the midpoint), and hedges (约、近、不足、不到).
+
 About a fifth of the profiles officers send leave `financials` empty and put
 the balance sheet in the 主要困难 text, in 万元 or 亿元.  A ratio computed from
 those figures is as good as one from the form, so the engine reads them
@@ -9,16 +12,35 @@ unit are taken: a bare number next to a label is more often a count or a date.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 
+from matcher.profile import EnterpriseProfile, Financials
 from matcher.text import normalize_zh
 
 # Between a label and its number: a few non-digit, non-sentence-break chars
 # such as 约, 为, 余额, （, 合计 — never a comma, so "负债可控，银行…" stays silent.
 _GAP = r"[^，。；;,\d\n]{0,10}?"
-_MONEY = r"(-?\d+(?:\.\d+)?)\s*(?:多|余)?\s*(亿元|亿|万元|万|元)"
-_UNIT = {"亿元": 10000.0, "亿": 10000.0, "万元": 1.0, "万": 1.0, "元": 0.0001}
+# A number, an optional range end ("2500万—6000万元", "1.2至1.5亿元"), a unit and an
+# optional 多/余 before or after it ("3亿多元", "200多万").
+_NUM = r"\d+(?:\.\d+)?"
+_MONEY = (
+    r"(-?" + _NUM + r")\s*(?:多|余)?\s*(?:(?:千万|百万|亿|万)元?\s*(?=[-—–~～至到]))?"
+    r"(?:[-—–~～至到]\s*(" + _NUM + r"))?\s*(?:多|余)?\s*"
+    r"(亿元|亿|千万元|千万|百万元|百万|万元|万|元)(?:多|余)?"
+)
+_UNIT = {
+    "亿元": 10000.0,
+    "亿": 10000.0,
+    "千万元": 1000.0,
+    "千万": 1000.0,
+    "百万元": 100.0,
+    "百万": 100.0,
+    "万元": 1.0,
+    "万": 1.0,
+    "元": 0.0001,
+}
 
 # Field → label patterns, most specific first.  The first match in the text wins.
 _LABELS: dict[str, tuple[str, ...]] = {
@@ -27,7 +49,8 @@ _LABELS: dict[str, tuple[str, ...]] = {
         r"(?:资产评估值|资产估值|评估总值)",
         # bare "资产3亿元": only when the number follows at once, so
         # "闲置资产每年折旧约440万元" is not read as total assets
-        r"(?<![净负闲固流无置])资产(?=\s*(?:约|为|达|共|合计)?\s*\d)",
+        r"(?<![净负闲固流无置])资产(?=\s*(?:约|为|达|共|合计|不到|不足|仅|只有|只剩)?\s*\d)",
+        r"评估(?:资产|价值)",
     ),
     "total_liabilities": (
         r"(?:总负债|负债总额|负债合计|债务总额|各类债务)",
@@ -41,9 +64,14 @@ _LABELS: dict[str, tuple[str, ...]] = {
     "wage_arrears": (r"(?:欠发|拖欠|欠)(?:职工|工人|员工)?(?:工资|薪酬)|欠薪",),
     "annual_revenue": (r"(?:上年|去年|上一年度|今年|年)?(?:营业收入|营收|销售收入|销售额)",),
     "prior_revenue": (r"前年",),
+    # Not a form field: what the assets would fetch ("评估不足6000万元"), which an
+    # officer weighs against the debt before the book value.
+    "appraised_assets": (
+        r"(?:资产评估值|资产估值|评估总值|评估资产|资产评估|评估价值|评估值|评估)",
+    ),
 }
 _PERCENTS: dict[str, str] = {
-    "debt_ratio": r"(?:资产负债率|负债率)",
+    "debt_ratio": r"(?:资产负债率|负债率|资不抵债)",
     "capacity_utilization": r"(?:产能利用率|开工率|设备利用率)",
     "revenue_growth": r"(?:营业收入|营收|销售收入|销售额|收入)同比(?:增长|增加|上升)",
     "revenue_decline": r"(?:营业收入|营收|销售收入|销售额|收入)(?:同比)?(?:下降|下滑|减少|萎缩)",
@@ -61,15 +89,21 @@ _FROM_TO = re.compile(
 )
 
 
-def _to_wan(number: str, unit: str) -> float:
-    return round(float(number) * _UNIT[unit], 4)
+def _to_wan(number: str, unit: str, upper: str | None = None) -> float:
+    """万元 of "number[—upper] unit"; a range counts as its midpoint."""
+    value = float(number) if upper is None else (float(number) + float(upper)) / 2.0
+    return round(value * _UNIT[unit], 4)
+
+
+def _money_of(match: re.Match[str], first: int) -> float:
+    return _to_wan(match.group(first), match.group(first + 2), match.group(first + 1))
 
 
 def _first_money(text: str, label: str) -> float | None:
     match = re.search("(?:" + label + ")" + _GAP + _MONEY, text)
     if match is None:
         return None
-    value = _to_wan(match.group(1), match.group(2))
+    value = _money_of(match, 1)
     return value if math.isfinite(value) else None
 
 
@@ -106,8 +140,8 @@ def _revenue_from_to(text: str) -> dict[str, float]:
     match = _FROM_TO.search(text)
     if match is None:
         return {}
-    prior = _to_wan(match.group(1), match.group(2))
-    current = _to_wan(match.group(3), match.group(4))
+    prior = _money_of(match, 1)
+    current = _money_of(match, 4)
     return {"prior_revenue": prior, "annual_revenue": current}
 
 
@@ -115,9 +149,9 @@ def _net_profit(text: str) -> float | None:
     loss = _LOSS.search(text)
     profit = _PROFIT.search(text)
     if loss is not None and (profit is None or loss.start() <= profit.start()):
-        return -abs(_to_wan(loss.group(1), loss.group(2)))
+        return -abs(_money_of(loss, 1))
     if profit is not None:
-        return _to_wan(profit.group(1), profit.group(2))
+        return _money_of(profit, 1)
     return None
 
 
@@ -228,3 +262,31 @@ def parse_stoppage_months(text: str, *, as_of_year: int) -> dict[str, float]:
         months = number * 12.0 if match.group(3) == "年" else number
         found.setdefault("partial_months" if match.group(1) else "halted_months", months)
     return found
+
+
+def fill_financials(profile: EnterpriseProfile) -> EnterpriseProfile:
+    """Return the profile with form gaps filled from figures written in prose.
+
+    A figure on the form always wins: the form is what the enterprise signed.
+
+    Example:
+        >>> p = EnterpriseProfile(name="甲", problems="总资产约3亿元，总负债3.3亿元")
+        >>> fill_financials(p).financials.total_liabilities
+        33000.0
+    """
+    prose = parse_money_figures("\n".join((profile.problems, profile.description)))
+    current = dataclasses.asdict(profile.financials)
+    merged = {k: (v if v is not None else prose.get(k)) for k, v in current.items()}
+    if merged == current:
+        return profile
+    return dataclasses.replace(profile, financials=Financials(**merged))
+
+
+def figures_source(profile: EnterpriseProfile) -> str:
+    """Where the balance sheet came from: "form", "prose", "mixed" or "none"."""
+    form = {k for k, v in dataclasses.asdict(profile.financials).items() if v is not None}
+    filled = dataclasses.asdict(fill_financials(profile).financials)
+    prose = {k for k, v in filled.items() if v is not None} - form
+    if form and prose:
+        return "mixed"
+    return "form" if form else ("prose" if prose else "none")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from matcher.prose import (
+from matcher.diagnosis.amounts import (
     parse_cn_number,
     parse_money_figures,
     parse_percent_figures,
@@ -45,7 +45,7 @@ MONEY_CASES = [
     (
         "appraisal as assets",
         "资产评估值约8.28亿元，负债约12.93亿元",
-        {"total_assets": 82800.0, "total_liabilities": 129300.0},
+        {"total_assets": 82800.0, "total_liabilities": 129300.0, "appraised_assets": 82800.0},
     ),
     (
         "bare 资产",
@@ -56,6 +56,26 @@ MONEY_CASES = [
     ("多 between number and unit", "欠工人工资200多万", {"wage_arrears": 200.0}),
     ("no unit, no figure", "负债可控，银行未抽贷，职工120人", {}),
     ("ratio is not an amount", "资产负债率112%", {}),
+    ("亿 then 多", "负债3亿多元", {"total_liabilities": 30000.0}),
+    ("千万", "总资产5千万元", {"total_assets": 5000.0}),
+    ("百万", "欠薪3百万元", {"wage_arrears": 300.0}),
+    ("a range counts as its midpoint", "总负债约2500万—3500万元", {"total_liabilities": 3000.0}),
+    ("a range with one unit", "总资产1.2至1.5亿元", {"total_assets": 13500.0}),
+    (
+        "亿元 is not 亿 + 元",
+        "总资产约1.36亿元，总负债约5799万元",
+        {"total_assets": 13600.0, "total_liabilities": 5799.0},
+    ),
+    (
+        "bare 资产 after 不到",
+        "资产不到60万元，负债约400万元",
+        {"total_assets": 60.0, "total_liabilities": 400.0},
+    ),
+    (
+        "an appraisal below the book value",
+        "总资产账面1.6亿元、评估不足6000万元，负债约1.45亿元",
+        {"total_assets": 16000.0, "appraised_assets": 6000.0, "total_liabilities": 14500.0},
+    ),
 ]
 
 
@@ -74,6 +94,8 @@ def test_parse_money_figures(why: str, text: str, expected: dict[str, float]) ->
         ("营业收入同比增长20%", {"revenue_change": 0.2}),
         ("营收同比下降35%", {"revenue_change": -0.35}),
         ("净利率约13%", {}),
+        ("资不抵债约114%", {"debt_ratio": 1.14}),
+        ("负债率约92%", {"debt_ratio": 0.92}),
     ],
 )
 def test_parse_percent_figures(text: str, expected: dict[str, float]) -> None:

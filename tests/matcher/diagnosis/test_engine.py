@@ -1,0 +1,166 @@
+"""One diagnosis end to end: the policy's verdicts, the blend, reasons, missing facts, flag."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from matcher.diagnosis import Lexicon, diagnose, gather_evidence, load_lexicon
+from matcher.diagnosis.model import TreatmentModel, load_treatment_model
+from matcher.diagnosis.policy import category_reasons, contributions
+from matcher.profile import EnterpriseProfile
+from matcher.vocab import CATEGORIES
+
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return load_lexicon(FIXTURES / "diagnosis_lexicon.toml")
+
+
+@pytest.fixture(scope="module")
+def model() -> TreatmentModel:
+    return load_treatment_model(FIXTURES / "models" / "diagnosis.joblib")
+
+
+def _profile(**fields: Any) -> EnterpriseProfile:
+    return EnterpriseProfile.from_dict({"name": "测试企业", **fields})
+
+
+ARCHETYPES = [
+    (
+        "insolvent, licences and lines intact → 重整",
+        {
+            "operating_status": "in_bankruptcy",
+            "financials": {"total_assets": 29000, "total_liabilities": 46000},
+            "strengths": "药品批文40余个；生产线完好；医院渠道仍在",
+        },
+        "judicial_reorganization",
+    ),
+    (
+        "insolvent, nothing left → 清算",
+        {
+            "operating_status": "halted",
+            "problems": "停产四年，设备属淘汰类，职工已遣散，负债约1.1亿元，资产评估约2500万元",
+            "strengths": "无",
+        },
+        "exit_liquidation",
+    ),
+    (
+        "92% but solvent, overdue, orders → 债务重组",
+        {
+            "financials": {
+                "total_assets": 52000,
+                "total_liabilities": 48000,
+                "overdue_debt": 16000,
+            },
+            "capacity_utilization": 0.72,
+            "problems": "负责人想申请破产重整；订单充足，经营现金流为正",
+        },
+        "debt_restructuring",
+    ),
+    (
+        "healthy, loan due → 纾困",
+        {
+            "financials": {"total_assets": 40000, "total_liabilities": 22000, "overdue_debt": 0},
+            "capacity_utilization": 0.8,
+            "problems": "2000万元流贷下月到期，银行要求先还后贷",
+            "demands": "想引进战投",
+        },
+        "relief",
+    ),
+    (
+        "solvent, inside an ecological red line → 清算出清",
+        {
+            "financials": {"total_assets": 9800, "total_liabilities": 3400, "overdue_debt": 0},
+            "problems": "厂址划入生态保护红线，县政府要求年底前关停退出，不得改扩建",
+        },
+        "exit_liquidation",
+    ),
+    (
+        "energy-capped plant that asks for an investor → 技改",
+        {
+            "financials": {"total_assets": 20000, "total_liabilities": 10000, "overdue_debt": 0},
+            "problems": "用能指标已到上限，熔炉能耗比标杆高两成，冬季限产",
+            "demands": "引进战略投资者做大",
+        },
+        "tech_upgrade",
+    ),
+]
+
+
+@pytest.mark.parametrize(("why", "fields", "expected"), ARCHETYPES)
+def test_the_policy_reads_as_an_officer_would(
+    lexicon: Lexicon, why: str, fields: dict, expected: str
+) -> None:
+    result = diagnose(_profile(**fields), lexicon=lexicon, model=None, as_of_year=2026)
+    assert result.primary == expected, (why, result.categories[:2])
+
+
+def test_reasons_cite_the_figure_and_the_words(lexicon: Lexicon) -> None:
+    fields = ARCHETYPES[0][1]
+    result = diagnose(_profile(**fields), lexicon=lexicon, model=None)
+    reasons = "；".join(result.categories[0].reasons)
+    assert "159%" in reasons and "「" in reasons
+    gone = gather_evidence(_profile(**ARCHETYPES[1][1]), lexicon, as_of_year=2026)
+    against = category_reasons("judicial_reorganization", contributions(gone))
+    assert any(r.startswith("不利：主业已无挽救价值") for r in against), against
+
+
+def test_an_empty_profile_leans_nowhere(lexicon: Lexicon) -> None:
+    result = diagnose(_profile(financials=None), lexicon=lexicon, model=None)
+    probabilities = result.policy_probabilities
+    assert max(probabilities.values()) - min(probabilities.values()) < 1e-9
+    assert result.needs_review
+    assert "补充总资产与总负债，可判断是否资不抵债" in result.missing
+
+
+def test_close_debt_and_reorganisation_ask_for_the_balance_sheet(lexicon: Lexicon) -> None:
+    profile = _profile(problems="企业资不抵债，逾期贷款较多，订单仍在，设备完好")
+    result = diagnose(profile, lexicon=lexicon, model=None, margin=1.0)
+    top = {c.code for c in result.categories[:2]}
+    assert top == {"judicial_reorganization", "debt_restructuring"}
+    assert any("可区分债务重组与破产重整" in m for m in result.missing)
+
+
+def test_the_blend_and_the_flag(lexicon: Lexicon, model: TreatmentModel) -> None:
+    profile = _profile(**ARCHETYPES[3][1])
+    full = diagnose(profile, lexicon=lexicon, model=model)
+    assert full.model_version == model.model_version
+    assert full.model_probabilities is not None
+    assert math.isclose(sum(full.model_probabilities.values()), 1.0, rel_tol=1e-6)
+    weight = model.metadata["blend_weight"]
+    for c in full.categories:
+        expected = (1 - weight) * full.policy_probabilities[c.code]
+        expected += weight * full.model_probabilities[c.code]
+        assert c.probability == pytest.approx(expected, abs=1e-4)
+    assert any(r.startswith("模型：") for r in full.categories[0].reasons)
+    wide = diagnose(profile, lexicon=lexicon, model=model, margin=1.0)
+    assert wide.needs_review and "前两类概率接近" in wide.review_reasons[0]
+
+
+def test_findings_are_plain_data_in_question_order(lexicon: Lexicon) -> None:
+    result = diagnose(_profile(**ARCHETYPES[1][1]), lexicon=lexicon, model=None)
+    assert [f["question"] for f in result.findings][:3] == ["solvency", "court", "core_business"]
+    assert all(set(f) >= {"answer", "text", "source", "evidence", "title"} for f in result.findings)
+    assert set(result.policy_probabilities) == set(CATEGORIES)
+
+
+def test_the_shipped_model_records_how_it_was_chosen(model: TreatmentModel) -> None:
+    meta = model.metadata
+    assert meta["data_source"] == "diagnosis_corpus.jsonl"
+    assert 0.0 <= meta["blend_weight"] <= 1.0
+    assert meta["cv"]["flag_recall_of_errors"] >= 0.8
+    assert meta["cv"]["full_macro_f1"] >= meta["cv"]["policy_macro_f1"]
+
+
+def test_a_model_of_another_shape_is_refused(tmp_path: Path, model: TreatmentModel) -> None:
+    odd = TreatmentModel(model.pipeline, {**model.metadata, "features": ["x"]})
+    path = tmp_path / "odd.joblib"
+    odd.save(path)
+    with pytest.raises(ValueError, match="ld train"):
+        load_treatment_model(path)
