@@ -30,6 +30,7 @@ from api.routes import (
     health,
     industries,
     jobs,
+    matcher_configs,
     matches,
     partners,
     pipeline,
@@ -123,6 +124,7 @@ def create_app(
         admin,
         security,
         industries,
+        matcher_configs,
     )
     for module in routers:
         app.include_router(module.router, responses=ERROR_RESPONSES)
@@ -165,9 +167,8 @@ def _add_error_handlers(app: FastAPI) -> None:
         headers = dict(error.headers or {})
         if error.status_code == 401:
             headers["WWW-Authenticate"] = "Bearer"
-        return JSONResponse(
-            status_code=error.status_code, content={"detail": error.message}, headers=headers
-        )
+        content = {"detail": error.message, **(error.extra or {})}
+        return JSONResponse(status_code=error.status_code, content=content, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:

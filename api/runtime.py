@@ -57,6 +57,14 @@ class Runtime:
     pool: PoolCache = field(default_factory=PoolCache)
     registry: Registry = STANDARD_REGISTRY
     """The matching components: the pool is built with them, reports name them."""
+    base_config: MatcherConfig | None = None
+    """The shipped weights file; `matcher_config` is it with the active version's overlay
+    (api/services/matcher_configs.py keeps the two in step with the database)."""
+    active_version: str = "base"
+
+    def __post_init__(self) -> None:
+        if self.base_config is None:
+            self.base_config = self.matcher_config
 
     @property
     def model_name(self) -> str:
