@@ -343,8 +343,12 @@ def _fit_logistic(
     prior: np.ndarray,
     penalty: np.ndarray,
     bounds: Sequence[tuple[float | None, float | None]],
+    order: np.ndarray | None = None,
 ) -> np.ndarray:
-    """argmin Σ w·log(1 + exp(−s·θ·d)) + Σ λ/2·(θ − θ⁰)² over θ and a free temperature s."""
+    """argmin Σ w·log(1 + exp(−s·θ·d)) + Σ λ/2·(θ − θ⁰)² over θ and a free temperature s.
+
+    `order` (rows over θ) asks order @ θ ≥ 0: the level order kept (`_level_order`).
+    """
     if not len(diffs):
         return prior.copy()
 
@@ -359,8 +363,46 @@ def _fit_logistic(
         return value, np.concatenate([[float(np.sum(slope * margin))], grad])
 
     start = np.concatenate([[0.0], prior])
-    found = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=[(-5.0, 5.0), *bounds])
+    box = [(-5.0, 5.0), *bounds]
+    if order is None or not len(order):
+        found = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=box)
+        return np.asarray(found.x[1:])
+    rows = np.hstack([np.zeros((len(order), 1)), order])  # the temperature is not ordered
+    keep = {"type": "ineq", "fun": lambda p: rows @ p, "jac": lambda p: rows}
+    found = minimize(
+        loss,
+        start,
+        jac=True,
+        method="SLSQP",
+        bounds=box,
+        constraints=[keep],
+        options={"maxiter": 500},
+    )
     return np.asarray(found.x[1:])
+
+
+def _level_order(names: Sequence[tuple[str, str | None]], prior: np.ndarray) -> np.ndarray:
+    """Rows r with r @ θ ≥ 0: within a component, a level weighted above another stays above.
+
+    The file's order of levels is the team's judgement of which match is
+    better (a same 小类 over a same 门类, a county over a province); the
+    decisions say by how much.  Levels of equal weight may part either way.
+    """
+    rows = []
+    by_component: dict[str, list[int]] = defaultdict(list)
+    for j, (c, label) in enumerate(names):
+        if label is not None:
+            by_component[c].append(j)
+    for members in by_component.values():
+        weights = sorted({float(prior[j]) for j in members}, reverse=True)
+        groups = [[j for j in members if float(prior[j]) == w] for w in weights]
+        for upper, lower in zip(groups, groups[1:], strict=False):
+            for hi in upper:
+                for lo in lower:
+                    row = np.zeros(len(names))
+                    row[hi], row[lo] = 1.0, -1.0
+                    rows.append(row)
+    return np.array(rows).reshape(len(rows), len(names))
 
 
 def _fitted_categories(decisions: Sequence[Decision], minimum: int) -> list[str]:
@@ -391,7 +433,8 @@ def fit_overlay(
         raise NotEnoughDecisions(count, settings.min_decisions)
     names, prior, bounds = _columns(decisions, current, components)
     diffs, weights, _ = _pairs(decisions, lambda d: _features(d, names))
-    theta = _fit_logistic(diffs, weights, prior, np.full(len(prior), settings.strength), bounds)
+    penalty = np.full(len(prior), settings.strength)
+    theta = _fit_logistic(diffs, weights, prior, penalty, bounds, _level_order(names, prior))
     levels = {c: dict(table) for c, table in current.levels.items()}
     factors = dict(current.component_factors)
     for (c, label), value in zip(names, theta, strict=True):

@@ -94,3 +94,21 @@ def test_an_overlay_changes_only_weights_and_keeps_the_base_hash_when_empty() ->
     assert config.ticket_filter is BASE.ticket_filter
     assert config.factor_for("dense", "relief") == 1.5
     assert config.config_hash() != BASE.config_hash()
+
+
+def test_the_files_order_of_levels_is_kept() -> None:
+    """Officers who prefer provincial partners make the levels closer, never reversed."""
+    levels = {"region": {"null": 0.0, "county": 0.5, "province": 0.1, "else": -5.0}}
+    decisions = []
+    for e in range(30):
+        decisions.append(
+            Decision(f"e{e}", "far", "signed", {}, "relief", START, "", {"region": "province"})
+        )
+        decisions.append(
+            Decision(f"e{e}", "near", "rejected", {}, "relief", START, "", {"region": "county"})
+        )
+    settings = LearnSettings(min_decisions=2, strength=1.0, min_category_decisions=10**6)
+    fitted = fit_overlay(decisions, Overlay(levels=levels), ("region",), settings)
+    county, province = fitted.levels["region"]["county"], fitted.levels["region"]["province"]
+    assert county >= province - 1e-6
+    assert county - province < 0.5 - 0.1  # moved toward each other
