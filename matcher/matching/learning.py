@@ -2,32 +2,40 @@
 
 Every enterprise–partner pair the officers saw carries a graded outcome
 (`OUTCOMES`: landed > signed > negotiating > contacted > shortlisted > shown but
-not reviewed > rejected) and its components' contributions under the shipped
-(base) weights.  Within one enterprise, a pair of better outcome should score
-higher than a pair of worse outcome; the model is
+not reviewed > rejected), its levels and its components' contributions under
+the shipped (base) weights.  Within one enterprise, a pair of better outcome
+should score higher than a pair of worse outcome:
 
-    P(i above j) = σ(s · Σ_c θ_c · (x_ic − x_jc)),   θ_c = m_c + e_kc
+    P(i above j) = σ(s · θ · (x_i − x_j))
 
-with m_c one multiplier per component (its fusion weight relative to the base
-file), e_kc a deviation for the enterprise's primary treatment category k
-(fitted only for categories with enough decisions), and s a free temperature:
-how sharply the officers' choices follow the score says nothing about the
+where θ holds one weight per non-null level of each rule component (x: the
+pair is at that level, times the component's per-enterprise factor) and one
+factor per similarity (x: its contribution), and s is a free temperature: how
+sharply the officers' choices follow the score says nothing about the
 weights' proportions, so it must not be bought with weight changes.
 
-The penalty pulls θ toward the *current* weights (the active config's factors):
-λ/2 · Σ (m_c − m⁰_c)² + λ_k/2 · Σ (e_kc − e⁰_kc)².  Each enterprise's pairs
-together weigh as many decisions as the officers made on it, so λ reads as "how
-many decisions count as much as the current weights": a few decisions move the
-weights a little, many move them more.  scikit-learn's LogisticRegression has
-no offset to centre its penalty on a prior, so the same loss is minimised with
-scipy's L-BFGS-B (the solver scikit-learn itself uses); the held-out comparison
-uses scikit-learn's `ndcg_score`.
+The penalty λ/2 · Σ (θ − θ⁰)² pulls θ toward the *current* weights (the
+active config's).  Each enterprise's pairs together weigh as many decisions
+as the officers made on it, so a few decisions move the weights a little and
+many move them more.  The weights file's order of levels within a component
+is kept (a same 小类 stays above a same 门类, a county above a province): the
+decisions say by how much one match is better, not which; signs are kept, so
+a penalty stays a penalty; `null` stays 0.
 
-Hard filters are not components: a filtered partner never scores, the factors
-multiply only the weights of components, and they are kept within
-`FACTOR_BOUNDS` so that no component is learned away or turned around.
+Then, for each treatment category with enough decisions, one factor per
+component on top (the same model over the stage-one contributions, pulled
+toward the current category factors by λ_k).
 
-Pure: the caller gathers the decisions (api/services/learning_data.py, or the
+scikit-learn's LogisticRegression centres its penalty on zero and takes no
+constraints, so the same loss is minimised with scipy (SLSQP with the order
+constraints; L-BFGS-B, the solver scikit-learn uses, for the category
+factors); the held-out comparison uses scikit-learn's `ndcg_score`.
+
+Hard filters are not components: a filtered partner never scores and never
+reaches the learner (api/services/decisions.py leaves such pairs out), and
+only weights are learned, so no filter can be learned away.
+
+Pure: the caller gathers the decisions (api/services/decisions.py, or the
 simulation in matcher/matching/simulation.py) and stores the result.
 """
 
