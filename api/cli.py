@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from api.auth import ROLES, Principal
 from api.cli_import import register as register_import_commands
+from api.cli_learning import register as register_learning_commands
 from api.cli_models import register as register_model_commands
 from api.config import Settings, get_settings
 from api.errors import DomainError
@@ -307,6 +308,7 @@ def worker(poll: float = 1.0) -> None:
 
 register_model_commands(app)
 register_import_commands(app)
+register_learning_commands(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point

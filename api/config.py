@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     """At most this many of one caller's jobs queued or running at once (429 beyond)."""
     job_slice: int = 64
     """Enterprises a job ranks before it lets another owner's waiting job have the worker."""
+    learn_min_decisions: int = Field(default=30, ge=1)
+    """Reviewed enterprise–partner pairs needed before a matcher config is learned."""
+    learn_strength: float = Field(default=2.0, gt=0)
+    """How many decisions the current weights count as (the pull toward them)."""
+    learn_category_strength: float = Field(default=20.0, gt=0)
+    learn_min_category_decisions: int = Field(default=60, ge=1)
+    """Reviewed pairs a treatment category needs before it gets factors of its own."""
+    learn_holdout_share: float = Field(default=0.25, gt=0, lt=1)
+    """The most recently decided share of enterprises held out for the comparison."""
     auth_failure_limit: int = Field(default=20, ge=0)
     """Wrong tokens a client address may present per window before a lock-out; 0: no limit."""
     auth_failure_window_seconds: float = Field(default=60.0, gt=0)

@@ -15,6 +15,7 @@ from api.errors import BAD_TOKEN, DEPARTMENT_ONLY_CASES, MISSING_TOKEN, DomainEr
 from api.etags import parse_if_match
 from api.guard import Guard, attempt_of
 from api.runtime import Runtime
+from api.services.matcher_configs import sync_runtime
 from matcher.industry import IndustryTable
 
 _bearer = HTTPBearer(auto_error=False, description="API token (ld create-token) or LD_ADMIN_TOKEN")
@@ -97,8 +98,10 @@ def get_industries(request: Request) -> IndustryTable:
 IndustriesDep = Annotated[IndustryTable, Depends(get_industries)]
 
 
-def get_runtime(request: Request) -> Runtime:
+def get_runtime(request: Request, session: SessionDep) -> Runtime:
+    """The loaded engine, following the active matcher config (one primary-key read)."""
     runtime: Runtime = request.app.state.runtime
+    sync_runtime(session, runtime)
     return runtime
 
 

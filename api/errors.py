@@ -47,6 +47,8 @@ class DomainError(Exception):
     status_code = 400
     headers: dict[str, str] | None = None
     """Extra response headers (e.g. the current ETag of a 412)."""
+    extra: dict[str, object] | None = None
+    """Extra fields of the JSON answer beside `detail` (e.g. the count behind a 409)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -31,6 +31,7 @@ from api.routes import (
     health,
     industries,
     jobs,
+    matcher_configs,
     matches,
     partners,
     pipeline,
@@ -129,6 +130,7 @@ def create_app(
         security,
         industries,
         status,
+        matcher_configs,
     )
     for module in routers:
         app.include_router(module.router, responses=ERROR_RESPONSES)
@@ -173,9 +175,8 @@ def _add_error_handlers(app: FastAPI) -> None:
         headers = dict(error.headers or {})
         if error.status_code == 401:
             headers["WWW-Authenticate"] = "Bearer"
-        return JSONResponse(
-            status_code=error.status_code, content={"detail": error.message}, headers=headers
-        )
+        content = {"detail": error.message, **(error.extra or {})}
+        return JSONResponse(status_code=error.status_code, content=content, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:

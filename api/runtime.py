@@ -65,6 +65,14 @@ class Runtime:
     inline_embeddings: bool = False
     """Encode missing embeddings where they are needed (batch commands); False: a request
     never encodes, the background worker does (LD_EMBEDDINGS=background, the default)."""
+    base_config: MatcherConfig | None = None
+    """The shipped weights file; `matcher_config` is it with the active version's overlay
+    (api/services/matcher_configs.py keeps the two in step with the database)."""
+    active_version: str = "base"
+
+    def __post_init__(self) -> None:
+        if self.base_config is None:
+            self.base_config = self.matcher_config
 
     @property
     def model_name(self) -> str:

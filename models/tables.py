@@ -351,4 +351,5 @@ class PoolState(SQLModel, table=True):
 
 # The consultation and plan tables live in their own module; importing it here
 # registers them on the same metadata wherever the tables are used (Alembic too).
+import models.config_tables  # noqa: E402, F401
 import models.consultation  # noqa: E402, F401

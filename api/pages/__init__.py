@@ -9,10 +9,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.pages import cases, enterprise_edit, enterprises, home, partners, session, transfer
+from api.pages import (
+    cases,
+    configs,
+    enterprise_edit,
+    enterprises,
+    home,
+    partners,
+    session,
+    transfer,
+)
 
 router = APIRouter(include_in_schema=False)
-for _module in (session, home, enterprises, enterprise_edit, partners, transfer, cases):
+for _module in (session, home, enterprises, enterprise_edit, partners, transfer, cases, configs):
     router.include_router(_module.router)
 
 __all__ = ["router"]

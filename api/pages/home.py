@@ -24,6 +24,7 @@ from api.pages.common import (
 from api.params import ObjectId, SearchText
 from api.routes.jobs import job_out
 from api.services import dashboard, jobs, plan_board
+from api.services.decision_report import decision_report
 from api.services.reviews import allowed_next
 from matcher.vocab import CATEGORIES, REVIEW_STATUSES
 from models.results import JobOut
@@ -63,6 +64,7 @@ def dashboard_page(
     """Counts per county, category and stage, measures, and the overdue follow-ups."""
     if principal.is_department:  # a department's work is its invited cases
         return RedirectResponse("/ui/enterprises", status_code=303)
+    registry = request.app.state.runtime.registry
     counts = dashboard.dashboard_counts(session=session, principal=principal)
     categories = [(CATEGORIES.get(c, c), n) for c, n in counts.by_category]
     if counts.undiagnosed:
@@ -75,6 +77,7 @@ def dashboard_page(
         "stage_bars": horizontal_bars([(REVIEW_STATUSES[s], n) for s, n in counts.by_stage]),
         "signed_chart": column_chart(counts.signed_by_month),
         "job_id": job,
+        "decisions": decision_report(session=session, principal=principal, registry=registry),
         **_follow_ups(session, principal, settings.follow_up_days),
     }
     return render(request, "dashboard.html", context)

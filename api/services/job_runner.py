@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select, update
 from api.runtime import Runtime
 from api.services.embedding_jobs import EMBED_KIND, run_embedding_job
 from api.services.job_turns import next_candidates, other_owner_waiting
+from api.services.matcher_configs import sync_runtime
 from api.services.matching import rank_inputs, ranking_input, store_run
 from api.services.pool import partner_index
 from api.services.transient import Backoff, is_transient, retry_transient
@@ -166,6 +167,7 @@ class _Turn:
 
     def _rank(self, session: Session, ids: list[int], counties: list[str]) -> dict[int, Any]:
         """New rankings of the live enterprises among `ids` within the job's scope."""
+        sync_runtime(session, self.runtime)  # an activation since the last block: follow it
         rows = [session.get(Enterprise, i) for i in ids]
         items = [
             ranking_input(session=session, row=row, runtime=self.runtime)

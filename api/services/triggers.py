@@ -21,13 +21,15 @@ def ranked_enterprise_ids(session: Session, among: list[int] | None = None) -> l
     return sorted(set(session.exec(query).all()))
 
 
-def queue_automatic_rescore(*, session: Session, enterprise_ids: list[int] | None) -> Job | None:
+def queue_automatic_rescore(
+    *, session: Session, enterprise_ids: list[int] | None, reason: str = AUTO_REASON
+) -> Job | None:
     """Queue the re-score of the ranked enterprises among `enterprise_ids` (None: all)."""
     ids = ranked_enterprise_ids(session, enterprise_ids)
     if not ids:
         return None
     waiting = session.exec(
-        select(Job).where(Job.status == "queued", Job.reason == AUTO_REASON, Job.done == 0)
+        select(Job).where(Job.status == "queued", Job.reason == reason, Job.done == 0)
     ).first()
     if waiting is not None:
         merged = sorted(set(waiting.enterprise_ids) | set(ids))
@@ -35,7 +37,7 @@ def queue_automatic_rescore(*, session: Session, enterprise_ids: list[int] | Non
         session.add(waiting)
         session.flush()
         return waiting
-    job = Job(enterprise_ids=ids, total=len(ids), reason=AUTO_REASON, created_by="system")
+    job = Job(enterprise_ids=ids, total=len(ids), reason=reason, created_by="system")
     session.add(job)
     session.flush()
     return job

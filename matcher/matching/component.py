@@ -161,6 +161,8 @@ class RuleComponent:
         weight = ctx.config.levels[self.name][label]
         if self.factor is not _unit_factor:  # the explanation of 100 results calls this 600 times
             weight *= self.factor(query, ctx)
+        if ctx.config.component_factors or ctx.config.category_factors:
+            weight *= ctx.config.factor_for(self.name, query.primary)
         return Contribution(self.name, label, weight, detail)
 
 

@@ -71,6 +71,12 @@ class MatcherConfig:
         coverage_lead_places: free places of the role leading the treatment
             (one for every other role).
         asset_mode: component -> multiplier used by asset-level matching.
+        component_factors: component -> multiplier of all its weights (levels,
+            or the similarity's weight); a learned overlay (matcher.matching.
+            learning) writes it, the hand-set file leaves it empty (1 each).
+        category_factors: primary treatment category -> component -> a further
+            multiplier, learned where a category has enough decisions.  Hard
+            filters are not components: no factor reaches them.
 
     Raises:
         ValueError: on a missing level weight or an out-of-range threshold.
@@ -128,6 +134,8 @@ class MatcherConfig:
             "lexical": 1.0,
         }
     )
+    component_factors: dict[str, float] = field(default_factory=dict)
+    category_factors: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for component, given in self.levels.items():
@@ -144,6 +152,11 @@ class MatcherConfig:
         numbers = [self.base, self.dense_weight, self.lexical_weight, self.similarity_clip]
         numbers += [self.fit_floor, self.coverage_penalty]
         numbers += [w for lv in self.levels.values() for w in lv.values()]
+        factors = [*self.component_factors.values()]
+        factors += [f for table in self.category_factors.values() for f in table.values()]
+        if not all(math.isfinite(f) and f >= 0.0 for f in factors):
+            raise ValueError("component and category factors must be finite and >= 0")
+        numbers += factors
         if not all(math.isfinite(x) for x in numbers):
             raise ValueError("config weights must be finite numbers")
         _check_policy(self)
@@ -158,8 +171,21 @@ class MatcherConfig:
     def level_weight(self, component: str, level: str) -> float:
         return self.levels[component][level]
 
+    def factor_for(self, component: str, category: str | None) -> float:
+        """The learned multiplier of a component's weights for an enterprise of `category`."""
+        factor = self.component_factors.get(component, 1.0)
+        if category is not None and self.category_factors:
+            factor *= self.category_factors.get(category, {}).get(component, 1.0)
+        return factor
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        # Empty overlays are left out, so the hand-set configs keep the hashes their
+        # stored rankings were stamped with (and the TOML has no empty tables).
+        for name in ("component_factors", "category_factors"):
+            if not data[name]:
+                del data[name]
+        return data
 
     def config_hash(self) -> str:
         """A short, stable hash of every setting (16 hex digits)."""

@@ -173,6 +173,7 @@ def score_pool(
     parts: dict[str, np.ndarray] = {}
     for c in registry.components:
         scale = factors.get(c.name, 1.0) * c.factor(query, ctx)
+        scale *= config.factor_for(c.name, query.primary)
         weights = np.array(
             [config.level_weight(c.name, lab) * scale for lab in c.labels], dtype=np.float32
         )
@@ -192,6 +193,7 @@ def score_pool(
     t = text_factor(query, ctx)
     for s in registry.similarities:
         weight = s.weight(config) * factors.get(s.name, 1.0) * t
+        weight *= config.factor_for(s.name, query.primary)
         parts[s.name] = np.float32(weight) * zs[s.name]
     if mode == RULES_MODE:
         total = sum_parts(config.base, (parts[c.name] for c in registry.components))

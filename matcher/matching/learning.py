@@ -1,0 +1,560 @@
+"""Learning the fusion weights from the officers' decisions: a pairwise logistic model.
+
+Every enterprise–partner pair the officers saw carries a graded outcome
+(`OUTCOMES`: landed > signed > negotiating > contacted > shortlisted > shown but
+not reviewed > rejected), its levels and its components' contributions under
+the shipped (base) weights.  Within one enterprise, a pair of better outcome
+should score higher than a pair of worse outcome:
+
+    P(i above j) = σ(s · θ · (x_i − x_j))
+
+where θ holds one weight per non-null level of each rule component (x: the
+pair is at that level, times the component's per-enterprise factor) and one
+factor per similarity (x: its contribution), and s is a free temperature: how
+sharply the officers' choices follow the score says nothing about the
+weights' proportions, so it must not be bought with weight changes.
+
+The penalty λ/2 · Σ (θ − θ⁰)² pulls θ toward the *current* weights (the
+active config's).  Each enterprise's pairs together weigh as many decisions
+as the officers made on it, so a few decisions move the weights a little and
+many move them more.  The weights file's order of levels within a component
+is kept (a same 小类 stays above a same 门类, a county above a province): the
+decisions say by how much one match is better, not which; signs are kept, so
+a penalty stays a penalty; `null` stays 0.
+
+Then, for each treatment category with enough decisions, one factor per
+component on top (the same model over the stage-one contributions, pulled
+toward the current category factors by λ_k).
+
+scikit-learn's LogisticRegression centres its penalty on zero and takes no
+constraints, so the same loss is minimised with scipy (SLSQP with the order
+constraints; L-BFGS-B, the solver scikit-learn uses, for the category
+factors); the held-out comparison uses scikit-learn's `ndcg_score`.
+
+Hard filters are not components: a filtered partner never scores and never
+reaches the learner (api/services/decisions.py leaves such pairs out), and
+only weights are learned, so no filter can be learned away.
+
+Pure: the caller gathers the decisions (api/services/decisions.py, or the
+simulation in matcher/matching/simulation.py) and stores the result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+import numpy as np
+from scipy.optimize import minimize
+from sklearn.metrics import ndcg_score
+
+from matcher.matching.config import MatcherConfig
+
+OUTCOMES: dict[str, int] = {
+    "landed": 6,
+    "signed": 5,
+    "negotiating": 4,
+    "contacted": 3,
+    "shortlisted": 2,
+    "shown": 1,
+    "rejected": 0,
+}
+"""Outcome → grade: the order of the officers' decisions, best first (one home)."""
+SHOWN = "shown"
+REVIEWED = tuple(o for o in OUTCOMES if o != SHOWN)
+FACTOR_BOUNDS = (0.1, 10.0)
+"""A learned factor stays within these: a component is never switched off or turned around."""
+ZERO_LEVEL = (-1.0, 0.0)
+"""Where a level weighted 0 in the file may go: a neutral level never turns into a bonus."""
+K = 10
+OVERALL = "overall"
+
+
+def gain(outcome: str) -> int:
+    """NDCG gain of an outcome: shortlisted 1 … landed 5; shown and rejected 0."""
+    return max(OUTCOMES[outcome] - OUTCOMES[SHOWN], 0)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One enterprise–partner pair the officers saw, with its outcome.
+
+    Attributes:
+        enterprise, partner: ids (any strings).
+        outcome: a key of OUTCOMES.
+        parts: component → its contribution to the pair's score under the base
+            weights (the ranking's `components`).
+        category: the enterprise's primary treatment category, or None.
+        at: when the outcome was decided (None for a pair shown, not reviewed).
+        note: the officer's note (a rejection's reason).
+    """
+
+    enterprise: str
+    partner: str
+    outcome: str
+    parts: Mapping[str, float]
+    category: str | None = None
+    at: datetime | None = None
+    note: str = ""
+    levels: Mapping[str, str] = field(default_factory=dict)
+    """Rule component → the pair's level label."""
+    scales: Mapping[str, float] = field(default_factory=dict)
+    """Rule component → what multiplies its level weight for this enterprise (the asset
+    component's category factor; 1 for most): part = scale × level weight."""
+
+    def __post_init__(self) -> None:
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome {self.outcome!r}; expected one of {list(OUTCOMES)}")
+
+
+class NotEnoughDecisions(ValueError):
+    """Fewer reviewed pairs than the threshold: no config is learned."""
+
+    def __init__(self, count: int, needed: int) -> None:
+        super().__init__(f"{count} decisions, {needed} needed")
+        self.count, self.needed = count, needed
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """Learned weights over the base weights file (what a candidate config adds to it).
+
+    Attributes:
+        levels: rule component → level → weight (the whole table: the current
+            config's, as learned).
+        component_factors: similarity component → multiplier of its weight.
+        category_factors: primary category → component → a further multiplier.
+    """
+
+    levels: dict[str, dict[str, float]] = field(default_factory=dict)
+    component_factors: dict[str, float] = field(default_factory=dict)
+    category_factors: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, config: MatcherConfig) -> Overlay:
+        """The current weights of `config`, as the learner's starting point and prior."""
+        return cls(
+            {c: dict(table) for c, table in config.levels.items()},
+            dict(config.component_factors),
+            {k: dict(v) for k, v in config.category_factors.items()},
+        )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> Overlay:
+        def table(key: str) -> dict[str, dict[str, float]]:
+            raw = data.get(key) or {}
+            assert isinstance(raw, Mapping)
+            return {str(k): {str(a): float(b) for a, b in v.items()} for k, v in raw.items()}
+
+        factors = data.get("component_factors") or {}
+        assert isinstance(factors, Mapping)
+        return cls(
+            table("levels"),
+            {str(k): float(v) for k, v in factors.items()},
+            table("category_factors"),
+        )
+
+    def apply(self, base: MatcherConfig, version: str) -> MatcherConfig:
+        """The base config with these weights; every other setting (the hard filters too) as is.
+
+        Only components and levels the base knows are taken: a richer base file
+        (more components, more settings) keeps its own weights for the rest.
+        """
+        levels = {
+            c: {lab: self.levels.get(c, {}).get(lab, w) for lab, w in table.items()}
+            for c, table in base.levels.items()
+        }
+        return replace(
+            base,
+            version=version,
+            levels=levels,
+            component_factors=dict(self.component_factors),
+            category_factors={k: dict(v) for k, v in self.category_factors.items()},
+        )
+
+    def factor(self, component: str, category: str | None) -> float:
+        f = self.component_factors.get(component, 1.0)
+        if category is not None:
+            f *= self.category_factors.get(category, {}).get(component, 1.0)
+        return f
+
+    def part(self, decision: Decision, component: str) -> float:
+        """The component's contribution to the pair's score under these weights."""
+        f = self.factor(component, decision.category)
+        level = decision.levels.get(component)
+        if level is not None and component in self.levels:
+            return f * decision.scales.get(component, 1.0) * self.levels[component][level]
+        return f * decision.parts.get(component, 0.0)
+
+    def score(self, decision: Decision) -> float:
+        """The pair's score under these weights (the base score for `Overlay.of(base)`)."""
+        names = {*decision.parts, *decision.levels}
+        return sum(self.part(decision, c) for c in names)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "levels": self.levels,
+            "component_factors": self.component_factors,
+            "category_factors": self.category_factors,
+        }
+
+
+@dataclass(frozen=True)
+class LearnSettings:
+    """The learner's knobs (LD_LEARN_* settings in the service).
+
+    Attributes:
+        min_decisions: reviewed pairs needed before anything is learned.
+        strength: λ, in decisions: how much the current weights count.
+        category_strength: λ_k for a category's own deviation (larger: a
+            category departs from the global factors only on more evidence).
+        min_category_decisions: reviewed pairs a category needs for its own factors.
+        holdout_share: the most recent share of enterprises held out for the comparison.
+    """
+
+    min_decisions: int = 30
+    strength: float = 2.0
+    category_strength: float = 20.0
+    min_category_decisions: int = 60
+    holdout_share: float = 0.25
+
+    def __post_init__(self) -> None:
+        if self.min_decisions < 1:
+            raise ValueError("min_decisions must be at least 1")
+        if self.strength <= 0 or self.category_strength <= 0:
+            raise ValueError("strength and category_strength must be > 0")
+        if not 0.0 < self.holdout_share < 1.0:
+            raise ValueError("holdout_share must be in (0, 1)")
+
+
+def reviewed_count(decisions: Sequence[Decision]) -> int:
+    return sum(1 for d in decisions if d.outcome != SHOWN)
+
+
+def data_summary(decisions: Sequence[Decision]) -> dict[str, object]:
+    """Counts per outcome, the date range and a hash of exactly what was fitted on."""
+    counts: dict[str, int] = defaultdict(int)
+    for d in decisions:
+        counts[d.outcome] += 1
+    times = sorted(d.at for d in decisions if d.at is not None)
+    canonical = json.dumps(
+        sorted(
+            [d.enterprise, d.partner, d.outcome, d.at.isoformat() if d.at else ""]
+            for d in decisions
+        ),
+        ensure_ascii=False,
+    )
+    return {
+        "decisions": reviewed_count(decisions),
+        "pairs": len(decisions),
+        "enterprises": len({d.enterprise for d in decisions}),
+        "outcomes": {o: counts[o] for o in OUTCOMES if counts[o]},
+        "from": times[0].isoformat() if times else None,
+        "to": times[-1].isoformat() if times else None,
+        "hash": hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16],
+    }
+
+
+def _by_enterprise(decisions: Sequence[Decision]) -> dict[str, list[Decision]]:
+    groups: dict[str, list[Decision]] = defaultdict(list)
+    for d in decisions:
+        groups[d.enterprise].append(d)
+    return dict(groups)
+
+
+def split_by_time(
+    decisions: Sequence[Decision], share: float
+) -> tuple[list[Decision], list[Decision]]:
+    """(earlier, held out): whole enterprises, the most recently decided `share` held out.
+
+    An enterprise's pairs stay together (the model compares pairs within one
+    enterprise); ties in time are broken by the enterprise id.
+    """
+    groups = _by_enterprise(decisions)
+    floor = datetime.min
+
+    def last(items: list[Decision]) -> datetime:
+        stamps = [d.at.replace(tzinfo=None) for d in items if d.at is not None]
+        return max(stamps, default=floor)
+
+    order = sorted(groups, key=lambda e: (last(groups[e]), e))
+    held = max(1, round(len(order) * share)) if len(order) > 1 else 0
+    cut = len(order) - held
+    early = [d for e in order[:cut] for d in groups[e]]
+    late = [d for e in order[cut:] for d in groups[e]]
+    return early, late
+
+
+def _columns(decisions: Sequence[Decision], current: Overlay, components: Sequence[str]):  # type: ignore[no-untyped-def]
+    """The model's parameters: one per non-null level of each rule component, one per similarity.
+
+    Returns (names, prior values, bounds).  A level weight keeps its sign (a
+    penalty stays a penalty, a bonus a bonus); a level the file leaves at 0 may
+    become a mild penalty, never a bonus (`ZERO_LEVEL`: "near" the ticket, a kind
+    not typical of the category); `null` stays 0 (missing data is neutral); a
+    similarity's factor stays within FACTOR_BOUNDS.
+    """
+    names, prior, bounds = [], [], []
+    lo, hi = FACTOR_BOUNDS
+    for c in components:
+        if c in current.levels:
+            for label, w in current.levels[c].items():
+                if label == "null":
+                    continue
+                names.append((c, label))
+                prior.append(w)
+                bounds.append((0.0, None) if w > 0 else (None, 0.0) if w < 0 else ZERO_LEVEL)
+        else:
+            names.append((c, None))
+            prior.append(current.component_factors.get(c, 1.0))
+            bounds.append((lo, hi))
+    return names, np.array(prior, dtype=float), bounds
+
+
+def _features(d: Decision, names: Sequence[tuple[str, str | None]]) -> np.ndarray:
+    row = np.zeros(len(names))
+    for j, (c, label) in enumerate(names):
+        if label is None:
+            row[j] = d.parts.get(c, 0.0)
+        elif d.levels.get(c) == label:
+            row[j] = d.scales.get(c, 1.0)
+    return row
+
+
+def _pairs(
+    decisions: Sequence[Decision], features: Callable[[Decision], np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+    """(feature differences better − worse, pair weights, each pair's category)."""
+    diffs, weights, cats = [], [], []
+    for items in _by_enterprise(decisions).values():
+        rows = np.array([features(d) for d in items])
+        grades = np.array([OUTCOMES[d.outcome] for d in items])
+        better, worse = np.nonzero(grades[:, None] > grades[None, :])
+        if not len(better):
+            continue
+        reviewed = sum(1 for d in items if d.outcome != SHOWN)
+        diffs.append(rows[better] - rows[worse])
+        weights.append(np.full(len(better), reviewed / len(better)))
+        cats += [items[0].category] * len(better)
+    if not diffs:
+        return np.zeros((0, 0)), np.zeros(0), []
+    return np.vstack(diffs), np.concatenate(weights), cats
+
+
+def _fit_logistic(
+    diffs: np.ndarray,
+    weights: np.ndarray,
+    prior: np.ndarray,
+    penalty: np.ndarray,
+    bounds: Sequence[tuple[float | None, float | None]],
+    order: np.ndarray | None = None,
+) -> np.ndarray:
+    """argmin Σ w·log(1 + exp(−s·θ·d)) + Σ λ/2·(θ − θ⁰)² over θ and a free temperature s.
+
+    `order` (rows over θ) asks order @ θ ≥ 0: the level order kept (`_level_order`).
+    """
+    if not len(diffs):
+        return prior.copy()
+
+    def loss(p: np.ndarray) -> tuple[float, np.ndarray]:
+        s, theta = float(np.exp(p[0])), p[1:]
+        raw = diffs @ theta
+        margin = s * raw
+        value = float(np.sum(weights * np.logaddexp(0.0, -margin)))
+        slope = -weights / (1.0 + np.exp(np.clip(margin, -500, 500)))  # d loss / d margin
+        grad = s * (slope @ diffs) + penalty * (theta - prior)
+        value += float(np.sum(penalty / 2 * (theta - prior) ** 2))
+        return value, np.concatenate([[float(np.sum(slope * margin))], grad])
+
+    start = np.concatenate([[0.0], prior])
+    box = [(-5.0, 5.0), *bounds]
+    if order is None or not len(order):
+        found = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=box)
+        return np.asarray(found.x[1:])
+    rows = np.hstack([np.zeros((len(order), 1)), order])  # the temperature is not ordered
+    keep = {"type": "ineq", "fun": lambda p: rows @ p, "jac": lambda p: rows}
+    found = minimize(
+        loss,
+        start,
+        jac=True,
+        method="SLSQP",
+        bounds=box,
+        constraints=[keep],
+        options={"maxiter": 500},
+    )
+    return np.asarray(found.x[1:])
+
+
+def _level_order(names: Sequence[tuple[str, str | None]], prior: np.ndarray) -> np.ndarray:
+    """Rows r with r @ θ ≥ 0: within a component, a level weighted above another stays above.
+
+    The file's order of levels is the team's judgement of which match is
+    better (a same 小类 over a same 门类, a county over a province); the
+    decisions say by how much.  Levels of equal weight may part either way.
+    """
+    rows = []
+    by_component: dict[str, list[int]] = defaultdict(list)
+    for j, (c, label) in enumerate(names):
+        if label is not None:
+            by_component[c].append(j)
+    for members in by_component.values():
+        weights = sorted({float(prior[j]) for j in members}, reverse=True)
+        groups = [[j for j in members if float(prior[j]) == w] for w in weights]
+        for upper, lower in zip(groups, groups[1:], strict=False):
+            for hi in upper:
+                for lo in lower:
+                    row = np.zeros(len(names))
+                    row[hi], row[lo] = 1.0, -1.0
+                    rows.append(row)
+    return np.array(rows).reshape(len(rows), len(names))
+
+
+def _fitted_categories(decisions: Sequence[Decision], minimum: int) -> list[str]:
+    counts: dict[str, int] = defaultdict(int)
+    for d in decisions:
+        if d.outcome != SHOWN and d.category:
+            counts[d.category] += 1
+    return sorted(c for c, n in counts.items() if n >= minimum)
+
+
+def fit_overlay(
+    decisions: Sequence[Decision],
+    current: Overlay,
+    components: Sequence[str],
+    settings: LearnSettings,
+) -> Overlay:
+    """The weights the decisions support, pulled toward `current` (see the module's note).
+
+    Two stages: the level weights and similarity factors shared by every
+    enterprise; then, for each category with enough decisions, one factor per
+    component on top of those (the same model over the stage-one parts).
+
+    Raises:
+        NotEnoughDecisions: when fewer than `settings.min_decisions` pairs were reviewed.
+    """
+    count = reviewed_count(decisions)
+    if count < settings.min_decisions:
+        raise NotEnoughDecisions(count, settings.min_decisions)
+    names, prior, bounds = _columns(decisions, current, components)
+    diffs, weights, _ = _pairs(decisions, lambda d: _features(d, names))
+    penalty = np.full(len(prior), settings.strength)
+    theta = _fit_logistic(diffs, weights, prior, penalty, bounds, _level_order(names, prior))
+    levels = {c: dict(table) for c, table in current.levels.items()}
+    factors = dict(current.component_factors)
+    for (c, label), value in zip(names, theta, strict=True):
+        if label is None:
+            factors[c] = _round(value)
+        else:
+            levels[c][label] = _round(value)
+    shared = Overlay(levels, factors, {})
+    comps = list(components)
+    lo, hi = FACTOR_BOUNDS
+    by_category = {k: dict(v) for k, v in current.category_factors.items()}
+    for cat in _fitted_categories(decisions, settings.min_category_decisions):
+        mine = [d for d in decisions if d.category == cat]
+        cdiffs, cweights, _ = _pairs(mine, lambda d: np.array([shared.part(d, c) for c in comps]))
+        cprior = np.array([current.category_factors.get(cat, {}).get(c, 1.0) for c in comps])
+        penalty = np.full(len(comps), settings.category_strength)
+        fitted = _fit_logistic(cdiffs, cweights, cprior, penalty, [(lo, hi)] * len(comps))
+        by_category[cat] = {c: _round(f) for c, f in zip(comps, fitted, strict=True)}
+    return Overlay(levels, factors, by_category)
+
+
+def _round(x: float) -> float:
+    """Six decimals: the stored weights (and so the config hash) shed the solver's last bits."""
+    return round(float(x), 6)
+
+
+def _ndcg(items: Sequence[Decision], overlay: Overlay) -> float | None:
+    gains = np.array([[gain(d.outcome) for d in items]], dtype=float)
+    if not gains.any() or len(items) < 2:
+        return None
+    scores = np.array([[overlay.score(d) for d in items]])
+    # Ties broken by partner id as the ranking does: a tiny, order-only nudge.
+    ids = sorted(range(len(items)), key=lambda i: items[i].partner)
+    nudge = np.empty(len(items))
+    nudge[ids] = -np.arange(len(items)) * 1e-9
+    return float(ndcg_score(gains, scores + nudge, k=K))
+
+
+def _rejected_on_top(items: Sequence[Decision], overlay: Overlay, top: int = 3) -> bool:
+    ranked = sorted(items, key=lambda d: (-overlay.score(d), d.partner))[:top]
+    return any(d.outcome == "rejected" for d in ranked)
+
+
+def compare(
+    held_out: Sequence[Decision], active: Overlay, candidate: Overlay
+) -> dict[str, dict[str, float | int | None]]:
+    """Per treatment category and overall: NDCG@10 of the held-out pairs under each config.
+
+    Each held-out enterprise's seen pairs are re-ranked by each config; gains
+    are the outcomes' (`gain`).  `rejected_top3` counts enterprises with a
+    rejected partner among the first three: the officers' hard negatives.
+    """
+    rows: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for items in _by_enterprise(held_out).values():
+        groups = (OVERALL, items[0].category or "unknown")
+        before, after = _ndcg(items, active), _ndcg(items, candidate)
+        for g in groups:
+            rows[g]["enterprises"].append(1.0)
+            if before is not None and after is not None:
+                rows[g]["active"].append(before)
+                rows[g]["candidate"].append(after)
+            rows[g]["rejected_top3_active"].append(float(_rejected_on_top(items, active)))
+            rows[g]["rejected_top3_candidate"].append(float(_rejected_on_top(items, candidate)))
+    out: dict[str, dict[str, float | int | None]] = {}
+    for g in sorted(rows, key=lambda g: (g != OVERALL, g)):
+        r = rows[g]
+        ndcg_a = round(float(np.mean(r["active"])), 4) if r["active"] else None
+        ndcg_c = round(float(np.mean(r["candidate"])), 4) if r["candidate"] else None
+        out[g] = {
+            "enterprises": len(r["enterprises"]),
+            "ndcg_active": ndcg_a,
+            "ndcg_candidate": ndcg_c,
+            "delta": None if ndcg_a is None or ndcg_c is None else round(ndcg_c - ndcg_a, 4),
+            "rejected_top3_active": int(sum(r["rejected_top3_active"])),
+            "rejected_top3_candidate": int(sum(r["rejected_top3_candidate"])),
+        }
+    return out
+
+
+@dataclass(frozen=True)
+class Learned:
+    """A candidate: its factors, what it was fitted on and how it compares on held-out decisions."""
+
+    overlay: Overlay
+    data: dict[str, object]
+    held_out: dict[str, object]
+    metrics: dict[str, dict[str, float | int | None]]
+
+
+def learn(
+    decisions: Sequence[Decision],
+    current: Overlay,
+    components: Sequence[str],
+    settings: LearnSettings,
+) -> Learned:
+    """Fit on the earlier decisions, compare with `current` on the most recent ones.
+
+    What is compared is what would be activated: the candidate is fitted on
+    the earlier share alone, so its held-out figures are an honest estimate.
+
+    Raises:
+        NotEnoughDecisions: when too few pairs were reviewed (counted over all
+            decisions, and again over the earlier share that is fitted).
+    """
+    count = reviewed_count(decisions)
+    if count < settings.min_decisions:
+        raise NotEnoughDecisions(count, settings.min_decisions)
+    early, late = split_by_time(decisions, settings.holdout_share)
+    overlay = fit_overlay(early, current, components, settings)
+    return Learned(
+        overlay=overlay,
+        data=data_summary(early),
+        held_out=data_summary(late),
+        metrics=compare(late, current, overlay),
+    )
