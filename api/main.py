@@ -37,6 +37,7 @@ from api.routes import (
     security,
 )
 from api.runtime import Runtime, load_runtime
+from api.services.spreadsheets.runs import ImportRuns
 from api.worker import Worker
 from models.db import make_engine, run_migrations
 
@@ -82,6 +83,7 @@ def create_app(
         )
         app.state.runtime = runtime or load_runtime(current)
         app.state.industries = app.state.runtime.industries
+        app.state.imports = ImportRuns(db, app.state.industries, current.data_dir)
         app.state.worker = None
         if current.start_worker:
             app.state.worker = Worker(
@@ -94,6 +96,7 @@ def create_app(
         try:
             yield
         finally:
+            app.state.imports.close()
             if app.state.worker is not None:
                 app.state.worker.stop()
             if engine is None:

@@ -108,6 +108,8 @@ class ParsedImport:
     candidates: list[Candidate] = field(default_factory=list)
     errors: list[CellError] = field(default_factory=list)
     """About the file or a header; a row's own errors are on its Candidate."""
+    total: int | None = None
+    """Rows of the file, when the candidates are only some of them (a confirmed stash)."""
 
 
 def import_spreadsheet(
@@ -181,7 +183,7 @@ def apply_import(
         raise ValueError(f"bad import mode: {mode}")
     kind = parsed.kind
     report = ImportReport(kind=kind, errors=list(parsed.errors))
-    report.total = len(parsed.candidates)
+    report.total = len(parsed.candidates) if parsed.total is None else parsed.total
     sheet = ENTERPRISE_SHEET if kind == "enterprises" else PARTNER_SHEET
     create = _create_enterprise if kind == "enterprises" else _create_partner
     if parsed.candidates:

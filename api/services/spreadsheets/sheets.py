@@ -95,6 +95,8 @@ def read_sheets(
         sheets = {}
         for ws in book.worksheets:
             title = ws.title.strip()
+            if title == NOTES_SHEET:  # the template's notes: never imported, not read
+                continue
             merged = scans.get(str(getattr(ws, "_worksheet_path", "")).lstrip("/"), {})
             ws.reset_dimensions()  # a forged <dimension> must not pad every row to 16384 cells
             rows = ws.iter_rows(values_only=True)
