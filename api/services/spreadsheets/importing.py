@@ -197,8 +197,7 @@ def apply_import(
         if not candidate.errors:
             _try_create(session, candidate, sheet, create, principal, industries, report)
         report.errors.extend(candidate.errors)
-        if done % 100 == 0 or done == report.total:
-            progress("database", done, report.total)
+        progress("database", done, report.total)
     report.errors.sort(key=lambda e: (e.sheet != sheet, e.sheet, e.row))
     keep = mode == "valid" or (mode == "all" and report.clean)
     report.committed = keep and bool(report.valid_rows)

@@ -42,6 +42,8 @@ class ReaderSettings:
     grace_seconds: float = 5.0
     """Beyond the limits' own max_seconds (the child stops itself), when the parent kills it."""
     progress_every: float = 0.2
+    start_seconds: float = 120.0
+    """How long a new child may take to load its modules (niced, on a busy machine)."""
 
 
 def _serve(conn: Connection, nice: int, memory_bytes: int, progress_every: float) -> None:
@@ -56,6 +58,7 @@ def _serve(conn: Connection, nice: int, memory_bytes: int, progress_every: float
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     except (ImportError, ValueError, OSError):
         pass
+    conn.send(("ready",))
     while True:
         try:
             kind, filename, content, limits = conn.recv()
@@ -91,6 +94,17 @@ def _serve(conn: Connection, nice: int, memory_bytes: int, progress_every: float
 class _Child:
     process: Any
     conn: Connection
+    ready: bool = False
+    """The child has loaded its modules and said so; the file's deadline starts after."""
+
+    def wait_ready(self, seconds: float) -> bool:
+        if self.ready:
+            return True
+        try:
+            self.ready = self.conn.poll(seconds) and self.conn.recv() == ("ready",)
+        except (EOFError, OSError):
+            self.ready = False
+        return self.ready
 
     def stop(self) -> None:
         try:
@@ -172,6 +186,11 @@ class ReaderPool:
             self._slots.acquire()
         try:
             child = self._take()
+            if not child.ready:
+                progress("starting", 0, None)
+            if not child.wait_ready(self.settings.start_seconds):
+                child.stop()
+                return _failed(kind, CHILD_DIED)
             try:
                 child.conn.send((kind, filename, content, limits))
             except (OSError, ValueError):

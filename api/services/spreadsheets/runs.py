@@ -51,6 +51,7 @@ TOO_MANY_RUNS = "您已有 {count} 个导入正在进行，请等其完成后再
 
 STAGES = {
     "queued": "排队等待",
+    "starting": "启动读取进程",
     "read": "读取文件",
     "validate": "按模板规则逐行检查",
     "database": "与数据库核对",
@@ -178,6 +179,8 @@ class ImportRuns:
             if stage == "database" and run.mode != "check":
                 stage = "import"
             run.stage, run.done, run.total = stage, done, total
+            if stage in ("database", "import"):
+                time.sleep(0)  # after each row: the event loop gets the GIL without waiting
 
         return update
 
