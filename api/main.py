@@ -40,6 +40,7 @@ from api.routes import (
     status,
 )
 from api.runtime import Runtime, load_runtime
+from api.services.spreadsheets.runs import ImportRuns
 from api.worker import Worker
 from matcher.encoders.loading import start_loading
 from models.db import make_engine, run_migrations
@@ -88,6 +89,7 @@ def create_app(
         app.state.runtime = runtime or load_runtime(current)
         app.state.industries = app.state.runtime.industries
         start_loading(app.state.runtime.encoder)  # the sentence model, in the background
+        app.state.imports = ImportRuns(db, app.state.industries, current.data_dir)
         app.state.worker = None
         if current.start_worker:
             app.state.worker = Worker(
@@ -100,6 +102,7 @@ def create_app(
         try:
             yield
         finally:
+            app.state.imports.close()
             if app.state.worker is not None:
                 app.state.worker.stop()
             if engine is None:

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import re
-import secrets
-import time
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi import Path as PathParam
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.auth import Principal
-from api.deps import IndustriesDep, RuntimeDep, SessionDep, SettingsDep
+from api.deps import RuntimeDep, SessionDep
 from api.errors import ROLE_FORBIDDEN, Forbidden
 from api.pages.common import PagePrincipal, PageRoute, form_text, render
 from api.params import ObjectId, SearchText
@@ -24,12 +23,12 @@ from api.services import dashboard, matching
 from api.services import enterprises as enterprise_service
 from api.services.spreadsheets import (
     IMPORT_MODES,
-    import_spreadsheet,
     matches_export_rows,
     table_workbook,
     template_csv,
     template_workbook,
 )
+from api.services.spreadsheets.runs import STAGES, ImportRuns
 from matcher.vocab import PARTNER_KINDS, REVIEW_STATUSES
 
 router = APIRouter(prefix="/ui", route_class=PageRoute)
@@ -37,9 +36,9 @@ router = APIRouter(prefix="/ui", route_class=PageRoute)
 Kind = Literal["enterprises", "partners"]
 KIND_LABELS = {"enterprises": "企业", "partners": "合作主体"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_STASH_ID = re.compile(r"^[0-9a-f]{32}\.(xlsx|csv)$")
 NO_FILE = "请选择要导入的 .xlsx 或 .csv 文件"
-STASH_GONE = "上传的文件已失效，请重新上传"
+STASH_GONE = "待导入的数据已失效（已导入或超过 1 小时），请重新上传文件"
+RUN_GONE = "导入任务不存在或已过期，请重新上传文件"
 
 
 def _require_import(kind: str, principal: Principal) -> None:
@@ -56,9 +55,18 @@ def _attachment(content: bytes, filename: str, media_type: str) -> Response:
     return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
+def get_import_runs(request: Request) -> ImportRuns:
+    runs: ImportRuns = request.app.state.imports
+    return runs
+
+
+ImportRunsDep = Annotated[ImportRuns, Depends(get_import_runs)]
+
+
 @router.get("/import", response_class=HTMLResponse)
-def import_page(request: Request, principal: PagePrincipal) -> HTMLResponse:
-    """Upload forms and the templates to download."""
+def import_page(request: Request, principal: PagePrincipal, runs: ImportRunsDep) -> HTMLResponse:
+    """Upload forms and the templates to download; a reader process is started meanwhile."""
+    runs.pool.warm()
     return render(request, "import.html", {"kind_labels": KIND_LABELS})
 
 
@@ -75,81 +83,19 @@ def download_template(
     return _attachment(template_workbook(kind), f"{label}导入模板.xlsx", XLSX)
 
 
-STASH_HOURS = 24
-
-
-def _stash_dir(settings: SettingsDep) -> Path:
-    """Where a checked file waits for the officer's "import" click (unguessable names)."""
-    path = settings.data_dir / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _stash(settings: SettingsDep, filename: str, content: bytes) -> str:
-    folder = _stash_dir(settings)
-    cutoff = time.time() - STASH_HOURS * 3600
-    for old in folder.iterdir():
-        if _STASH_ID.match(old.name) and old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
-    name = f"{secrets.token_hex(16)}.{'csv' if filename.lower().endswith('.csv') else 'xlsx'}"
-    (folder / name).write_bytes(content)
-    return name
-
-
-def _run_import(
-    request: Request,
-    *,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: Principal,
-    industries: IndustriesDep,
-    kind: str,
-    filename: str,
-    content: bytes,
-    mode: str,
-    stash: str | None,
-) -> HTMLResponse:
-    report = import_spreadsheet(
-        session=session,
-        kind=kind,
-        filename=filename,
-        content=content,
-        principal=principal,
-        industries=industries,
-        mode=mode,
-    )
-    if report.committed:
-        session.commit()
-        if stash:
-            (_stash_dir(settings) / stash).unlink(missing_ok=True)
-        stash = None
-    else:
-        session.rollback()
-        if stash is None and report.valid_rows:
-            stash = _stash(settings, filename, content)
-    context = {
-        "report": report,
-        "kind": kind,
-        "kind_label": KIND_LABELS[kind],
-        "filename": filename,
-        "mode": mode,
-        "stash": stash,
-    }
-    return render(
-        request, "import_result.html", context, 200 if report.clean or report.committed else 422
-    )
+def _import_page(request: Request, error: str, status: int) -> HTMLResponse:
+    return render(request, "import.html", {"kind_labels": KIND_LABELS, "error": error}, status)
 
 
 @router.post("/import/{kind}", response_class=HTMLResponse)
 async def upload(
-    kind: Kind,
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: PagePrincipal,
-    industries: IndustriesDep,
-) -> HTMLResponse:
-    """Check the uploaded file row by row; import it when asked and allowed."""
+    kind: Kind, request: Request, principal: PagePrincipal, runs: ImportRunsDep
+) -> Response:
+    """Start reading and checking the uploaded file in the background; show its progress.
+
+    The file is read in a child process and checked in a worker thread
+    (api/services/spreadsheets/runs.py): nothing of it runs on the event loop.
+    """
     _require_import(kind, principal)
     form = await request.form()
     upload_file = form.get("file")
@@ -159,52 +105,59 @@ async def upload(
         or not upload_file.filename
         or mode not in IMPORT_MODES
     ):
-        return render(request, "import.html", {"kind_labels": KIND_LABELS, "error": NO_FILE}, 400)
+        return _import_page(request, NO_FILE, 400)
+    if reason := runs.busy(principal):
+        return _import_page(request, reason, 429)
     content = await upload_file.read()
     filename = Path(upload_file.filename).name[:200]
-    return _run_import(
-        request,
-        session=session,
-        settings=settings,
-        principal=principal,
-        industries=industries,
-        kind=kind,
-        filename=filename,
-        content=content,
-        mode=mode,
-        stash=None,
+    run = await run_in_threadpool(
+        runs.start_upload, principal, kind=kind, filename=filename, content=content, mode=mode
     )
+    return RedirectResponse(f"/ui/import/runs/{run.id}", status_code=303)
 
 
 @router.post("/import/{kind}/confirm", response_class=HTMLResponse)
 async def confirm(
-    kind: Kind,
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: PagePrincipal,
-    industries: IndustriesDep,
-) -> HTMLResponse:
-    """Import the file checked a moment ago: all of it, or its valid rows only."""
+    kind: Kind, request: Request, principal: PagePrincipal, runs: ImportRunsDep
+) -> Response:
+    """Import the rows a check kept: all of them, or the valid ones only."""
     _require_import(kind, principal)
     form = await request.form()
     stash, mode = form_text(form, "stash"), form_text(form, "mode")
-    path = _stash_dir(settings) / stash
-    if not _STASH_ID.match(stash) or mode not in ("all", "valid") or not path.is_file():
-        return render(
-            request, "import.html", {"kind_labels": KIND_LABELS, "error": STASH_GONE}, 400
-        )
-    return _run_import(
-        request,
-        session=session,
-        settings=settings,
-        principal=principal,
-        industries=industries,
-        kind=kind,
-        filename=form_text(form, "filename")[:200] or stash,
-        content=path.read_bytes(),
-        mode=mode,
-        stash=stash,
+    if mode not in ("all", "valid"):
+        return _import_page(request, STASH_GONE, 400)
+    if reason := runs.busy(principal):
+        return _import_page(request, reason, 429)
+    run = await run_in_threadpool(
+        runs.start_confirm, principal, kind=kind, stash_id=stash, mode=mode
+    )
+    if run is None:
+        return _import_page(request, STASH_GONE, 400)
+    return RedirectResponse(f"/ui/import/runs/{run.id}", status_code=303)
+
+
+@router.get("/import/runs/{run_id}", response_class=HTMLResponse)
+def import_run(
+    run_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{32}$")],
+    request: Request,
+    principal: PagePrincipal,
+    runs: ImportRunsDep,
+) -> HTMLResponse:
+    """A run's progress (the page refreshes itself) until it is done, then its report."""
+    run = runs.get(run_id, principal)
+    if run is None:
+        return _import_page(request, RUN_GONE, 404)
+    context = {
+        "run": run,
+        "stages": STAGES,
+        "kind": run.kind,
+        "kind_label": KIND_LABELS[run.kind],
+        "filename": run.filename,
+    }
+    if not run.finished:
+        return render(request, "import_run.html", context)
+    return render(
+        request, "import_result.html", {**context, "report": run.report, "stash": run.stash}
     )
 
 

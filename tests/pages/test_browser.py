@@ -187,6 +187,7 @@ def test_import_a_spreadsheet_with_an_error(
     form = page.locator("#import-enterprises")
     form.locator("input[type=file]").set_input_files(str(_spreadsheet(tmp_path / "名单.xlsx")))
     navigate(page, form.locator("button[value=check]"))
+    page.wait_for_selector(".flash.error", timeout=60_000)  # after the progress page
     assert "未导入任何数据" in page.inner_text(".flash.error")
     row = page.locator("table.errors tbody tr").first
     assert [c.strip() for c in row.locator("td").all_inner_texts()] == [
@@ -197,6 +198,7 @@ def test_import_a_spreadsheet_with_an_error(
     ]
     shot(page, screenshots, "import_errors")
     navigate(page, "text=仅导入有效的 1 行")
+    page.wait_for_selector(".flash.ok", timeout=60_000)
     assert "已导入 1 行" in page.inner_text(".flash.ok")
     page.goto(live_app.url + "/ui/enterprises?q=导入测试")
     assert "东营市导入测试有限公司" in page.inner_text("table.table")

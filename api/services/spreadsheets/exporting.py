@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 from api.services.spreadsheets.importing import (
     ASSET_SHEET,
@@ -136,11 +137,25 @@ def _save(book: Workbook) -> bytes:
     return buffer.getvalue()
 
 
-def _safe_cell(value: Any) -> Any:
-    """Text that Excel would run as a formula is written as plain text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+FORMULA_STARTS = ("=", "+", "-", "@")
+"""What makes a spreadsheet program read a typed cell as a formula (OWASP's CSV-injection list
+without tab and carriage return, which openpyxl writes as plain text anyway)."""
+
+
+def _write_row(ws: Worksheet, number: int, values: Iterable[Any]) -> None:
+    """One row; text is always a text cell, so a name such as "=HYPERLINK(…)" or "-减债"
+    is shown as it is, never run as a formula nor shown with a leading apostrophe.
+
+    openpyxl would store a string beginning with "=" as a formula; the cell is set back to
+    a string, and given Excel's quotePrefix style (what Excel itself stores when an officer
+    types '=…): the apostrophe is not part of the value nor shown in the cell, and editing
+    the cell does not turn it into a formula either.
+    """
+    for column, value in enumerate(values, start=1):
+        cell = ws.cell(number, column, value)
+        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+            cell.data_type = "s"
+            cell.quotePrefix = True
 
 
 def table_workbook(title: str, header: list[str], rows: Iterable[Iterable[Any]]) -> bytes:
@@ -148,9 +163,9 @@ def table_workbook(title: str, header: list[str], rows: Iterable[Iterable[Any]])
     book = Workbook()
     ws = book.active
     ws.title = title[:31]
-    ws.append(header)
-    for row in rows:
-        ws.append([_safe_cell(v) for v in row])
+    _write_row(ws, 1, header)
+    for number, row in enumerate(rows, start=2):
+        _write_row(ws, number, row)
     for index, text in enumerate(header, start=1):
         ws.column_dimensions[ws.cell(1, index).column_letter].width = max(10, len(text) * 2 + 2)
     ws.freeze_panes = "A2"
