@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from api.auth import ROLES, Principal
+from api.auth import Principal
 from api.cli_import import register as register_import_commands
 from api.cli_models import register as register_model_commands
 from api.config import Settings, get_settings
@@ -20,6 +20,7 @@ from api.services.seed import seed_fixtures
 from api.services.tokens import create_token, revoke_token
 from matcher.industry import IndustryTable
 from models.db import make_engine, run_migrations, session_scope
+from models.enums import ROLES
 
 app = typer.Typer(help="联动诊疗匹配服务 — linked-diagnosis matching service", no_args_is_help=True)
 

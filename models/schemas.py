@@ -8,11 +8,12 @@ are checked by the service against the GB/T 4754 table.
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from matcher.credit_code import credit_code_problem
+from models.enums import AssetType, Category, Encumbrance, OperatingStatus, PartnerKind, Role
 from models.fields import (
     Area,
     Count,
@@ -25,42 +26,6 @@ from models.fields import (
     UtcDatetime,
 )
 
-OperatingStatus = Literal["normal", "partial", "halted", "in_bankruptcy"]
-AssetType = Literal[
-    "land",
-    "plant",
-    "equipment",
-    "production_line",
-    "equity",
-    "mining_right",
-    "ip",
-    "inventory",
-    "other",
-]
-Encumbrance = Literal["none", "mortgaged", "seized"]
-PartnerKind = Literal[
-    "central_soe",
-    "local_soe",
-    "private_leader",
-    "foreign",
-    "industrial_fund",
-    "pe_vc",
-    "amc",
-    "bank",
-    "research",
-    "other",
-]
-Category = Literal[
-    "relief",
-    "strategic_investment",
-    "merger_restructuring",
-    "asset_revitalization",
-    "debt_restructuring",
-    "judicial_reorganization",
-    "exit_liquidation",
-    "tech_upgrade",
-]
-Role = Literal["admin", "officer", "viewer", "department"]
 T = TypeVar("T")
 
 

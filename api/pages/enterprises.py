@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -37,6 +37,7 @@ from api.services.mapping import enterprise_public
 from api.services.plan_board import local_today
 from api.services.spreadsheets import COMPONENT_LABELS, error_text
 from matcher.vocab import CATEGORIES, REVIEW_STATUSES
+from models.enums import CategoryFilter, OperatingStatusFilter
 from models.schemas import EnterpriseCreate
 
 router = APIRouter(prefix="/ui", route_class=PageRoute)
@@ -47,10 +48,6 @@ REVIEWED = "已将“{partner}”标记为“{status}”"
 OVERRIDDEN = "已改判为“{category}”"
 BLANK_ASSET_ROWS = 2
 
-# "" is what an untouched <select> of the filter form sends: no filter.
-CategoryFilter = Literal[("", *CATEGORIES)]  # type: ignore[valid-type]
-StatusFilter = Literal["", "normal", "partial", "halted", "in_bankruptcy"]
-
 
 @router.get("/enterprises", response_class=HTMLResponse)
 def enterprise_list(
@@ -60,7 +57,7 @@ def enterprise_list(
     industries: IndustriesDep,
     county: SearchText = None,
     category: CategoryFilter | None = None,
-    status: StatusFilter | None = None,
+    status: OperatingStatusFilter | None = None,
     q: SearchText = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:

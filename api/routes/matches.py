@@ -10,6 +10,7 @@ from api.params import ObjectId
 from api.presenters import match_item, review_event, run_out
 from api.services import changes, reviews
 from api.services import matching as service
+from models.enums import PartnerKind
 from models.results import (
     AssetMatchItem,
     AssetMatchList,
@@ -19,7 +20,6 @@ from models.results import (
     ReviewIn,
     ReviewOut,
 )
-from models.schemas import PartnerKind
 
 router = APIRouter(tags=["matches"])
 
