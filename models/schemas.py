@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, field_validator
 
 from matcher.credit_code import credit_code_problem
+from matcher.vocab import FINANCIAL_FIELDS, SIGNED_FINANCIAL_FIELDS
 from models.enums import AssetType, Category, Encumbrance, OperatingStatus, PartnerKind, Role
 from models.fields import (
     Area,
@@ -45,18 +46,15 @@ def _check_credit_code(value: str | None) -> str | None:
     return value
 
 
-class Financials(Strict):
-    total_assets: Money | None = None
-    total_liabilities: Money | None = None
-    overdue_debt: Money | None = None
-    guarantee_exposure: Money | None = None
-    annual_revenue: Money | None = None
-    prior_revenue: Money | None = None
-    net_profit: SignedMoney | None = None
-    wage_arrears: Money | None = None
+Financials = create_model(  # one optional figure per matcher.vocab.FINANCIAL_FIELDS, in order
+    "Financials",
+    __base__=Strict,
+    **{
+        name: (SignedMoney | None if name in SIGNED_FINANCIAL_FIELDS else Money | None, None)
+        for name in FINANCIAL_FIELDS
+    },
+)
 
-
-FINANCIAL_FIELDS = tuple(Financials.model_fields)
 
 FINANCIALS_ON_CREATE = "万元。null 与 {} 相同：没有填报任何财务数据（spec §1）。"
 FINANCIALS_ON_PATCH = (

@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import create_model
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -24,6 +25,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
+
+from matcher.vocab import FINANCIAL_FIELDS
 
 
 def utcnow() -> datetime:
@@ -38,7 +41,15 @@ def _json_list() -> Any:
     return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
-class Enterprise(SQLModel, table=True):
+FinancialColumns = create_model(
+    "FinancialColumns",
+    __base__=SQLModel,
+    **dict.fromkeys(FINANCIAL_FIELDS, (float | None, None)),
+)
+"""One nullable REAL column per `matcher.vocab.FINANCIAL_FIELDS` figure (万元)."""
+
+
+class Enterprise(FinancialColumns, table=True):  # type: ignore[valid-type, misc]
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, index=True)
     credit_code: str | None = Field(default=None, max_length=18, unique=True)
@@ -55,14 +66,6 @@ class Enterprise(SQLModel, table=True):
     operating_status: str = Field(default="normal", max_length=20, index=True)
     capacity_utilization: float | None = None
     employees: int | None = None
-    total_assets: float | None = None
-    total_liabilities: float | None = None
-    overdue_debt: float | None = None
-    guarantee_exposure: float | None = None
-    annual_revenue: float | None = None
-    prior_revenue: float | None = None
-    net_profit: float | None = None
-    wage_arrears: float | None = None
     archived: bool = Field(default=False, index=True)
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     """Bumped by every write (assets included for an enterprise): the ETag of its reads."""

@@ -29,8 +29,8 @@ from api.services.triggers import queue_automatic_rescore
 from api.services.validation import normalize_industry_code
 from api.services.versions import check_version, claim_version
 from matcher.industry import IndustryTable
+from matcher.vocab import FINANCIAL_FIELDS
 from models.schemas import (
-    FINANCIAL_FIELDS,
     AssetCreate,
     AssetUpdate,
     EnterpriseCreate,

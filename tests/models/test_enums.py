@@ -71,3 +71,26 @@ def test_every_vocabulary_has_a_chinese_label_for_each_code() -> None:
         assert all(
             code.isascii() and label and not label.isascii() for code, label in labels.items()
         )
+
+
+def test_the_financial_figures_are_one_list_everywhere() -> None:
+    from dataclasses import fields
+
+    from api.services.case_report import KEY_FIGURES
+    from api.services.spreadsheets.labels import ENTERPRISE_COLUMNS
+    from matcher.profile import Financials as FinancialsProfile
+    from models.schemas import Financials
+    from models.tables import Enterprise
+
+    names = list(vocab.FINANCIAL_FIELDS)
+    assert [f.name for f in fields(FinancialsProfile)] == names
+    assert list(Financials.model_fields) == names
+    assert [c for c in Enterprise.__table__.columns.keys() if c in vocab.FINANCIAL_FIELDS] == names
+    assert [c.field for c in ENTERPRISE_COLUMNS if c.field.startswith("financials.")] == [
+        f"financials.{n}" for n in names
+    ]
+    assert [name for _, name in KEY_FIGURES] == names
+    loss = Financials.model_json_schema()["properties"]["net_profit"]["anyOf"][0]
+    assert "minimum" not in loss
+    debt = Financials.model_json_schema()["properties"]["total_liabilities"]["anyOf"][0]
+    assert debt["minimum"] == 0
