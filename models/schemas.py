@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model,
 
 from matcher.credit_code import credit_code_problem
 from matcher.vocab import FINANCIAL_FIELDS, SIGNED_FINANCIAL_FIELDS
+from models.bases import AssetBase, EnterpriseBase, PartnerBase
 from models.enums import AssetType, Category, Encumbrance, OperatingStatus, PartnerKind, Role
 from models.fields import (
     Area,
@@ -68,15 +69,8 @@ def _no_figures(value: Financials | None) -> Financials:
     return Financials() if value is None else value
 
 
-class AssetCreate(Strict):
-    type: AssetType
-    description: LongText = ""
-    area_m2: Area | None = None
-    book_value: Money | None = None
-    appraised_value: Money | None = None
-    encumbrance: Encumbrance = "none"
-    idle: bool = False
-    location: ShortText = ""
+class AssetCreate(AssetBase):
+    model_config = ConfigDict(extra="forbid")  # as Strict: a misspelt field is an error
 
 
 class AssetUpdate(Strict):
@@ -110,27 +104,25 @@ VERSION_DOC = (
 EXT_ID_DOC = "your own reference for the record (e.g. a devset ext_id); stored and returned"
 
 
-class EnterpriseCreate(Strict):
+class _Identity(Strict):
+    """Name, credit code and own reference of a new record: listed first in its schema."""
+
     name: Name
     credit_code: str | None = Field(default=None, max_length=40, description=CREDIT_CODE_DOC)
     ext_id: ShortText | None = Field(default=None, description=EXT_ID_DOC)
-    province: ShortText = "山东省"
-    city: ShortText = "东营市"
-    county: ShortText = ""
-    industry_code: str = Field(default="", max_length=20)
-    description: LongText = ""
-    problems: LongText = ""
-    demands: LongText = ""
-    strengths: LongText = ""
-    operating_status: OperatingStatus = "normal"
-    capacity_utilization: Share | None = None
-    employees: Count | None = None
+
+    _credit = field_validator("credit_code")(_check_credit_code)
+
+
+# The base classes are listed table-base first: pydantic orders fields from the last base to
+# the first, so that _Identity's come first, as the contract lists them.
+class EnterpriseCreate(EnterpriseBase, _Identity):
+    model_config = ConfigDict(extra="forbid")
     financials: Financials | None = Field(
         default_factory=Financials, description=FINANCIALS_ON_CREATE
     )
     assets: list[AssetCreate] = Field(default_factory=list, max_length=1000)
 
-    _credit = field_validator("credit_code")(_check_credit_code)
     _figures = field_validator("financials")(_no_figures)
 
     @property
@@ -195,24 +187,8 @@ class EnterprisePublic(BaseModel):
     updated_at: UtcDatetime
 
 
-class PartnerCreate(Strict):
-    name: Name
-    credit_code: str | None = Field(default=None, max_length=40, description=CREDIT_CODE_DOC)
-    ext_id: ShortText | None = Field(default=None, description=EXT_ID_DOC)
-    kind: PartnerKind = "other"
-    industries: list[str] = Field(default_factory=list, max_length=500)
-    capabilities: LongText = ""
-    interests: LongText = ""
-    treatment_types: list[Category] = Field(default_factory=list, max_length=8)
-    asset_interests: list[AssetType] = Field(default_factory=list, max_length=9)
-    preferred_regions: list[ShortText] = Field(default_factory=list, max_length=500)
-    ticket_min: Money | None = None
-    ticket_max: Money | None = None
-    excluded_industries: list[str] = Field(default_factory=list, max_length=500)
-    track_record: LongText = ""
-    active: bool = True
-
-    _credit = field_validator("credit_code")(_check_credit_code)
+class PartnerCreate(PartnerBase, _Identity):
+    model_config = ConfigDict(extra="forbid")
 
     @field_validator("ticket_max")
     @classmethod
