@@ -37,7 +37,7 @@ def predicted_categories(runtime: Runtime) -> Callable[[EnterpriseProfile], Diag
     from matcher.matching.context import DiagnosisCategories
 
     def predict(profile: EnterpriseProfile) -> DiagnosisCategories:
-        result = diagnose(profile, rules=runtime.rules, model=runtime.treatment_model)
+        result = diagnose(profile, rules=runtime.diagnosis_rules, model=runtime.treatment_model)
         return DiagnosisCategories.from_diagnosis(result)
 
     return predict

@@ -48,8 +48,13 @@ class PoolCache:
 
 @dataclass
 class Runtime:
+    """What the service loaded once: the diagnosis's rules and model, the matching's config,
+    registry and encoder, and the reference tables.  "rules" alone would be ambiguous here:
+    the matching's comparisons are its `registry`, the diagnosis policy its `diagnosis_rules`.
+    """
+
     industries: IndustryTable
-    rules: DiagnosisRules
+    diagnosis_rules: DiagnosisRules
     treatment_model: ProbabilityModel | None
     matcher_config: MatcherConfig
     chain: IndustryChain
@@ -69,7 +74,7 @@ def load_runtime(settings: Settings, *, encoder: Encoder | None = None) -> Runti
     model_path = fixtures / MODEL_FILE
     return Runtime(
         industries=IndustryTable.from_csv(fixtures / INDUSTRY_TABLE_FILE),
-        rules=load_diagnosis_rules(fixtures / RULES_FILE),
+        diagnosis_rules=load_diagnosis_rules(fixtures / RULES_FILE),
         treatment_model=load_treatment_model(model_path) if model_path.exists() else None,
         matcher_config=MatcherConfig.from_toml(fixtures / MATCHER_CONFIG_FILE),
         chain=IndustryChain.from_toml(fixtures / CHAIN_FILE),

@@ -169,7 +169,7 @@ def diagnose_all(runtime: Any, enterprises: list[Any], need_rows: list[int]) -> 
     by_need: dict[int, dict[str, float]] = {}
     for e, r in zip(enterprises, need_rows, strict=True):
         if r not in by_need:
-            d = diagnose(e, rules=runtime.rules, model=runtime.treatment_model)
+            d = diagnose(e, rules=runtime.diagnosis_rules, model=runtime.treatment_model)
             by_need[r] = {c.code: c.probability for c in d.categories}
     return [by_need[r] for r in need_rows]
 

@@ -79,7 +79,7 @@ def _diagnose_row(
 ) -> DiagnosisView:
     assert row.id is not None
     profile = enterprise_profile(row, list_assets(session=session, enterprise_id=row.id))
-    result = diagnose(profile, rules=runtime.rules, model=runtime.treatment_model)
+    result = diagnose(profile, rules=runtime.diagnosis_rules, model=runtime.treatment_model)
     record = DiagnosisRecord(
         enterprise_id=row.id,
         primary=result.primary,
