@@ -224,7 +224,9 @@ class Match(SQLModel, table=True):
 
 
 class Engagement(SQLModel, table=True):
-    """Where an enterprise–partner pair stands in the lifecycle; survives every re-score."""
+    """A review: where an enterprise–partner pair stands in the lifecycle; survives every
+    re-score.  Written by api/services/reviews.py, listed at /pipeline, counted by
+    api/services/dashboard.py (the names are explained in matcher/README.md, "Names")."""
 
     __table_args__ = (UniqueConstraint("enterprise_id", "partner_id"),)
     id: int | None = Field(default=None, primary_key=True)

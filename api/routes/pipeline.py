@@ -1,3 +1,5 @@
+"""The reviews of the caller's pairs, by lifecycle stage (the route keeps the spec's name)."""
+
 from __future__ import annotations
 
 from dataclasses import asdict

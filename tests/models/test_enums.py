@@ -94,3 +94,13 @@ def test_the_financial_figures_are_one_list_everywhere() -> None:
     assert "minimum" not in loss
     debt = Financials.model_json_schema()["properties"]["total_liabilities"]["anyOf"][0]
     assert debt["minimum"] == 0
+
+
+def test_one_chinese_title_per_component_read_from_the_registry() -> None:
+    from api.services.spreadsheets import COMPONENT_LABELS
+    from matcher.matching.registry import STANDARD_REGISTRY
+
+    titles = STANDARD_REGISTRY.titles
+    assert COMPONENT_LABELS == titles and list(COMPONENT_LABELS) == list(STANDARD_REGISTRY.names)
+    assert len(set(titles.values())) == len(titles)
+    assert all(title and not title.isascii() for title in titles.values())
