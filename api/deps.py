@@ -106,8 +106,10 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 IF_MATCH_DOC = (
-    'The ETag of your last read (e.g. "3"): the write is done only if nobody changed the '
-    "record since, otherwise 412. Without it the write is applied to the current version."
+    'The ETag of your last read (e.g. "3"; W/"3", a list of tags and * are understood): the '
+    "write is done only if the record is still at that version, otherwise 412 — as is a value "
+    "that names none of our versions (RFC 9110 §13.1.1: a condition that does not hold). "
+    "Without the header the write is applied to the current version, atomically."
 )
 
 

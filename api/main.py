@@ -21,6 +21,7 @@ from api.config import Settings, get_settings
 from api.docs import add_offline_docs
 from api.errors import DomainError, FieldInvalid
 from api.guard import Guard, attempt_of
+from api.methods import add_method_not_allowed_handler
 from api.middleware import BodySizeLimit, SecurityHeaders
 from api.routes import (
     admin,
@@ -50,6 +51,7 @@ class ErrorOut(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut, "description": text}
     for status, text in [
+        (400, "请求体无法解析（不是合法的 JSON 或表单）"),
         (401, "缺少或无效的令牌"),
         (403, "无权执行"),
         (404, "对象不存在"),
@@ -153,6 +155,8 @@ def _record_refusal(request: Request, error: DomainError) -> None:
 
 
 def _add_error_handlers(app: FastAPI) -> None:
+    add_method_not_allowed_handler(app)
+
     @app.exception_handler(FieldInvalid)
     async def _field(_: Request, error: FieldInvalid) -> JSONResponse:
         item = {"loc": list(error.loc), "msg": error.message, "type": "value_error"}

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import StrictBool
 from sqlalchemy import JSON, Column, Text
 from sqlmodel import AutoString, Field, SQLModel
 
 from models.enums import AssetType, Category, Encumbrance, OperatingStatus, PartnerKind
-from models.fields import Area, Count, LongText, Money, Share, ShortText
+from models.fields import Area, Count, IndustryCode, LongText, Money, Share, ShortText
 
 CODE_COLUMN = AutoString(length=20)
 """A vocabulary code's column: VARCHAR(20), with no length shown in the API (its enum says)."""
@@ -40,7 +41,7 @@ class EnterpriseBase(SQLModel):
     province: ShortText = "山东省"
     city: ShortText = "东营市"
     county: ShortText = Field(default="", index=True)
-    industry_code: str = Field(default="", max_length=20)
+    industry_code: IndustryCode = ""
     description: LongText = Field(default="", sa_type=Text)
     problems: LongText = Field(default="", sa_type=Text)
     demands: LongText = Field(default="", sa_type=Text)
@@ -54,7 +55,7 @@ class PartnerBase(SQLModel):
     """A partner's columns after its name, codes and references."""
 
     kind: PartnerKind = Field(default="other", sa_type=CODE_COLUMN, index=True)
-    industries: list[str] = _json_list(500)
+    industries: list[IndustryCode] = _json_list(500)
     capabilities: LongText = Field(default="", sa_type=Text)
     interests: LongText = Field(default="", sa_type=Text)
     treatment_types: list[Category] = _json_list(8)
@@ -62,9 +63,9 @@ class PartnerBase(SQLModel):
     preferred_regions: list[ShortText] = _json_list(500)
     ticket_min: Money | None = None
     ticket_max: Money | None = None
-    excluded_industries: list[str] = _json_list(500)
+    excluded_industries: list[IndustryCode] = _json_list(500)
     track_record: LongText = Field(default="", sa_type=Text)
-    active: bool = Field(default=True, index=True)
+    active: StrictBool = Field(default=True, index=True)
 
 
 class AssetBase(SQLModel):
@@ -74,5 +75,5 @@ class AssetBase(SQLModel):
     book_value: Money | None = None
     appraised_value: Money | None = None
     encumbrance: Encumbrance = Field(default="none", sa_type=CODE_COLUMN)
-    idle: bool = False
+    idle: StrictBool = False
     location: ShortText = ""

@@ -9,37 +9,28 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, StrictInt
+from pydantic import BaseModel, Field, StrictBool
 
 from models.enums import Category, MeasureStatus, PlanSource
-from models.fields import LongText, Name, UtcDatetime
+from models.fields import LongText, Name, NoBool, RequiredText, UtcDatetime
 from models.results import ObjectRef
 from models.schemas import Strict
 
-DepartmentRef = Annotated[StrictInt, Field(ge=1, le=2**31 - 1)] | Name
+DepartmentRef = Annotated[int, Field(ge=1, le=2**31 - 1), NoBool] | Name
 """A department's id, or its name exactly as listed by GET /departments."""
 DueDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2099, 12, 31))]
-SortOrder = Annotated[int, Field(ge=0, le=1_000_000)]
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("不能为空")
-    return value
-
-
-RequiredText = Annotated[LongText, AfterValidator(_not_blank)]
+SortOrder = Annotated[int, Field(ge=0, le=1_000_000), NoBool]
 
 
 class DepartmentCreate(Strict):
     name: Name
-    active: bool = True
+    active: StrictBool = True
     sort_order: SortOrder = 0
 
 
 class DepartmentUpdate(Strict):
     name: Name | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
     sort_order: SortOrder | None = None
 
 
@@ -139,7 +130,7 @@ class MeasureUpdate(Strict):
     department: DepartmentRef | None = None
     due_date: DueDate | None = None
     status: MeasureStatus | None = None
-    version: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = Field(
+    version: Annotated[int, Field(ge=1, le=2**31 - 1), NoBool] | None = Field(
         default=None, description="the version you read; alternative to If-Match"
     )
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from models.enums import Category, JobStatus, ReviewStatus
-from models.fields import LongText, UtcDatetime
+from models.fields import LongText, NoBool, UtcDatetime
 from models.schemas import Strict
 
 JOB_STATUS_HELP = (
@@ -107,7 +107,7 @@ class MatchDetail(MatchItem):
     history: list[ReviewEvent]
 
 
-ObjectRef = Annotated[int, Field(ge=1, le=2**31 - 1)]
+ObjectRef = Annotated[int, Field(ge=1, le=2**31 - 1), NoBool]
 
 
 class RescoreIn(Strict):

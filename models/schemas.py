@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationInfo,
+    create_model,
+    field_validator,
+)
 
 from matcher.credit_code import credit_code_problem
 from matcher.vocab import FINANCIAL_FIELDS, SIGNED_FINANCIAL_FIELDS
@@ -19,9 +27,11 @@ from models.enums import AssetType, Category, Encumbrance, OperatingStatus, Part
 from models.fields import (
     Area,
     Count,
+    IndustryCode,
     LongText,
     Money,
     Name,
+    NoBool,
     Share,
     ShortText,
     SignedMoney,
@@ -80,7 +90,7 @@ class AssetUpdate(Strict):
     book_value: Money | None = None
     appraised_value: Money | None = None
     encumbrance: Encumbrance | None = None
-    idle: bool | None = None
+    idle: StrictBool | None = None
     location: ShortText | None = None
 
 
@@ -101,6 +111,11 @@ VERSION_DOC = (
     "bumped by every write; the read's ETag is this number in quotes, and a write with "
     "If-Match naming an older one is refused with 412"
 )
+CREDIT_CODE_SCHEMA = {
+    "pattern": r"^\s*[1-9ANYany][0-9A-Za-z]\d{6}[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{10}\s*$"
+}
+"""The code's alphabet and length as a pattern; the parts' meaning and the check digits are
+verified by the service (a pattern cannot compute them), hence 422s for pattern-valid codes."""
 EXT_ID_DOC = "your own reference for the record (e.g. a devset ext_id); stored and returned"
 
 
@@ -108,7 +123,12 @@ class _Identity(Strict):
     """Name, credit code and own reference of a new record: listed first in its schema."""
 
     name: Name
-    credit_code: str | None = Field(default=None, max_length=40, description=CREDIT_CODE_DOC)
+    credit_code: str | None = Field(
+        default=None,
+        max_length=40,
+        description=CREDIT_CODE_DOC,
+        json_schema_extra=CREDIT_CODE_SCHEMA,
+    )
     ext_id: ShortText | None = Field(default=None, description=EXT_ID_DOC)
 
     _credit = field_validator("credit_code")(_check_credit_code)
@@ -138,12 +158,17 @@ class EnterpriseUpdate(Strict):
     """
 
     name: Name | None = None
-    credit_code: str | None = Field(default=None, max_length=40, description=CREDIT_CODE_DOC)
+    credit_code: str | None = Field(
+        default=None,
+        max_length=40,
+        description=CREDIT_CODE_DOC,
+        json_schema_extra=CREDIT_CODE_SCHEMA,
+    )
     ext_id: ShortText | None = None
     province: ShortText | None = None
     city: ShortText | None = None
     county: ShortText | None = None
-    industry_code: str | None = Field(default=None, max_length=20)
+    industry_code: IndustryCode | None = None
     description: LongText | None = None
     problems: LongText | None = None
     demands: LongText | None = None
@@ -201,10 +226,15 @@ class PartnerCreate(PartnerBase, _Identity):
 
 class PartnerUpdate(Strict):
     name: Name | None = None
-    credit_code: str | None = Field(default=None, max_length=40, description=CREDIT_CODE_DOC)
+    credit_code: str | None = Field(
+        default=None,
+        max_length=40,
+        description=CREDIT_CODE_DOC,
+        json_schema_extra=CREDIT_CODE_SCHEMA,
+    )
     ext_id: ShortText | None = None
     kind: PartnerKind | None = None
-    industries: list[str] | None = Field(default=None, max_length=500)
+    industries: list[IndustryCode] | None = Field(default=None, max_length=500)
     capabilities: LongText | None = None
     interests: LongText | None = None
     treatment_types: list[Category] | None = Field(default=None, max_length=8)
@@ -212,9 +242,9 @@ class PartnerUpdate(Strict):
     preferred_regions: list[ShortText] | None = Field(default=None, max_length=500)
     ticket_min: Money | None = None
     ticket_max: Money | None = None
-    excluded_industries: list[str] | None = Field(default=None, max_length=500)
+    excluded_industries: list[IndustryCode] | None = Field(default=None, max_length=500)
     track_record: LongText | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
 
     _credit = field_validator("credit_code")(_check_credit_code)
 
@@ -258,7 +288,7 @@ class TokenCreate(Strict):
     name: Name
     role: Role
     counties: list[ShortText] = Field(default_factory=list, max_length=200)
-    department: Annotated[int, Field(ge=1, le=2**31 - 1)] | Name | None = Field(
+    department: Annotated[int, Field(ge=1, le=2**31 - 1), NoBool] | Name | None = Field(
         default=None,
         description="the department (id or name) it acts for: required for role department, "
         "optional for an officer",

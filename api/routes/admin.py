@@ -41,7 +41,7 @@ def list_tokens(session: SessionDep, principal: PrincipalDep) -> list[TokenPubli
     return [TokenPublic.model_validate(r) for r in service.list_tokens(session=session)]
 
 
-@router.delete("/tokens/{token_id}", response_model=TokenPublic)
+@router.delete("/tokens/{token_id:int}", response_model=TokenPublic)
 def revoke_token(token_id: ObjectId, session: SessionDep, principal: PrincipalDep) -> TokenPublic:
     """Revoke a token: it stops working at once."""
     _require_admin(principal)

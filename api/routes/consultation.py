@@ -47,7 +47,7 @@ def create_department(
     return _department(row)
 
 
-@router.patch("/departments/{department_id}", response_model=DepartmentPublic)
+@router.patch("/departments/{department_id:int}", response_model=DepartmentPublic)
 def update_department(
     department_id: ObjectId, body: DepartmentUpdate, session: SessionDep, principal: PrincipalDep
 ) -> DepartmentPublic:
@@ -63,7 +63,10 @@ ALREADY = {200: {"model": CaseOut, "description": "已存在：未重复创建"}
 
 
 @router.post(
-    "/enterprises/{enterprise_id}/case", status_code=201, response_model=CaseOut, responses=ALREADY
+    "/enterprises/{enterprise_id:int}/case",
+    status_code=201,
+    response_model=CaseOut,
+    responses=ALREADY,
 )
 def open_case(
     enterprise_id: ObjectId, session: SessionDep, principal: PrincipalDep, response: Response
@@ -77,7 +80,7 @@ def open_case(
     return service.case_out(session, case)
 
 
-@router.get("/enterprises/{enterprise_id}/case", response_model=CaseOut)
+@router.get("/enterprises/{enterprise_id:int}/case", response_model=CaseOut)
 def read_case(enterprise_id: ObjectId, session: SessionDep, principal: CasePrincipalDep) -> CaseOut:
     """The consultation: who opened it, which departments are invited."""
     case = service.get_case(session=session, enterprise_id=enterprise_id, principal=principal)
@@ -87,7 +90,7 @@ def read_case(enterprise_id: ObjectId, session: SessionDep, principal: CasePrinc
 
 
 @router.post(
-    "/enterprises/{enterprise_id}/case/invitations",
+    "/enterprises/{enterprise_id:int}/case/invitations",
     status_code=201,
     response_model=CaseOut,
     responses=ALREADY,
@@ -114,7 +117,9 @@ def invite(
     return service.case_out(session, case)
 
 
-@router.post("/enterprises/{enterprise_id}/opinions", status_code=201, response_model=OpinionOut)
+@router.post(
+    "/enterprises/{enterprise_id:int}/opinions", status_code=201, response_model=OpinionOut
+)
 def add_opinion(
     enterprise_id: ObjectId, body: OpinionIn, session: SessionDep, principal: CasePrincipalDep
 ) -> OpinionOut:
@@ -127,7 +132,7 @@ def add_opinion(
     return next(o for o in listed.data if o.id == row.id)
 
 
-@router.get("/enterprises/{enterprise_id}/opinions", response_model=OpinionList)
+@router.get("/enterprises/{enterprise_id:int}/opinions", response_model=OpinionList)
 def list_opinions(
     enterprise_id: ObjectId, session: SessionDep, principal: CasePrincipalDep
 ) -> OpinionList:

@@ -5,7 +5,7 @@ from sqlmodel import Session
 
 from api.deps import CasePrincipalDep, IfMatchDep, IndustriesDep, PrincipalDep, SessionDep
 from api.etags import etag_for, versioned
-from api.params import Limit, ObjectId, Offset, SearchText
+from api.params import IndustryFilter, Limit, ObjectId, Offset, SearchText
 from api.services import enterprises as service
 from api.services.mapping import enterprise_public
 from matcher.industry import IndustryTable
@@ -58,7 +58,7 @@ def list_enterprises(
     principal: CasePrincipalDep,
     industries: IndustriesDep,
     county: SearchText = None,
-    industry: SearchText = None,
+    industry: IndustryFilter = None,
     operating_status: OperatingStatus | None = None,
     q: SearchText = None,
     archived: bool = False,
@@ -83,7 +83,7 @@ def list_enterprises(
     return Page[EnterprisePublic](data=[_public(session, r, industries) for r in rows], count=total)
 
 
-@router.get("/{enterprise_id}", response_model=EnterprisePublic, responses=versioned())
+@router.get("/{enterprise_id:int}", response_model=EnterprisePublic, responses=versioned())
 def read_enterprise(
     enterprise_id: ObjectId,
     response: Response,
@@ -98,7 +98,7 @@ def read_enterprise(
 
 
 @router.patch(
-    "/{enterprise_id}", response_model=EnterprisePublic, responses=versioned(conditional=True)
+    "/{enterprise_id:int}", response_model=EnterprisePublic, responses=versioned(conditional=True)
 )
 def update_enterprise(
     enterprise_id: ObjectId,
@@ -124,7 +124,7 @@ def update_enterprise(
 
 
 @router.delete(
-    "/{enterprise_id}", response_model=EnterprisePublic, responses=versioned(conditional=True)
+    "/{enterprise_id:int}", response_model=EnterprisePublic, responses=versioned(conditional=True)
 )
 def archive_enterprise(
     enterprise_id: ObjectId,
@@ -134,7 +134,9 @@ def archive_enterprise(
     industries: IndustriesDep,
     expected: IfMatchDep,
 ) -> EnterprisePublic:
-    """Archive an enterprise (soft delete: kept and restorable)."""
+    """Archive an enterprise: nothing is deleted, so a later GET still answers 200 with
+    `archived: true`, lists leave it out unless `archived=true`, and POST …/restore brings it
+    back (If-Match honoured)."""
     row = service.set_enterprise_archived(
         session=session,
         enterprise_id=enterprise_id,
@@ -148,7 +150,7 @@ def archive_enterprise(
 
 
 @router.post(
-    "/{enterprise_id}/restore",
+    "/{enterprise_id:int}/restore",
     response_model=EnterprisePublic,
     responses=versioned(conditional=True),
 )
@@ -173,7 +175,7 @@ def restore_enterprise(
     return _public(session, row, industries)
 
 
-@router.get("/{enterprise_id}/assets", response_model=list[AssetPublic], responses=versioned())
+@router.get("/{enterprise_id:int}/assets", response_model=list[AssetPublic], responses=versioned())
 def list_assets(
     enterprise_id: ObjectId, response: Response, session: SessionDep, principal: PrincipalDep
 ) -> list[AssetPublic]:
@@ -185,7 +187,7 @@ def list_assets(
 
 
 @router.post(
-    "/{enterprise_id}/assets",
+    "/{enterprise_id:int}/assets",
     status_code=201,
     response_model=AssetPublic,
     responses=versioned(201, conditional=True),
@@ -211,7 +213,9 @@ def add_asset(
     return AssetPublic.model_validate(row.model_dump())
 
 
-@router.get("/{enterprise_id}/assets/{asset_id}", response_model=AssetPublic, responses=versioned())
+@router.get(
+    "/{enterprise_id:int}/assets/{asset_id:int}", response_model=AssetPublic, responses=versioned()
+)
 def read_asset(
     enterprise_id: ObjectId,
     asset_id: ObjectId,
@@ -228,7 +232,7 @@ def read_asset(
 
 
 @router.patch(
-    "/{enterprise_id}/assets/{asset_id}",
+    "/{enterprise_id:int}/assets/{asset_id:int}",
     response_model=AssetPublic,
     responses=versioned(conditional=True),
 )
@@ -256,7 +260,7 @@ def update_asset(
 
 
 @router.delete(
-    "/{enterprise_id}/assets/{asset_id}",
+    "/{enterprise_id:int}/assets/{asset_id:int}",
     response_model=AssetPublic,
     responses=versioned(conditional=True),
 )
@@ -268,7 +272,8 @@ def archive_asset(
     principal: PrincipalDep,
     expected: IfMatchDep,
 ) -> AssetPublic:
-    """Archive an asset (it leaves the profile but stays in the record; If-Match honoured)."""
+    """Archive an asset: it leaves the profile but stays on record, so a later GET of it
+    still answers 200 with `archived: true` (If-Match honoured)."""
     row = service.archive_asset(
         session=session,
         enterprise_id=enterprise_id,

@@ -84,14 +84,14 @@ def list_jobs(
     return Page[JobOut](data=[job_out(r) for r in rows], count=total)
 
 
-@router.get("/{job_id}", response_model=JobOut, responses=NOT_VISIBLE)
+@router.get("/{job_id:int}", response_model=JobOut, responses=NOT_VISIBLE)
 def read_job(job_id: ObjectId, session: SessionDep, principal: PrincipalDep) -> JobOut:
     """A job's state and progress (done of total)."""
     return job_out(service.get_visible_job(session=session, job_id=job_id, principal=principal))
 
 
 @router.post(
-    "/{job_id}/cancel",
+    "/{job_id:int}/cancel",
     response_model=JobOut,
     responses={**NOT_VISIBLE, 409: {"description": "the job has already ended"}},
 )

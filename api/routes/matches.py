@@ -24,7 +24,7 @@ from models.results import (
 router = APIRouter(tags=["matches"])
 
 
-@router.get("/enterprises/{enterprise_id}/matches", response_model=MatchList)
+@router.get("/enterprises/{enterprise_id:int}/matches", response_model=MatchList)
 def list_matches(
     enterprise_id: ObjectId,
     session: SessionDep,
@@ -51,7 +51,7 @@ def list_matches(
     )
 
 
-@router.get("/enterprises/{enterprise_id}/matches/changes", response_model=MatchChangesOut)
+@router.get("/enterprises/{enterprise_id:int}/matches/changes", response_model=MatchChangesOut)
 def match_changes(
     enterprise_id: ObjectId,
     session: SessionDep,
@@ -70,7 +70,9 @@ def match_changes(
     return MatchChangesOut(enterprise_id=enterprise_id, **asdict(result))
 
 
-@router.get("/enterprises/{enterprise_id}/assets/{asset_id}/matches", response_model=AssetMatchList)
+@router.get(
+    "/enterprises/{enterprise_id:int}/assets/{asset_id:int}/matches", response_model=AssetMatchList
+)
 def list_asset_matches(
     enterprise_id: ObjectId,
     asset_id: ObjectId,
@@ -109,7 +111,7 @@ def list_asset_matches(
     )
 
 
-@router.get("/matches/{match_id}", response_model=MatchDetail)
+@router.get("/matches/{match_id:int}", response_model=MatchDetail)
 def read_match(match_id: ObjectId, session: SessionDep, principal: PrincipalDep) -> MatchDetail:
     """One match with its review history."""
     match = reviews.get_match(session=session, match_id=match_id, principal=principal)
@@ -123,7 +125,7 @@ def read_match(match_id: ObjectId, session: SessionDep, principal: PrincipalDep)
     )
 
 
-@router.post("/matches/{match_id}/review", response_model=ReviewOut)
+@router.post("/matches/{match_id:int}/review", response_model=ReviewOut)
 def review_match(
     match_id: ObjectId, body: ReviewIn, session: SessionDep, principal: PrincipalDep
 ) -> ReviewOut:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Body, Response
 
 from api.deps import IfMatchDep, IndustriesDep, PrincipalDep, SessionDep
 from api.etags import etag_for, versioned
-from api.params import Limit, ObjectId, Offset, SearchText
+from api.params import IndustryFilter, Limit, ObjectId, Offset, SearchText
 from api.services import partners as service
 from api.services.mapping import partner_public
 from models.schemas import IdList, Page, PartnerCreate, PartnerPublic, PartnerUpdate
@@ -47,7 +47,7 @@ def list_partners(
     principal: PrincipalDep,
     industries: IndustriesDep,
     kind: SearchText = None,
-    industry: SearchText = None,
+    industry: IndustryFilter = None,
     active: bool | None = None,
     q: SearchText = None,
     archived: bool = False,
@@ -71,7 +71,7 @@ def list_partners(
     return Page[PartnerPublic](data=[partner_public(r, industries) for r in rows], count=total)
 
 
-@router.get("/{partner_id}", response_model=PartnerPublic, responses=versioned())
+@router.get("/{partner_id:int}", response_model=PartnerPublic, responses=versioned())
 def read_partner(
     partner_id: ObjectId,
     response: Response,
@@ -85,7 +85,9 @@ def read_partner(
     return partner_public(row, industries)
 
 
-@router.patch("/{partner_id}", response_model=PartnerPublic, responses=versioned(conditional=True))
+@router.patch(
+    "/{partner_id:int}", response_model=PartnerPublic, responses=versioned(conditional=True)
+)
 def update_partner(
     partner_id: ObjectId,
     body: PartnerUpdate,
@@ -109,7 +111,9 @@ def update_partner(
     return partner_public(row, industries)
 
 
-@router.delete("/{partner_id}", response_model=PartnerPublic, responses=versioned(conditional=True))
+@router.delete(
+    "/{partner_id:int}", response_model=PartnerPublic, responses=versioned(conditional=True)
+)
 def archive_partner(
     partner_id: ObjectId,
     response: Response,
@@ -118,7 +122,8 @@ def archive_partner(
     industries: IndustriesDep,
     expected: IfMatchDep,
 ) -> PartnerPublic:
-    """Archive a partner (soft delete: kept, never recommended)."""
+    """Archive a partner: never recommended again, but nothing is deleted, so a later GET
+    still answers 200 with `archived: true`; POST …/restore brings it back (If-Match honoured)."""
     row = service.set_partner_archived(
         session=session,
         partner_id=partner_id,
@@ -132,7 +137,7 @@ def archive_partner(
 
 
 @router.post(
-    "/{partner_id}/restore", response_model=PartnerPublic, responses=versioned(conditional=True)
+    "/{partner_id:int}/restore", response_model=PartnerPublic, responses=versioned(conditional=True)
 )
 def restore_partner(
     partner_id: ObjectId,

@@ -53,7 +53,7 @@ def _measure(session: Session, row: Measure, today: date, response: Response) ->
     return out
 
 
-@router.get("/enterprises/{enterprise_id}/plan", response_model=PlanOut)
+@router.get("/enterprises/{enterprise_id:int}/plan", response_model=PlanOut)
 def read_plan(
     enterprise_id: ObjectId, session: SessionDep, principal: CasePrincipalDep, today: TodayDep
 ) -> PlanOut:
@@ -63,7 +63,7 @@ def read_plan(
     )
 
 
-@router.put("/enterprises/{enterprise_id}/plan/category", response_model=PlanDecisionOut)
+@router.put("/enterprises/{enterprise_id:int}/plan/category", response_model=PlanDecisionOut)
 def decide_category(
     enterprise_id: ObjectId, body: PlanCategoryIn, session: SessionDep, principal: PrincipalDep
 ) -> PlanDecisionOut:
@@ -76,7 +76,7 @@ def decide_category(
 
 
 @router.post(
-    "/enterprises/{enterprise_id}/plan/measures", status_code=201, response_model=MeasureOut
+    "/enterprises/{enterprise_id:int}/plan/measures", status_code=201, response_model=MeasureOut
 )
 def add_measure(
     enterprise_id: ObjectId,
@@ -130,7 +130,7 @@ def list_overdue(
     return MeasurePage(data=rows, count=total)
 
 
-@router.get("/measures/{measure_id}", response_model=MeasureOut, responses=PLAN_RESPONSES)
+@router.get("/measures/{measure_id:int}", response_model=MeasureOut, responses=PLAN_RESPONSES)
 def read_measure(
     measure_id: ObjectId,
     session: SessionDep,
@@ -143,7 +143,7 @@ def read_measure(
     return _measure(session, row, today, response)
 
 
-@router.patch("/measures/{measure_id}", response_model=MeasureOut, responses=PLAN_RESPONSES)
+@router.patch("/measures/{measure_id:int}", response_model=MeasureOut, responses=PLAN_RESPONSES)
 def update_measure(
     measure_id: ObjectId,
     body: MeasureUpdate,
@@ -165,7 +165,7 @@ def update_measure(
     return _measure(session, row, today, response)
 
 
-@router.post("/measures/{measure_id}/progress", status_code=201, response_model=ProgressOut)
+@router.post("/measures/{measure_id:int}/progress", status_code=201, response_model=ProgressOut)
 def add_progress(
     measure_id: ObjectId, body: ProgressIn, session: SessionDep, principal: CasePrincipalDep
 ) -> ProgressOut:
@@ -178,7 +178,7 @@ def add_progress(
 
 
 @router.get(
-    "/enterprises/{enterprise_id}/report.docx",
+    "/enterprises/{enterprise_id:int}/report.docx",
     response_class=Response,
     responses={200: {"content": {DOCX_MEDIA_TYPE: {}}, "description": "the case document"}},
 )
