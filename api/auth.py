@@ -16,7 +16,6 @@ from sqlmodel import Session, select
 
 from models.tables import ApiToken
 
-ROLES = ("admin", "officer", "viewer", "department")
 TOKEN_PREFIX = "ld_"
 BOOTSTRAP_NAME = "bootstrap"
 """The LD_ADMIN_TOKEN principal's name: kept in audit rows as the actor `admin:bootstrap`."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from sqlalchemy import Engine
 
-from api.auth import ROLES, Principal
+from api.auth import Principal
 from api.cli_import import register as register_import_commands
 from api.cli_learning import register as register_learning_commands
 from api.cli_models import register as register_model_commands
@@ -25,6 +25,7 @@ from api.services.seed import seed_fixtures
 from api.services.tokens import create_token, revoke_token
 from matcher.industry import IndustryTable
 from models.db import make_engine, run_migrations, session_scope
+from models.enums import ROLES
 
 if TYPE_CHECKING:
     from api.runtime import Runtime

@@ -53,6 +53,11 @@ class PoolCache:
 
 @dataclass
 class Runtime:
+    """What the service loaded once: the diagnosis's lexicon and model, the matching's config,
+    registry and encoder, and the reference tables.  "rules" alone would be ambiguous here:
+    the matching's comparisons are its `registry`, the phrases the diagnosis reads its `lexicon`.
+    """
+
     industries: IndustryTable
     lexicon: Lexicon
     treatment_model: ProbabilityModel | None

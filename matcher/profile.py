@@ -8,29 +8,28 @@ means a profile can be cached, hashed and shared between threads safely.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, make_dataclass
 from typing import Any
 
-from matcher.vocab import DEFAULT_CITY, DEFAULT_PROVINCE, KIND_TREATMENTS
+from matcher.vocab import DEFAULT_CITY, DEFAULT_PROVINCE, FINANCIAL_FIELDS, KIND_TREATMENTS
 
 
-@dataclass(frozen=True)
-class Financials:
-    """Money in 万元; None means "not reported", never zero."""
+def _financials_from_dict(cls: type, data: Mapping[str, Any] | None) -> Any:
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: _opt_float(v) for k, v in (data or {}).items() if k in names})
 
-    total_assets: float | None = None
-    total_liabilities: float | None = None
-    overdue_debt: float | None = None
-    guarantee_exposure: float | None = None
-    annual_revenue: float | None = None
-    prior_revenue: float | None = None
-    net_profit: float | None = None
-    wage_arrears: float | None = None
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> Financials:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: _opt_float(v) for k, v in (data or {}).items() if k in names})
+Financials = make_dataclass(
+    "Financials",
+    [(name, float | None, field(default=None)) for name in FINANCIAL_FIELDS],
+    frozen=True,
+    namespace={
+        "__doc__": 'Money in 万元; None means "not reported", never zero.\n\n'
+        "One attribute per `matcher.vocab.FINANCIAL_FIELDS`, in its order.",
+        "from_dict": classmethod(_financials_from_dict),
+    },
+)
+Financials.__module__ = __name__  # so that a profile pickles (3.11's make_dataclass does not)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,27 @@ ASSET_TYPES: dict[str, str] = {
     "other": "其他",
 }
 
+FINANCIAL_FIELDS: dict[str, str] = {
+    "total_assets": "总资产",
+    "total_liabilities": "总负债",
+    "overdue_debt": "逾期债务",
+    "guarantee_exposure": "对外担保",
+    "annual_revenue": "营业收入",
+    "prior_revenue": "上年营业收入",
+    "net_profit": "净利润",
+    "wage_arrears": "欠薪金额",
+}
+"""An enterprise's reported figures (spec §1), in 万元, in the contract's order.
+
+The one list of them: the engine's `profile.Financials`, the API schema, the
+table's columns, the spreadsheet columns, the form and the case document are
+all built from it.  A new figure is added here (and, being a column, in a
+migration); a diagnosis signal that should use it reads it by this name.
+"""
+
+SIGNED_FINANCIAL_FIELDS: frozenset[str] = frozenset({"net_profit"})
+"""The figures that may be negative (a loss); every other one is ≥ 0."""
+
 ENCUMBRANCES: dict[str, str] = {"none": "无", "mortgaged": "抵押", "seized": "查封"}
 
 PARTNER_KINDS: dict[str, str] = {

@@ -7,17 +7,15 @@ A department is named by its id or by its exact name (`"department": 3` or
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, Field, StrictBool
 
-from matcher.vocab import MEASURE_STATUSES, PLAN_CATEGORY_SOURCES
+from models.enums import Category, MeasureStatus, PlanSource
 from models.fields import LongText, Name, NoBool, RequiredText, UtcDatetime
 from models.results import ObjectRef
-from models.schemas import Category, Strict
+from models.schemas import Strict
 
-MeasureStatus = Literal[tuple(MEASURE_STATUSES)]  # type: ignore[valid-type]
-PlanSource = Literal[tuple(PLAN_CATEGORY_SOURCES)]  # type: ignore[valid-type]
 DepartmentRef = Annotated[int, Field(ge=1, le=2**31 - 1), NoBool] | Name
 """A department's id, or its name exactly as listed by GET /departments."""
 DueDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2099, 12, 31))]

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from models.enums import Category, JobStatus, ReviewStatus
 from models.fields import LongText, NoBool, UtcDatetime
-from models.schemas import Category, Strict
+from models.schemas import Strict
 
-ReviewStatus = Literal["shortlisted", "contacted", "negotiating", "signed", "landed", "rejected"]
-JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
-"""The spec's queued|running|done|failed, extended with `cancelled` (POST /jobs/{id}/cancel)."""
 JOB_STATUS_HELP = (
     "queued 排队中 → running 进行中 → done 已完成 | failed 失败 | cancelled 已取消。"
     "cancelled 是对规范（queued|running|done|failed）的扩展：排队中的任务被取消后不会开始，"

@@ -8,11 +8,22 @@ are checked by the service against the GB/T 4754 table.
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationInfo,
+    create_model,
+    field_validator,
+)
 
 from matcher.credit_code import credit_code_problem
+from matcher.vocab import FINANCIAL_FIELDS, SIGNED_FINANCIAL_FIELDS
+from models.bases import AssetBase, EnterpriseBase, PartnerBase
+from models.enums import AssetType, Category, Encumbrance, OperatingStatus, PartnerKind, Role
 from models.fields import (
     Area,
     Count,
@@ -27,42 +38,6 @@ from models.fields import (
     UtcDatetime,
 )
 
-OperatingStatus = Literal["normal", "partial", "halted", "in_bankruptcy"]
-AssetType = Literal[
-    "land",
-    "plant",
-    "equipment",
-    "production_line",
-    "equity",
-    "mining_right",
-    "ip",
-    "inventory",
-    "other",
-]
-Encumbrance = Literal["none", "mortgaged", "seized"]
-PartnerKind = Literal[
-    "central_soe",
-    "local_soe",
-    "private_leader",
-    "foreign",
-    "industrial_fund",
-    "pe_vc",
-    "amc",
-    "bank",
-    "research",
-    "other",
-]
-Category = Literal[
-    "relief",
-    "strategic_investment",
-    "merger_restructuring",
-    "asset_revitalization",
-    "debt_restructuring",
-    "judicial_reorganization",
-    "exit_liquidation",
-    "tech_upgrade",
-]
-Role = Literal["admin", "officer", "viewer", "department"]
 T = TypeVar("T")
 
 
@@ -82,18 +57,15 @@ def _check_credit_code(value: str | None) -> str | None:
     return value
 
 
-class Financials(Strict):
-    total_assets: Money | None = None
-    total_liabilities: Money | None = None
-    overdue_debt: Money | None = None
-    guarantee_exposure: Money | None = None
-    annual_revenue: Money | None = None
-    prior_revenue: Money | None = None
-    net_profit: SignedMoney | None = None
-    wage_arrears: Money | None = None
+Financials = create_model(  # one optional figure per matcher.vocab.FINANCIAL_FIELDS, in order
+    "Financials",
+    __base__=Strict,
+    **{
+        name: (SignedMoney | None if name in SIGNED_FINANCIAL_FIELDS else Money | None, None)
+        for name in FINANCIAL_FIELDS
+    },
+)
 
-
-FINANCIAL_FIELDS = tuple(Financials.model_fields)
 
 FINANCIALS_ON_CREATE = "万元。null 与 {} 相同：没有填报任何财务数据（spec §1）。"
 FINANCIALS_ON_PATCH = (
@@ -107,15 +79,8 @@ def _no_figures(value: Financials | None) -> Financials:
     return Financials() if value is None else value
 
 
-class AssetCreate(Strict):
-    type: AssetType
-    description: LongText = ""
-    area_m2: Area | None = None
-    book_value: Money | None = None
-    appraised_value: Money | None = None
-    encumbrance: Encumbrance = "none"
-    idle: StrictBool = False
-    location: ShortText = ""
+class AssetCreate(AssetBase):
+    model_config = ConfigDict(extra="forbid")  # as Strict: a misspelt field is an error
 
 
 class AssetUpdate(Strict):
@@ -154,7 +119,9 @@ verified by the service (a pattern cannot compute them), hence 422s for pattern-
 EXT_ID_DOC = "your own reference for the record (e.g. a devset ext_id); stored and returned"
 
 
-class EnterpriseCreate(Strict):
+class _Identity(Strict):
+    """Name, credit code and own reference of a new record: listed first in its schema."""
+
     name: Name
     credit_code: str | None = Field(
         default=None,
@@ -163,23 +130,19 @@ class EnterpriseCreate(Strict):
         json_schema_extra=CREDIT_CODE_SCHEMA,
     )
     ext_id: ShortText | None = Field(default=None, description=EXT_ID_DOC)
-    province: ShortText = "山东省"
-    city: ShortText = "东营市"
-    county: ShortText = ""
-    industry_code: IndustryCode = ""
-    description: LongText = ""
-    problems: LongText = ""
-    demands: LongText = ""
-    strengths: LongText = ""
-    operating_status: OperatingStatus = "normal"
-    capacity_utilization: Share | None = None
-    employees: Count | None = None
+
+    _credit = field_validator("credit_code")(_check_credit_code)
+
+
+# The base classes are listed table-base first: pydantic orders fields from the last base to
+# the first, so that _Identity's come first, as the contract lists them.
+class EnterpriseCreate(EnterpriseBase, _Identity):
+    model_config = ConfigDict(extra="forbid")
     financials: Financials | None = Field(
         default_factory=Financials, description=FINANCIALS_ON_CREATE
     )
     assets: list[AssetCreate] = Field(default_factory=list, max_length=1000)
 
-    _credit = field_validator("credit_code")(_check_credit_code)
     _figures = field_validator("financials")(_no_figures)
 
     @property
@@ -249,29 +212,8 @@ class EnterprisePublic(BaseModel):
     updated_at: UtcDatetime
 
 
-class PartnerCreate(Strict):
-    name: Name
-    credit_code: str | None = Field(
-        default=None,
-        max_length=40,
-        description=CREDIT_CODE_DOC,
-        json_schema_extra=CREDIT_CODE_SCHEMA,
-    )
-    ext_id: ShortText | None = Field(default=None, description=EXT_ID_DOC)
-    kind: PartnerKind = "other"
-    industries: list[IndustryCode] = Field(default_factory=list, max_length=500)
-    capabilities: LongText = ""
-    interests: LongText = ""
-    treatment_types: list[Category] = Field(default_factory=list, max_length=8)
-    asset_interests: list[AssetType] = Field(default_factory=list, max_length=9)
-    preferred_regions: list[ShortText] = Field(default_factory=list, max_length=500)
-    ticket_min: Money | None = None
-    ticket_max: Money | None = None
-    excluded_industries: list[IndustryCode] = Field(default_factory=list, max_length=500)
-    track_record: LongText = ""
-    active: StrictBool = True
-
-    _credit = field_validator("credit_code")(_check_credit_code)
+class PartnerCreate(PartnerBase, _Identity):
+    model_config = ConfigDict(extra="forbid")
 
     @field_validator("ticket_max")
     @classmethod

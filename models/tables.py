@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import create_model
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -26,6 +27,9 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from matcher.vocab import FINANCIAL_FIELDS
+from models.bases import AssetBase, EnterpriseBase, PartnerBase
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -39,31 +43,24 @@ def _json_list() -> Any:
     return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
-class Enterprise(SQLModel, table=True):
+FinancialColumns = create_model(
+    "FinancialColumns",
+    __base__=SQLModel,
+    **dict.fromkeys(FINANCIAL_FIELDS, (float | None, None)),
+)
+"""One nullable REAL column per `matcher.vocab.FINANCIAL_FIELDS` figure (万元)."""
+
+
+class Enterprise(EnterpriseBase, FinancialColumns, table=True):  # type: ignore[valid-type, misc]
+    """The columns shared with `EnterpriseCreate` are declared in `models.bases`."""
+
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, index=True)
     credit_code: str | None = Field(default=None, max_length=18, unique=True)
     ext_id: str | None = Field(default=None, max_length=200, index=True)
     """The caller's own reference (a spreadsheet row, another system's id); not unique."""
-    province: str = Field(max_length=200)
-    city: str = Field(max_length=200)
-    county: str = Field(default="", max_length=200, index=True)
     industry_code: str = Field(default="", max_length=8, index=True)
-    description: str = Field(default="", sa_type=Text)
-    problems: str = Field(default="", sa_type=Text)
-    demands: str = Field(default="", sa_type=Text)
-    strengths: str = Field(default="", sa_type=Text)
-    operating_status: str = Field(default="normal", max_length=20, index=True)
-    capacity_utilization: float | None = None
-    employees: int | None = None
-    total_assets: float | None = None
-    total_liabilities: float | None = None
-    overdue_debt: float | None = None
-    guarantee_exposure: float | None = None
-    annual_revenue: float | None = None
-    prior_revenue: float | None = None
-    net_profit: float | None = None
-    wage_arrears: float | None = None
+    """Stored normalised (the GB/T 4754 class, e.g. C2911): narrower than the API accepts."""
     archived: bool = Field(default=False, index=True)
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     """Bumped by every write (assets included for an enterprise): the ETag of its reads."""
@@ -71,42 +68,24 @@ class Enterprise(SQLModel, table=True):
     updated_at: datetime = _timestamp()
 
 
-class Asset(SQLModel, table=True):
+class Asset(AssetBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     enterprise_id: int = Field(
         sa_column=Column(Integer, ForeignKey("enterprise.id", ondelete="CASCADE"), index=True)
     )
-    type: str = Field(max_length=20)
-    description: str = Field(default="", sa_type=Text)
-    area_m2: float | None = None
-    book_value: float | None = None
-    appraised_value: float | None = None
-    encumbrance: str = Field(default="none", max_length=20)
-    idle: bool = False
-    location: str = Field(default="", max_length=200)
     archived: bool = Field(default=False)
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 
 
-class Partner(SQLModel, table=True):
+class Partner(PartnerBase, table=True):
+    """The columns shared with `PartnerCreate` are declared in `models.bases`."""
+
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, index=True)
     credit_code: str | None = Field(default=None, max_length=18, unique=True)
     ext_id: str | None = Field(default=None, max_length=200, index=True)
     """The caller's own reference (a spreadsheet row, another system's id); not unique."""
-    kind: str = Field(max_length=20, index=True)
-    industries: list[str] = _json_list()
-    capabilities: str = Field(default="", sa_type=Text)
-    interests: str = Field(default="", sa_type=Text)
-    treatment_types: list[str] = _json_list()
-    asset_interests: list[str] = _json_list()
-    preferred_regions: list[str] = _json_list()
-    ticket_min: float | None = None
-    ticket_max: float | None = None
-    excluded_industries: list[str] = _json_list()
-    track_record: str = Field(default="", sa_type=Text)
-    active: bool = Field(default=True, index=True)
     archived: bool = Field(default=False, index=True)
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     """Bumped by every write: the ETag of its reads."""
@@ -258,7 +237,9 @@ class Match(SQLModel, table=True):
 
 
 class Engagement(SQLModel, table=True):
-    """Where an enterprise–partner pair stands in the lifecycle; survives every re-score."""
+    """A review: where an enterprise–partner pair stands in the lifecycle; survives every
+    re-score.  Written by api/services/reviews.py, listed at /pipeline, counted by
+    api/services/dashboard.py (the names are explained in matcher/README.md, "Names")."""
 
     __table_args__ = (UniqueConstraint("enterprise_id", "partner_id"),)
     id: int | None = Field(default=None, primary_key=True)

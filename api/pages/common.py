@@ -38,17 +38,18 @@ from matcher.vocab import (
     ASSET_TYPES,
     CATEGORIES,
     ENCUMBRANCES,
+    FINANCIAL_FIELDS,
     MEASURE_STATUSES,
     OPERATING_STATUSES,
     PARTNER_KINDS,
     REVIEW_STATUSES,
 )
+from models.enums import ROLES
 
 COOKIE = "ld_token"
 FLASH_COOKIE = "ld_flash"
 COOKIE_PATH = "/ui"
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
-ROLE_LABELS = {"admin": "管理员", "officer": "办案人员", "viewer": "只读", "department": "部门"}
 BAD_PARAMS = "请求参数不合法"
 CROSS_SITE = (
     "拒绝来自其他站点或来源不明的提交：请在本系统的页面上操作（如仍出现，请刷新页面后重试）"
@@ -80,10 +81,11 @@ TEMPLATES.env.globals.update(
     STATUSES=OPERATING_STATUSES,
     ASSET_TYPES=ASSET_TYPES,
     ENCUMBRANCES=ENCUMBRANCES,
+    FINANCIALS=FINANCIAL_FIELDS,
     KINDS=PARTNER_KINDS,
     REVIEW=REVIEW_STATUSES,
     MEASURES=MEASURE_STATUSES,
-    ROLES=ROLE_LABELS,
+    ROLES=ROLES,
     LABELS=FIELD_LABELS,
     COMPONENTS=COMPONENT_LABELS,
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -28,6 +28,7 @@ from api.pages.forms import (
     enterprise_payload,
     service_error,
     validate,
+    validate_line,
 )
 from api.params import ObjectId, SearchText
 from api.presenters import diagnosis_out, match_item
@@ -35,8 +36,10 @@ from api.services import dashboard, diagnoses, matching, reviews
 from api.services import enterprises as service
 from api.services.mapping import enterprise_public
 from api.services.plan_board import local_today
-from api.services.spreadsheets import COMPONENT_LABELS, error_text
+from api.services.spreadsheets import COMPONENT_LABELS
 from matcher.vocab import CATEGORIES, REVIEW_STATUSES
+from models.enums import CategoryFilter, OperatingStatusFilter
+from models.results import OverrideIn, ReviewIn
 from models.schemas import EnterpriseCreate
 
 router = APIRouter(prefix="/ui", route_class=PageRoute)
@@ -47,10 +50,6 @@ REVIEWED = "已将“{partner}”标记为“{status}”"
 OVERRIDDEN = "已改判为“{category}”"
 BLANK_ASSET_ROWS = 2
 
-# "" is what an untouched <select> of the filter form sends: no filter.
-CategoryFilter = Literal[("", *CATEGORIES)]  # type: ignore[valid-type]
-StatusFilter = Literal["", "normal", "partial", "halted", "in_bankruptcy"]
-
 
 @router.get("/enterprises", response_class=HTMLResponse)
 def enterprise_list(
@@ -60,7 +59,7 @@ def enterprise_list(
     industries: IndustriesDep,
     county: SearchText = None,
     category: CategoryFilter | None = None,
-    status: StatusFilter | None = None,
+    status: OperatingStatusFilter | None = None,
     q: SearchText = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
@@ -252,31 +251,20 @@ def override(
     form: PostedForm,
 ) -> RedirectResponse:
     """Set the primary category by hand, with a reason."""
-    primary, reason = form_text(form, "primary"), form_text(form, "reason").strip()
     target = f"/ui/enterprises/{enterprise_id}#diagnosis"
-    if primary not in CATEGORIES:
-        return redirect(
-            target,
-            "主要类别：" + error_text({"type": "literal_error", "loc": ("primary",)}),
-            "error",
-        )
-    if not reason:
-        return redirect(target, "改判理由：必填", "error")
-    if len(reason) > 20_000:
-        return redirect(
-            target,
-            "改判理由：" + error_text({"type": "string_too_long", "ctx": {"max_length": 20000}}),
-            "error",
-        )
+    payload = {"primary": form_text(form, "primary"), "reason": form_text(form, "reason").strip()}
+    data, problems = validate_line(OverrideIn, "enterprise", payload)
+    if problems:
+        return redirect(target, problems, "error")
     diagnoses.override_diagnosis(
         session=session,
         enterprise_id=enterprise_id,
-        primary=primary,
-        reason=reason,
+        primary=data.primary,
+        reason=data.reason,
         principal=principal,
     )
     session.commit()
-    return redirect(target, OVERRIDDEN.format(category=CATEGORIES[primary]))
+    return redirect(target, OVERRIDDEN.format(category=CATEGORIES[data.primary]))
 
 
 @router.post("/matches/{match_id}/review")
@@ -288,18 +276,16 @@ def review(
     form: PostedForm,
 ) -> RedirectResponse:
     """Record the officer's decision on a match, with a note."""
-    status, note = form_text(form, "status"), form_text(form, "note").strip()
     match = reviews.get_match(session=session, match_id=match_id, principal=principal)
     back = safe_next(form_text(form, "back"), f"/ui/enterprises/{match.enterprise_id}")
-    if status not in REVIEW_STATUSES:
-        return redirect(
-            back, "状态：" + error_text({"type": "literal_error", "loc": ("status",)}), "error"
-        )
-    if len(note) > 20_000:
-        return redirect(back, "说明：不能超过 20000 个字符", "error")
+    payload = {"status": form_text(form, "status"), "note": form_text(form, "note").strip()}
+    data, problems = validate_line(ReviewIn, "review", payload)
+    if problems:
+        return redirect(back, problems, "error")
+    status = data.status
     try:
         _, engagement = reviews.review_match(
-            session=session, match_id=match_id, status=status, note=note, principal=principal
+            session=session, match_id=match_id, status=status, note=data.note, principal=principal
         )
     except DomainError as error:
         if error.status_code == 403:

@@ -112,6 +112,18 @@ def validate(
         return None, schema_errors(entity, error, asset_index)
 
 
+def validate_line(
+    model: type[BaseModel], entity: str, payload: Mapping[str, Any]
+) -> tuple[Any, str]:
+    """`payload` through the API's own request schema, for a one-line form (a flash message).
+
+    The problems come back as one line, each naming its field in Chinese
+    (“改判理由：不能为空”), so a page refuses what the API refuses, for the same reason.
+    """
+    data, errors = validate(model, entity, payload)
+    return data, "；".join(errors.values())
+
+
 def enterprise_payload(
     form: FormData, *, clear_blanks: bool
 ) -> tuple[dict[str, str], list[dict[str, str]], dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -17,13 +17,12 @@ from api.params import ObjectId, SearchText
 from api.services import partners as service
 from api.services.mapping import partner_public
 from api.services.spreadsheets import PARTNER_COLUMNS, build_payload
-from matcher.vocab import PARTNER_KINDS
+from models.enums import PartnerKindFilter
 from models.schemas import PartnerCreate, PartnerPublic, PartnerUpdate
 
 router = APIRouter(prefix="/ui/partners", route_class=PageRoute)
 
 PAGE_SIZE = 20
-KindFilter = Literal[("", *PARTNER_KINDS)]  # type: ignore[valid-type]
 LIST_FIELDS = ("industries", "preferred_regions", "excluded_industries")
 
 
@@ -38,7 +37,7 @@ def partner_list(
     session: SessionDep,
     principal: PagePrincipal,
     industries: IndustriesDep,
-    kind: KindFilter | None = None,
+    kind: PartnerKindFilter | None = None,
     q: SearchText = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter, Response
 from sqlmodel import Session
 
@@ -11,6 +9,7 @@ from api.params import IndustryFilter, Limit, ObjectId, Offset, SearchText
 from api.services import enterprises as service
 from api.services.mapping import enterprise_public
 from matcher.industry import IndustryTable
+from models.enums import OperatingStatus
 from models.schemas import (
     AssetCreate,
     AssetPublic,
@@ -23,8 +22,6 @@ from models.schemas import (
 from models.tables import Enterprise
 
 router = APIRouter(prefix="/enterprises", tags=["enterprises"])
-
-StatusFilter = Literal["normal", "partial", "halted", "in_bankruptcy"]
 
 
 def _public(session: Session, row: Enterprise, industries: IndustryTable) -> EnterprisePublic:
@@ -62,7 +59,7 @@ def list_enterprises(
     industries: IndustriesDep,
     county: SearchText = None,
     industry: IndustryFilter = None,
-    operating_status: StatusFilter | None = None,
+    operating_status: OperatingStatus | None = None,
     q: SearchText = None,
     archived: bool = False,
     ext_id: SearchText = None,

@@ -5,7 +5,8 @@ from fastapi import APIRouter, Body, Request
 from api.deps import PrincipalDep, SessionDep, SettingsDep
 from api.params import Limit, ObjectId, Offset
 from api.services import jobs as service
-from models.results import JobAccepted, JobOut, JobStatus, RescoreIn
+from models.enums import JobStatus
+from models.results import JobAccepted, JobOut, RescoreIn
 from models.schemas import Page
 from models.tables import Job
 

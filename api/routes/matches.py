@@ -11,6 +11,7 @@ from api.presenters import match_item, review_event, run_out
 from api.services import changes, reviews
 from api.services import matching as service
 from matcher.matching.roles import ROLES
+from models.enums import PartnerKind
 from models.results import (
     AssetMatchItem,
     AssetMatchList,
@@ -20,7 +21,6 @@ from models.results import (
     ReviewIn,
     ReviewOut,
 )
-from models.schemas import PartnerKind
 
 router = APIRouter(tags=["matches"])
 

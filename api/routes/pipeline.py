@@ -1,3 +1,5 @@
+"""The reviews of the caller's pairs, by lifecycle stage (the route keeps the spec's name)."""
+
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -8,8 +10,9 @@ from fastapi import APIRouter, Query
 from api.deps import PrincipalDep, SessionDep, SettingsDep
 from api.params import Limit, Offset, SearchText
 from api.services import dashboard
-from models.results import PipelineCounts, PipelineItem, ReviewStatus
-from models.schemas import Category, Page, PartnerKind
+from models.enums import Category, PartnerKind, ReviewStatus
+from models.results import PipelineCounts, PipelineItem
+from models.schemas import Page
 
 router = APIRouter(prefix="/pipeline", tags=["pipeline"])
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import math
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
 
 from api.services.paging import paginate
-from models.tables import AuditLog
+from models.tables import AuditLog, utcnow
 
 
 def _jsonable(value: Any) -> Any:
@@ -47,6 +47,61 @@ def record_audit(
 def diff_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """{field: [old, new]} for the fields whose value changed."""
     return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+
+
+class Stamped(Protocol):
+    """A row that keeps when it last changed (enterprises, assets, partners, departments…)."""
+
+    id: int | None
+    updated_at: datetime
+
+    def model_dump(self) -> dict[str, Any]: ...
+
+
+def write_audited(
+    *, session: Session, row: Stamped, changes: dict[str, Any], actor: str, entity: str
+) -> None:
+    """Set `changes` on `row`, stamp its `updated_at` and audit what really changed.
+
+    The one update path of the services: the audit row lists {field: [old, new]} for
+    the fields whose value differs, and it is added to the same session, so it commits
+    or rolls back with the write.  Permission, validation and version checks come
+    first, in the caller.
+    """
+    before = row.model_dump()
+    for key, value in changes.items():
+        setattr(row, key, value)
+    row.updated_at = utcnow()
+    session.add(row)
+    record_audit(
+        session=session,
+        actor=actor,
+        action="update",
+        entity=entity,
+        entity_id=row.id,
+        changes=diff_fields(before, changes),
+    )
+
+
+class Archivable(Stamped, Protocol):
+    archived: bool
+
+
+def archive_audited(
+    *, session: Session, row: Archivable, archived: bool, actor: str, entity: str
+) -> None:
+    """Archive (or restore) `row`, stamp it and audit it as `archive` (or `restore`)."""
+    row.archived = archived
+    row.updated_at = utcnow()
+    session.add(row)
+    record_audit(
+        session=session,
+        actor=actor,
+        action="archive" if archived else "restore",
+        entity=entity,
+        entity_id=row.id,
+        changes={},
+    )
 
 
 def list_audit(

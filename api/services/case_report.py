@@ -29,6 +29,7 @@ from matcher.vocab import (
     ASSET_TYPES,
     CATEGORIES,
     ENCUMBRANCES,
+    FINANCIAL_FIELDS,
     MEASURE_STATUSES,
     OPERATING_STATUSES,
     PARTNER_KINDS,
@@ -40,16 +41,7 @@ BODY_FONT = "宋体"
 BODY_FONT_LATIN = "SimSun"
 HEADING_FONT = "黑体"
 HEADING_FONT_LATIN = "SimHei"
-KEY_FIGURES = (
-    ("总资产", "total_assets"),
-    ("总负债", "total_liabilities"),
-    ("逾期债务", "overdue_debt"),
-    ("对外担保", "guarantee_exposure"),
-    ("营业收入", "annual_revenue"),
-    ("上年营业收入", "prior_revenue"),
-    ("净利润", "net_profit"),
-    ("欠薪金额", "wage_arrears"),
-)
+KEY_FIGURES = tuple((label, name) for name, label in FINANCIAL_FIELDS.items())
 
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

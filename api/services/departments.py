@@ -11,10 +11,9 @@ from sqlmodel import Session, col, select
 
 from api.auth import Principal
 from api.errors import NOT_FOUND, ROLE_FORBIDDEN, Conflict, FieldInvalid, Forbidden, NotFound
-from api.services.audit import diff_fields, record_audit
+from api.services.audit import record_audit, write_audited
 from models.consultation import Department
 from models.consultation_schemas import DepartmentCreate, DepartmentUpdate
-from models.tables import utcnow
 
 DEFAULT_DEPARTMENTS: tuple[str, ...] = (
     "地方金融监管局",
@@ -117,18 +116,8 @@ def update_department(
     changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
     if "name" in changes:
         _check_name_free(session, changes["name"], row.id)
-    before = row.model_dump()
-    for key, value in changes.items():
-        setattr(row, key, value)
-    row.updated_at = utcnow()
-    session.add(row)
-    record_audit(
-        session=session,
-        actor=principal.actor,
-        action="update",
-        entity="department",
-        entity_id=row.id,
-        changes=diff_fields(before, changes),
+    write_audited(
+        session=session, row=row, changes=changes, actor=principal.actor, entity="department"
     )
     session.flush()
     return row

@@ -22,15 +22,15 @@ from api.errors import (
     Forbidden,
     NotFound,
 )
-from api.services.audit import diff_fields, record_audit
+from api.services.audit import archive_audited, record_audit, write_audited
 from api.services.case_scope import require_case_access, restrict_to_cases
 from api.services.paging import paginate
 from api.services.triggers import queue_automatic_rescore
 from api.services.validation import normalize_industry_code
 from api.services.versions import check_version, claim_version
 from matcher.industry import IndustryTable
+from matcher.vocab import FINANCIAL_FIELDS
 from models.schemas import (
-    FINANCIAL_FIELDS,
     AssetCreate,
     AssetUpdate,
     EnterpriseCreate,
@@ -192,18 +192,8 @@ def update_enterprise(
     if "credit_code" in changes:
         _check_credit_code_free(session, changes["credit_code"], row.id, principal)
     _claim(session, row, expected, principal)
-    before = row.model_dump()
-    for key, value in changes.items():
-        setattr(row, key, value)
-    row.updated_at = utcnow()
-    session.add(row)
-    record_audit(
-        session=session,
-        actor=principal.actor,
-        action="update",
-        entity="enterprise",
-        entity_id=row.id,
-        changes=diff_fields(before, changes),
+    write_audited(
+        session=session, row=row, changes=changes, actor=principal.actor, entity="enterprise"
     )
     session.flush()
     queue_automatic_rescore(session=session, enterprise_ids=[row.id or 0])
@@ -223,16 +213,8 @@ def set_enterprise_archived(
     check_version(row=row, expected=expected, entity="企业")
     if row.archived != archived:
         _claim(session, row, expected, principal)
-        row.archived = archived
-        row.updated_at = utcnow()
-        session.add(row)
-        record_audit(
-            session=session,
-            actor=principal.actor,
-            action="archive" if archived else "restore",
-            entity="enterprise",
-            entity_id=row.id,
-            changes={},
+        archive_audited(
+            session=session, row=row, archived=archived, actor=principal.actor, entity="enterprise"
         )
     session.flush()
     return row
@@ -290,18 +272,8 @@ def update_asset(
         for k, v in data.model_dump(exclude_unset=True).items()
         if v is not None or k in ("area_m2", "book_value", "appraised_value")
     }
-    before = asset.model_dump()
-    for key, value in changes.items():
-        setattr(asset, key, value)
-    asset.updated_at = utcnow()
-    session.add(asset)
-    record_audit(
-        session=session,
-        actor=principal.actor,
-        action="update",
-        entity="asset",
-        entity_id=asset.id,
-        changes=diff_fields(before, changes),
+    write_audited(
+        session=session, row=asset, changes=changes, actor=principal.actor, entity="asset"
     )
     _touch(session, session.get(Enterprise, enterprise_id))
     return asset
@@ -317,16 +289,8 @@ def archive_asset(
 ) -> Asset:
     _require_writer(principal)
     asset = _claimed_asset(session, enterprise_id, asset_id, principal, expected)
-    asset.archived = True
-    asset.updated_at = utcnow()
-    session.add(asset)
-    record_audit(
-        session=session,
-        actor=principal.actor,
-        action="archive",
-        entity="asset",
-        entity_id=asset.id,
-        changes={},
+    archive_audited(
+        session=session, row=asset, archived=True, actor=principal.actor, entity="asset"
     )
     _touch(session, session.get(Enterprise, enterprise_id))
     return asset

@@ -28,16 +28,10 @@ from api.errors import (
 from api.services.audit import record_audit
 from api.services.job_scope import resolve_rescore, scope_of
 from api.services.paging import paginate
+from models.enums import JOB_STATUSES
 from models.tables import Job, utcnow
 
 ACTIVE = ("queued", "running")
-JOB_STATUS_LABELS = {
-    "queued": "排队中",
-    "running": "进行中",
-    "done": "已完成",
-    "failed": "失败",
-    "cancelled": "已取消",
-}
 
 
 @dataclass(frozen=True)
@@ -163,7 +157,7 @@ def cancel_job(*, session: Session, job_id: int, principal: Principal) -> Job:
     )
     session.refresh(job)
     if cancelled.rowcount != 1:
-        label = JOB_STATUS_LABELS.get(job.status, job.status)
+        label = JOB_STATUSES.get(job.status, job.status)
         raise Conflict(JOB_ALREADY_ENDED.format(id=job_id, status=label))
     record_audit(
         session=session,

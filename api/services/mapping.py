@@ -12,8 +12,8 @@ from matcher.indicators import compute_indicators
 from matcher.industry import IndustryTable
 from matcher.profile import Asset as AssetProfile
 from matcher.profile import EnterpriseProfile, Financials, PartnerProfile
+from matcher.vocab import FINANCIAL_FIELDS
 from models.schemas import (
-    FINANCIAL_FIELDS,
     AssetPublic,
     EnterprisePublic,
     PartnerPublic,

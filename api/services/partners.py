@@ -19,7 +19,7 @@ from api.errors import (
     Forbidden,
     NotFound,
 )
-from api.services.audit import diff_fields, record_audit
+from api.services.audit import archive_audited, record_audit, write_audited
 from api.services.paging import paginate
 from api.services.pool import bump_pool_revision
 from api.services.triggers import queue_automatic_rescore
@@ -27,7 +27,7 @@ from api.services.validation import normalize_industry_code, normalize_industry_
 from api.services.versions import check_version, claim_version
 from matcher.industry import IndustryTable
 from models.schemas import PartnerCreate, PartnerUpdate
-from models.tables import Partner, utcnow
+from models.tables import Partner
 
 LIST_FIELDS = ("industries", "excluded_industries")
 
@@ -180,18 +180,8 @@ def update_partner(
     high = changes.get("ticket_max", row.ticket_max)
     if low is not None and high is not None and low > high:
         raise FieldInvalid(("body", "ticket_max"), TICKET_ORDER.format(high=high, low=low))
-    before = row.model_dump()
-    for key, value in changes.items():
-        setattr(row, key, value)
-    row.updated_at = utcnow()
-    session.add(row)
-    record_audit(
-        session=session,
-        actor=principal.actor,
-        action="update",
-        entity="partner",
-        entity_id=row.id,
-        changes=diff_fields(before, changes),
+    write_audited(
+        session=session, row=row, changes=changes, actor=principal.actor, entity="partner"
     )
     session.flush()
     bump_pool_revision(session)
@@ -212,16 +202,8 @@ def set_partner_archived(
     check_version(row=row, expected=expected, entity="合作主体")
     if row.archived != archived:
         claim_version(session=session, row=row, expected=expected, entity="合作主体")
-        row.archived = archived
-        row.updated_at = utcnow()
-        session.add(row)
-        record_audit(
-            session=session,
-            actor=principal.actor,
-            action="archive" if archived else "restore",
-            entity="partner",
-            entity_id=row.id,
-            changes={},
+        archive_audited(
+            session=session, row=row, archived=archived, actor=principal.actor, entity="partner"
         )
         bump_pool_revision(session)
     session.flush()

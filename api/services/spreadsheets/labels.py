@@ -18,9 +18,11 @@ from matcher.vocab import (
     ASSET_TYPES,
     CATEGORIES,
     ENCUMBRANCES,
+    FINANCIAL_FIELDS,
     OPERATING_STATUSES,
     PARTNER_KINDS,
     REVIEW_STATUSES,
+    SIGNED_FINANCIAL_FIELDS,
 )
 
 
@@ -50,14 +52,15 @@ ENTERPRISE_COLUMNS: tuple[Column, ...] = (
     Column("problems", "主要困难"),
     Column("demands", "诉求"),
     Column("strengths", "核心优势"),
-    Column("financials.total_assets", "总资产（万元）", "float", hint=MONEY),
-    Column("financials.total_liabilities", "总负债（万元）", "float", hint=MONEY),
-    Column("financials.overdue_debt", "逾期债务（万元）", "float", hint=MONEY),
-    Column("financials.guarantee_exposure", "对外担保（万元）", "float", hint=MONEY),
-    Column("financials.annual_revenue", "营业收入（万元）", "float", hint=MONEY),
-    Column("financials.prior_revenue", "上年营业收入（万元）", "float", hint=MONEY),
-    Column("financials.net_profit", "净利润（万元）", "float", hint="万元，可为负"),
-    Column("financials.wage_arrears", "欠薪金额（万元）", "float", hint=MONEY),
+    *(
+        Column(
+            f"financials.{name}",
+            f"{label}（万元）",
+            "float",
+            hint="万元，可为负" if name in SIGNED_FINANCIAL_FIELDS else MONEY,
+        )
+        for name, label in FINANCIAL_FIELDS.items()
+    ),
 )
 
 
