@@ -12,24 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 MATCHER = ROOT / "matcher"
 MAX_LINES = 400
 
-# The diagnosis engine's flat modules, which a parallel change of issue 13 moves into
-# matcher/diagnosis/ and rewrites (a repository path, an argparse entry point, a
-# 477-line module).  The exemption names their old paths only, so it lapses by itself
-# when they move: the moved files are checked like every other.
-DIAGNOSIS_BEING_MOVED = {
-    "matcher/diagnose.py",
-    "matcher/signals.py",
-    "matcher/train_diagnosis.py",
-}
-
 
 def _sources(*folders: str) -> list[Path]:
-    return sorted(
-        p
-        for folder in folders
-        for p in (ROOT / folder).rglob("*.py")
-        if p.relative_to(ROOT).as_posix() not in DIAGNOSIS_BEING_MOVED
-    )
+    return sorted(p for folder in folders for p in (ROOT / folder).rglob("*.py"))
 
 
 def _module_name(path: Path) -> str:
