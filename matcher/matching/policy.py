@@ -95,12 +95,12 @@ TREATMENT_WEIGHTS: dict[str, dict[str, float | str]] = {
         "reason": "兼并重组看产业协同：同行业、上下游的链主和撮合并购的平台",
     },
     "asset_revitalization": {
-        "industry": 0.5,
+        "industry": 1.0,
         "region": 1.6,
         "deal_size": 1.0,
         "asset": 1.0,
         "text": 1.0,
-        "reason": "资产盘活看资产类型与所在地，行业次要",
+        "reason": "资产盘活看资产类型与所在地；闲置产线、厂房多由同行业产能方承接，行业照常计",
     },
     "debt_restructuring": {
         "industry": 0.5,
