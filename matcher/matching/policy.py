@@ -60,7 +60,9 @@ ENGAGEMENTS: dict[str, dict[str, list[str]]] = {
         "debt_restructuring": ["partial", "债务重组机构可提供共益债、收购债权"],
     },
     "exit_liquidation": {
-        "asset_revitalization": ["natural", "资产承接方可收购清算中的资产"],
+        # partial, not natural: the estate is sold by auction or 产权交易, where an asset
+        # taker is one bidder; the usual taker of a 清算 is the disposal channel (its role).
+        "asset_revitalization": ["partial", "资产承接方可竞买清算中的资产"],
         "debt_restructuring": ["partial", "不良资产机构可收购债权、处置抵债资产"],
         "judicial_reorganization": ["partial", "破产程序的管理人、投资人也参与清算"],
     },
