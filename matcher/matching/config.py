@@ -68,8 +68,9 @@ class MatcherConfig:
         coverage_penalty: subtracted from a partner's score for each partner
             of the same role placed above it beyond its free places
             (matcher.matching.coverage).
-        coverage_lead_places: free places of the role leading the treatment
-            (one for every other role).
+        coverage_lead_places: free places of the role leading the treatment.
+        coverage_support_places: free places of each other role the treatment
+            needs (one for a role it does not need).
         asset_mode: component -> multiplier used by asset-level matching.
         component_factors: component -> multiplier of all its weights (levels,
             or the similarity's weight); a learned overlay (matcher.matching.
@@ -87,7 +88,7 @@ class MatcherConfig:
         16
     """
 
-    version: str = "2026.12-r1"
+    version: str = "2026.12-r5"
     base: float = 0.0
     levels: dict[str, dict[str, float]] = field(default_factory=STANDARD_REGISTRY.default_levels)
     engagement: dict[str, dict[str, list[str]]] = field(
@@ -122,6 +123,7 @@ class MatcherConfig:
     fit_floor: float = 2.0
     coverage_penalty: float = 0.5
     coverage_lead_places: int = 4
+    coverage_support_places: int = 2
     asset_mode: dict[str, float] = field(
         default_factory=lambda: {
             "treatment": 0.5,
@@ -149,6 +151,8 @@ class MatcherConfig:
             raise ValueError("need 1 <= ticket_near_factor <= ticket_far_factor")
         if self.coverage_penalty < 0:
             raise ValueError("coverage_penalty must be >= 0")
+        if self.coverage_lead_places < 1 or self.coverage_support_places < 1:
+            raise ValueError("coverage_lead_places and coverage_support_places must be >= 1")
         numbers = [self.base, self.dense_weight, self.lexical_weight, self.similarity_clip]
         numbers += [self.fit_floor, self.coverage_penalty]
         numbers += [w for lv in self.levels.values() for w in lv.values()]

@@ -3,10 +3,12 @@
 After fusion the qualified partners are taken greedily: each next place goes
 to the best score less `coverage_penalty` for every partner of the same role
 (matcher.matching.roles) already placed above it beyond that role's free
-places: one for most roles, `coverage_lead_places` for the role that leads the
-treatment (a 债务重组 is the creditors' business: four financiers before the
-first is moved down, while a 破产重整 led by an industrial investor moves the
-second financier down).  A list whose candidates
+places: `coverage_lead_places` for the role that leads the treatment,
+`coverage_support_places` for each other role it needs, one for a role it does
+not need (a 债务重组 is the creditors' business: four financiers before the
+next is moved down; a 破产重整 led by an industrial investor keeps two
+financiers, the 共益债 lender and the buyer of claims, before the third is
+moved down, and one law firm).  A list whose candidates
 all have one role keeps its score order (every candidate bears the same
 penalty at each step); a 破产重整 whose top scores are eight financiers
 brings the industrial investor up to the second or third place.
@@ -98,6 +100,8 @@ def free_places(query: MatchQuery, ctx: MatchContext) -> np.ndarray:
     """Places per role (ROLE_CODES) before the coverage step moves the next one down."""
     free = np.ones(len(ROLE_CODES), dtype=np.int64)
     needs = ctx.config.role_needs.get(query.primary or "", [])
+    for role in needs[1:]:
+        free[ROLE_CODES.index(role)] = ctx.config.coverage_support_places
     if needs:
         free[ROLE_CODES.index(needs[0])] = ctx.config.coverage_lead_places
     return free

@@ -60,13 +60,15 @@ ENGAGEMENTS: dict[str, dict[str, list[str]]] = {
         "debt_restructuring": ["partial", "债务重组机构可提供共益债、收购债权"],
     },
     "exit_liquidation": {
-        "asset_revitalization": ["natural", "资产承接方可收购清算中的资产"],
+        # partial, not natural: the estate is sold by auction or 产权交易, where an asset
+        # taker is one bidder; the usual taker of a 清算 is the disposal channel (its role).
+        "asset_revitalization": ["partial", "资产承接方可竞买清算中的资产"],
         "debt_restructuring": ["partial", "不良资产机构可收购债权、处置抵债资产"],
         "judicial_reorganization": ["partial", "破产程序的管理人、投资人也参与清算"],
     },
-    "tech_upgrade": {
-        "strategic_investment": ["partial", "战略投资方可为技改项目出资"],
-    },
+    # No row for tech_upgrade: a 技改 needs the process first, and an investor that lists only
+    # 战投 does not bring it; the project money (bank loans, leasing) is the role component's
+    # `financial` support, so a matrix level only let generic funds crowd the technology out.
 }
 
 TREATMENT_WEIGHTS: dict[str, dict[str, float | str]] = {
@@ -95,12 +97,12 @@ TREATMENT_WEIGHTS: dict[str, dict[str, float | str]] = {
         "reason": "兼并重组看产业协同：同行业、上下游的链主和撮合并购的平台",
     },
     "asset_revitalization": {
-        "industry": 0.5,
+        "industry": 1.0,
         "region": 1.6,
         "deal_size": 1.0,
         "asset": 1.0,
         "text": 1.0,
-        "reason": "资产盘活看资产类型与所在地，行业次要",
+        "reason": "资产盘活看资产类型与所在地；闲置产线、厂房多由同行业产能方承接，行业照常计",
     },
     "debt_restructuring": {
         "industry": 0.5,

@@ -13,9 +13,9 @@ import pytest
 from matcher.matching.components.deal_size import DEAL_SIZE
 from matcher.matching.components.industry import INDUSTRY
 from matcher.matching.components.region import REGION
-from matcher.matching.components.role import ROLE
+from matcher.matching.components.role import ROLE, ROLE_CODES
 from matcher.matching.config import MatcherConfig
-from matcher.matching.coverage import cover
+from matcher.matching.coverage import cover, free_places
 from matcher.matching.deal_estimate import deal_estimate
 from matcher.matching.pool import PartnerIndex
 from matcher.matching.ranking import rank_partners
@@ -194,6 +194,35 @@ def test_reorganisation_list_is_not_ten_financiers() -> None:
     for r in covered:
         assert r.score == pytest.approx(sum(r.components.values()), abs=1e-5)
     assert [r.score for r in covered] == sorted((r.score for r in covered), reverse=True)
+
+
+def test_supporting_roles_keep_more_places_than_unneeded_ones() -> None:
+    """A 破产重整: four industrial investors, two of each supporting role, one of the rest."""
+    cfg = MatcherConfig()
+    free = dict(zip(ROLE_CODES, free_places(query(dx=REORG), ctx(cfg)).tolist(), strict=True))
+    assert free["industrial"] == cfg.coverage_lead_places
+    for role in cfg.role_needs["judicial_reorganization"][1:]:
+        assert free[role] == cfg.coverage_support_places == 2
+    assert free["disposal"] == free["technology"] == 1
+    with pytest.raises(ValueError, match="coverage_support_places"):
+        dataclasses.replace(cfg, coverage_support_places=0)
+
+
+def test_a_second_financier_in_a_reorganisation_is_not_moved_down() -> None:
+    amcs = [
+        partner(
+            f"A{i}",
+            kind="amc",
+            industries=(),
+            treatment_types=("judicial_reorganization",),
+            preferred_regions=("临淄区",),
+        )
+        for i in range(4)
+    ]
+    moved = [r.components["coverage"] < 0 for r in _rank(amcs, REORG)]
+    assert moved[:2] == [False, False] and all(moved[2:])
+    one = dataclasses.replace(MatcherConfig(), coverage_support_places=1)
+    assert [r.components["coverage"] < 0 for r in _rank(amcs, REORG, config=one)][1]
 
 
 # --- unknown is not a fact -----------------------------------------------------------

@@ -69,11 +69,11 @@ EXIT = DiagnosisCategories.from_mapping({"exit_liquidation": 1.0})
             "处置渠道",
         ),
         (
-            "matrix: an asset buyer serves a liquidation",
+            "matrix: an asset buyer can bid in a liquidation",
             {"treatment_types": ("asset_revitalization",)},
             EXIT,
-            "natural",
-            "收购清算中的资产",
+            "partial",
+            "竞买清算中的资产",
         ),
         (
             "matrix: a secondary wins over a partial level",
