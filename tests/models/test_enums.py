@@ -101,6 +101,6 @@ def test_one_chinese_title_per_component_read_from_the_registry() -> None:
     from matcher.matching.registry import STANDARD_REGISTRY
 
     titles = STANDARD_REGISTRY.titles
-    assert COMPONENT_LABELS == titles and list(COMPONENT_LABELS) == list(STANDARD_REGISTRY.names)
+    assert COMPONENT_LABELS == titles and list(COMPONENT_LABELS) == list(STANDARD_REGISTRY.parts)
     assert len(set(titles.values())) == len(titles)
     assert all(title and not title.isascii() for title in titles.values())
