@@ -175,6 +175,10 @@ class _Turn:
             if row is not None and not row.archived and (not counties or row.county in counties)
         ]
         index, version = partner_index(session=session, runtime=self.runtime)
+        # Preparing the inputs may have written (a diagnosis, a vector encoded inline): commit
+        # them now, so SQLite's one write lock is not held while the block is ranked and a
+        # request that writes meanwhile (a page diagnosing, a review) does not wait for it.
+        session.commit()
         results = rank_inputs(items, index=index, runtime=self.runtime)
         pending = index.pending_count
         return {
