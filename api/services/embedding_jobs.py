@@ -22,7 +22,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select, update
 
 from api.runtime import Runtime
-from api.services.enterprises import list_assets
+from api.services.enterprises import live_assets_by_enterprise
 from api.services.mapping import enterprise_profile
 from api.services.pool import (
     bump_embedding_revision,
@@ -119,12 +119,11 @@ def _pending_enterprises(session: Session, runtime: Runtime) -> list[tuple[int, 
     rows = session.exec(
         select(Enterprise).where(col(Enterprise.archived).is_(False)).order_by(col(Enterprise.id))
     ).all()
+    assets = live_assets_by_enterprise(session=session)
     out = []
     for row in rows:
         assert row.id is not None
-        text = enterprise_need_text(
-            enterprise_profile(row, list_assets(session=session, enterprise_id=row.id))
-        )
+        text = enterprise_need_text(enterprise_profile(row, assets.get(row.id, [])))
         digest = text_hash(text)
         if stored.get(row.id) != digest:
             out.append((row.id, text, digest))

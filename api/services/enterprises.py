@@ -104,6 +104,15 @@ def list_assets(*, session: Session, enterprise_id: int) -> list[Asset]:
     return list(session.exec(query.order_by(col(Asset.id))).all())
 
 
+def live_assets_by_enterprise(*, session: Session) -> dict[int, list[Asset]]:
+    """Every enterprise's live assets in id order, in one query (for scans over all of them)."""
+    query = select(Asset).where(col(Asset.archived).is_(False)).order_by(col(Asset.id))
+    out: dict[int, list[Asset]] = {}
+    for asset in session.exec(query).all():
+        out.setdefault(asset.enterprise_id, []).append(asset)
+    return out
+
+
 def list_enterprises(
     *,
     session: Session,
