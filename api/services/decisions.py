@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from api.runtime import Runtime
 from api.services.matching import current_run, ranking_input
 from api.services.pool import partner_index
-from matcher.matching.learning import SHOWN, Decision
+from matcher.matching.learning_data import SHOWN, Decision
 from matcher.matching.observed import pair_parts
 from models.tables import Engagement, Enterprise, Match
 

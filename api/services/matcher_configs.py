@@ -25,7 +25,8 @@ from api.services.audit import record_audit
 from api.services.decisions import collect_decisions
 from api.services.triggers import queue_automatic_rescore
 from matcher.matching.config import MatcherConfig
-from matcher.matching.learning import LearnSettings, NotEnoughDecisions, Overlay, learn
+from matcher.matching.learning import learn
+from matcher.matching.learning_data import LearnSettings, NotEnoughDecisions, Overlay
 from models.config_tables import BASE_VERSION, MatcherConfigState, MatcherConfigVersion
 from models.tables import Job, utcnow
 

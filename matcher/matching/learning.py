@@ -49,11 +49,10 @@ import numpy as np
 from scipy.optimize import minimize
 from sklearn.metrics import ndcg_score
 
-from matcher.matching.learning_data import (  # noqa: F401 - re-exported: the learner's data
+from matcher.matching.learning_data import (
     FACTOR_BOUNDS,
     OUTCOMES,
     OVERALL,
-    REVIEWED,
     SHOWN,
     ZERO_LEVEL,
     Decision,

@@ -29,7 +29,8 @@ from matcher.matching.evaluation import (
     evaluate_matching,
     gold_diagnosis,
 )
-from matcher.matching.learning import Decision, Learned, LearnSettings, Overlay, learn
+from matcher.matching.learning import Learned, learn
+from matcher.matching.learning_data import Decision, LearnSettings, Overlay
 from matcher.matching.observed import pair_parts
 from matcher.matching.pool import PartnerIndex
 from matcher.matching.ranking import rank_partners

@@ -7,14 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from matcher.matching.config import MatcherConfig
-from matcher.matching.learning import (
+from matcher.matching.learning import compare, fit_overlay, learn
+from matcher.matching.learning_data import (
     Decision,
     LearnSettings,
     NotEnoughDecisions,
     Overlay,
-    compare,
-    fit_overlay,
-    learn,
     split_by_time,
 )
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from api.config import FIXTURES_DIR
 from matcher.matching.config import MatcherConfig
-from matcher.matching.learning import Overlay
+from matcher.matching.learning_data import Overlay
 from models.config_tables import MatcherConfigVersion
 from models.db import make_engine, session_scope
 from tests.pages.conftest import LiveApp, sign_in
