@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from models.enums import ROLES
 from models.tables import ApiToken
 
 TOKEN_PREFIX = "ld_"
@@ -46,6 +47,11 @@ class Principal:
         )
 
     @property
+    def label(self) -> str:
+        """How the pages and the case document name this principal (see `actor_label`)."""
+        return actor_label(self.actor)
+
+    @property
     def display_name(self) -> str:
         """The name the page shows (the bootstrap token is not a person's or a bureau's)."""
         return BOOTSTRAP_LABEL if self.is_bootstrap else self.name
@@ -68,6 +74,38 @@ class Principal:
     @property
     def can_review(self) -> bool:
         return self.role in ("admin", "officer")
+
+
+SYSTEM_ACTOR = "system"
+"""The actor of what the service does by itself (automatic diagnoses and re-scores)."""
+CLI_ACTOR = "cli"
+"""The actor of what an administrator does with the `ld` command line."""
+_ACTOR_LABELS = {SYSTEM_ACTOR: "系统（自动）", CLI_ACTOR: "命令行（管理员）"}
+
+
+def actor_label(actor: str | None) -> str:
+    """The name a person reads for a stored actor.
+
+    Audit rows keep the actor as `Principal.actor` writes it (`token#7:张三`, `admin:bootstrap`,
+    `system`), which identifies the token exactly; a page or the case document shows the name
+    behind it instead, so an officer reads 张三, not a token number.
+
+    Example:
+        >>> actor_label("token#7:张三"), actor_label("admin:bootstrap"), actor_label("system")
+        ('张三', '系统管理员（启动令牌）', '系统（自动）')
+    """
+    if not actor:
+        return "—"
+    if actor in _ACTOR_LABELS:
+        return _ACTOR_LABELS[actor]
+    head, sep, name = actor.partition(":")
+    if not sep or not name:
+        return actor
+    if head.startswith("token#") or head in ROLES:
+        if head == "admin" and name == BOOTSTRAP_NAME:
+            return BOOTSTRAP_LABEL
+        return _ACTOR_LABELS.get(name, name) if head in ROLES else name
+    return actor
 
 
 def hash_token(token: str) -> str:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from sqlalchemy import Engine
 
-from api.auth import Principal
+from api.auth import CLI_ACTOR, Principal
 from api.cli_import import register as register_import_commands
 from api.cli_learning import register as register_learning_commands
 from api.cli_models import register as register_model_commands
@@ -31,8 +31,6 @@ if TYPE_CHECKING:
     from api.runtime import Runtime
 
 app = typer.Typer(help="联动诊疗匹配服务 — linked-diagnosis matching service", no_args_is_help=True)
-
-CLI_ACTOR = "cli"
 
 
 def _industries(settings: Settings) -> IndustryTable:

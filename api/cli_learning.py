@@ -8,9 +8,8 @@ from typing import Annotated
 
 import typer
 
+from api.auth import CLI_ACTOR
 from api.config import get_settings
-
-CLI_ACTOR = "cli"
 
 
 def _metrics_table(metrics: dict) -> str:  # type: ignore[type-arg]

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from api.auth import CLI_ACTOR
 from api.cli_matching import DiagnosisSource
 from api.config import get_settings
 from api.runtime import LEXICON_FILE, MODEL_FILE
@@ -114,7 +115,7 @@ def register(app: typer.Typer) -> None:
         active = settings.fixtures_dir / MODEL_FILE
         try:
             with session_scope(engine) as session:
-                activate_model(session=session, candidate=candidate, active=active, actor="cli")
+                activate_model(session=session, candidate=candidate, active=active, actor=CLI_ACTOR)
         except FileNotFoundError:
             typer.echo(f"no candidate at {candidate}", err=True)
             raise typer.Exit(1) from None

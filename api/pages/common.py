@@ -28,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from api.auth import Principal, resolve_token
+from api.auth import Principal, actor_label, resolve_token
 from api.deps import GuardDep, SessionDep, SettingsDep
 from api.errors import DEPARTMENT_ONLY_CASES, DomainError, Forbidden
 from api.guard import attempt_of
@@ -75,7 +75,9 @@ def _step(value: float | None) -> int:
     return max(0, min(100, round(value)))
 
 
-TEMPLATES.env.filters.update(money=money, wan=wan, percent=percent, local=local_time, step=_step)
+TEMPLATES.env.filters.update(
+    money=money, wan=wan, percent=percent, local=local_time, step=_step, who=actor_label
+)
 TEMPLATES.env.globals.update(
     CATEGORIES=CATEGORIES,
     STATUSES=OPERATING_STATUSES,

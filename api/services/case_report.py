@@ -23,6 +23,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
+from api.auth import actor_label
 from api.services.case_file import CaseFile
 from api.text_format import local_time, percent, wan
 from matcher.vocab import (
@@ -206,7 +207,7 @@ def _diagnosis(document: DocumentType, case: CaseFile) -> None:
                 document,
                 "人工改判",
                 f"{CATEGORIES.get(d.override.primary, d.override.primary)}"
-                f"（{d.override.actor}，{local_time(d.override.created_at)}；理由：{d.override.reason}）",
+                f"（{actor_label(d.override.actor)}，{local_time(d.override.created_at)}；理由：{d.override.reason}）",
             )
         for c in d.categories[:3]:
             _heading(document, f"{c.name}（{c.probability * 100:.0f}%）", 2)
@@ -217,7 +218,7 @@ def _diagnosis(document: DocumentType, case: CaseFile) -> None:
         invited = "、".join(i.department for i in case.case.invitations) or "无"
         _para(
             document,
-            f"会诊由 {case.case.opened_by} 于 {local_time(case.case.opened_at)} 发起；"
+            f"会诊由 {actor_label(case.case.opened_by)} 于 {local_time(case.case.opened_at)} 发起；"
             f"受邀部门：{invited}。",
         )
     if not case.opinions.data:
@@ -247,7 +248,7 @@ def _plan(document: DocumentType, case: CaseFile) -> None:
             document,
             "施策类别",
             f"{decision.category_name}（依据：{decision.source_label}；"
-            f"{decision.actor}，{local_time(decision.created_at)}）",
+            f"{actor_label(decision.actor)}，{local_time(decision.created_at)}）",
         )
     measures = case.plan.measures
     if not measures:
@@ -305,7 +306,8 @@ def _progress(document: DocumentType, case: CaseFile) -> None:
     for m in noted:
         _heading(document, m.title, 2)
         for p in m.progress:
-            _para(document, f"{local_time(p.at)}（{p.actor}）：{p.note}", style="List Bullet")
+            line = f"{local_time(p.at)}（{actor_label(p.actor)}）：{p.note}"
+            _para(document, line, style="List Bullet")
 
 
 def render_case_docx(case: CaseFile) -> bytes:
@@ -314,7 +316,8 @@ def render_case_docx(case: CaseFile) -> bytes:
     title = _heading(document, f"{case.enterprise.name}联动诊疗情况报告", 0)
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     when = local_time(case.generated_at)
-    meta = _para(document, f"{case.enterprise.county} · 生成于 {when} · {case.generated_by}")
+    by = actor_label(case.generated_by)
+    meta = _para(document, f"{case.enterprise.county} · 生成于 {when} · {by}")
     meta.alignment = WD_ALIGN_PARAGRAPH.CENTER
     for part in (_profile, _diagnosis, _plan, _partners, _progress):
         part(document, case)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
-from api.auth import Principal
+from api.auth import SYSTEM_ACTOR, Principal
 from api.errors import ROLE_FORBIDDEN, FieldInvalid, Forbidden, NotFound
 from api.runtime import Runtime
 from api.services.audit import record_audit
@@ -139,7 +139,7 @@ def current_diagnosis(*, session: Session, row: Enterprise, runtime: Runtime) ->
     assert row.id is not None
     view = find_latest_diagnosis(session, row.id)
     if view is None or _as_naive(view.record.created_at) < _as_naive(row.updated_at):
-        view = _diagnose_row(session=session, row=row, runtime=runtime, actor="system")
+        view = _diagnose_row(session=session, row=row, runtime=runtime, actor=SYSTEM_ACTOR)
     return view
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select, update
 
+from api.auth import SYSTEM_ACTOR
 from api.runtime import Runtime
 from api.services.enterprises import live_assets_by_enterprise
 from api.services.mapping import enterprise_profile
@@ -39,7 +40,7 @@ log = logging.getLogger("api.embeddings")
 
 EMBED_KIND = "embed"
 EMBED_REASON = "embeddings pending"
-EMBED_OWNER = "system"
+EMBED_OWNER = SYSTEM_ACTOR
 BATCH = 64
 """Texts encoded per step: a step commits its vectors, so progress shows and rankings improve."""
 

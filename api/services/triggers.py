@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
+from api.auth import SYSTEM_ACTOR
 from models.tables import Job, MatchRun
 
 AUTO_REASON = "profile or pool changed"
@@ -37,7 +38,7 @@ def queue_automatic_rescore(
         session.add(waiting)
         session.flush()
         return waiting
-    job = Job(enterprise_ids=ids, total=len(ids), reason=reason, created_by="system")
+    job = Job(enterprise_ids=ids, total=len(ids), reason=reason, created_by=SYSTEM_ACTOR)
     session.add(job)
     session.flush()
     return job
