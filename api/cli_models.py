@@ -15,31 +15,109 @@ from api.runtime import LEXICON_FILE, MODEL_FILE
 TRAINING_FILE = "diagnosis_corpus.jsonl"
 
 
-def _overrides(settings):  # type: ignore[no-untyped-def]
-    """(earlier, held out) officer overrides from the configured database, by time."""
-    from api.services.diagnosis_candidates import override_examples, split_by_time
+def _shipped_model(settings):  # type: ignore[no-untyped-def]
+    from matcher.diagnosis.model import load_treatment_model
+
+    path = settings.fixtures_dir / MODEL_FILE
+    return load_treatment_model(path) if path.exists() else None
+
+
+def _train_candidate(settings, *, data: Path, profiles, labels, records) -> None:  # type: ignore[no-untyped-def]
+    """Fit with the earlier overrides, compare on the held-out ones, store the candidate."""
+    from api.services import diagnosis_models
+    from api.services.diagnosis_candidates import (
+        data_card,
+        held_out_report,
+        override_examples,
+        split_by_time,
+    )
+    from matcher.diagnosis import load_lexicon
+    from matcher.diagnosis.evaluation import Label
+    from matcher.diagnosis.training import train_treatment_model
     from models.db import make_engine, run_migrations, session_scope
 
     engine = make_engine(settings.resolved_database_url)
     run_migrations(engine)
+    lexicon = load_lexicon(settings.fixtures_dir / LEXICON_FILE)
     with session_scope(engine) as session:
-        examples = override_examples(session)
-    return split_by_time(examples, settings.learn_holdout_share)
+        earlier, held_out = split_by_time(override_examples(session), settings.learn_holdout_share)
+        typer.echo(f"with {len(earlier)} officer overrides; {len(held_out)} held out")
+        model = train_treatment_model(
+            profiles + [e.profile for e in earlier],
+            labels + [Label(primary=e.primary, acceptable=(e.primary,)) for e in earlier],
+            lexicon=lexicon,
+            records=records + [_override_record(e) for e in earlier],
+            source=data.name,
+        )
+        compared_with = diagnosis_models.active_version(session)
+        active = diagnosis_models.model_of(session, _shipped_model(settings), compared_with)
+        report = (
+            held_out_report(held_out, lexicon=lexicon, active=active, candidate=model)
+            if held_out
+            else {}
+        )
+        row = diagnosis_models.store_candidate(
+            session=session,
+            model=model,
+            data=data_card(earlier, held_out, corpus=data.name, rows=len(records)),
+            held_out=report,
+            compared_with=compared_with,
+            actor=CLI_ACTOR,
+        )
+    typer.echo(f"candidate {row.version} stored, not active (compared with {compared_with})")
+    _echo_held_out(report)
+    typer.echo(f"activate with: ld train-activate {row.version}")
 
 
-def _echo_held_out(settings, held_out, candidate) -> None:  # type: ignore[no-untyped-def]
+def _diagnosis_models(activate: str | None) -> None:
+    from api.errors import DomainError
+    from api.services import diagnosis_models
+    from models.db import make_engine, run_migrations, session_scope
+
+    settings = get_settings()
+    engine = make_engine(settings.resolved_database_url)
+    run_migrations(engine)
+    base = _shipped_model(settings)
+    try:
+        with session_scope(engine) as session:
+            if activate is not None:
+                job = diagnosis_models.activate(session=session, version=activate, actor=CLI_ACTOR)
+                queued = f", re-score job #{job.id} queued" if job else ""
+                typer.echo(f"diagnosis model {activate} active{queued}")
+                return
+            _, entries = diagnosis_models.list_models(session=session, base=base)
+    except DomainError as error:
+        typer.echo(error.message, err=True)
+        raise typer.Exit(1) from None
+    for e in entries:
+        mark = "*" if e.active else " "
+        overall = e.held_out.get("overall", {})
+        summary = ""
+        if overall:
+            before, after = overall["active_agrees"], overall["candidate_agrees"]
+            summary = f" held-out agreement {before:.3f} → {after:.3f}"
+        fitted = (
+            f" {e.data.get('overrides_used')} overrides"
+            if e.data
+            else f" shipped ({e.model_version})"
+        )
+        typer.echo(f"{mark} {e.version:<24}{fitted}{summary}")
+
+
+def _override_record(example) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """An override as it enters the model version's data hash."""
+    return {
+        "enterprise": example.profile.id or "",
+        "override": example.primary,
+        "at": example.at.isoformat(),
+    }
+
+
+def _echo_held_out(report: dict) -> None:  # type: ignore[type-arg]
     """The active model and the candidate on the held-out overrides, per category."""
-    from api.services.diagnosis_candidates import held_out_report
-    from matcher.diagnosis import load_lexicon
-    from matcher.diagnosis.model import load_treatment_model
-
-    if not held_out:
+    if not report:
         typer.echo("no override held out (fewer than two): nothing to compare on")
         return
-    active_path = settings.fixtures_dir / MODEL_FILE
-    active = load_treatment_model(active_path) if active_path.exists() else None
-    lexicon = load_lexicon(settings.fixtures_dir / LEXICON_FILE)
-    report = held_out_report(held_out, lexicon=lexicon, active=active, candidate=candidate)
     typer.echo(f"{'group':<24} {'n':>3} {'active agrees':>14} {'candidate agrees':>17}")
     for group, row in report.items():
         typer.echo(
@@ -66,7 +144,7 @@ def register(app: typer.Typer) -> None:
         import json
 
         from matcher.diagnosis import load_lexicon
-        from matcher.diagnosis.evaluation import Label, load_training_set
+        from matcher.diagnosis.evaluation import load_training_set
         from matcher.diagnosis.training import train_treatment_model
 
         settings = get_settings()
@@ -75,12 +153,9 @@ def register(app: typer.Typer) -> None:
         records = [
             json.loads(x) for x in data.read_text(encoding="utf-8").splitlines() if x.strip()
         ]
-        held_out: list = []  # type: ignore[type-arg]
         if with_overrides:
-            earlier, held_out = _overrides(settings)
-            profiles = profiles + [e.profile for e in earlier]
-            labels = labels + [Label(primary=e.primary, acceptable=(e.primary,)) for e in earlier]
-            typer.echo(f"with {len(earlier)} officer overrides; {len(held_out)} held out")
+            _train_candidate(settings, data=data, profiles=profiles, labels=labels, records=records)
+            return
         model = train_treatment_model(
             profiles,
             labels,
@@ -88,38 +163,26 @@ def register(app: typer.Typer) -> None:
             records=records,
             source=data.name,
         )
-        if out is None:
-            out = (
-                settings.data_dir / "candidates" / f"diagnosis-{model.model_version}.joblib"
-                if with_overrides
-                else settings.fixtures_dir / MODEL_FILE
-            )
+        out = out or settings.fixtures_dir / MODEL_FILE
         meta = model.save(out)
         typer.echo(f"{model.model_version}: {len(labels)} examples → {out}")
         typer.echo(meta.read_text(encoding="utf-8"))
-        if with_overrides:
-            _echo_held_out(settings, held_out, model)
-            typer.echo(f"candidate, not active; activate with: ld train-activate {out}")
+
+    @app.command("diagnosis-models")
+    def diagnosis_models_command(
+        activate: Annotated[
+            str | None, typer.Option(help="make this version active (base: the shipped model)")
+        ] = None,
+    ) -> None:
+        """List the diagnosis models (* = active), or activate one (also to roll back)."""
+        _diagnosis_models(activate)
 
     @app.command("train-activate")
     def train_activate(
-        candidate: Annotated[Path, typer.Argument(help="a candidate written by ld train")],
+        version: Annotated[str, typer.Argument(help="a candidate stored by ld train (or base)")],
     ) -> None:
-        """Make a candidate diagnosis model the active one (the service loads it at start)."""
-        from api.services.diagnosis_candidates import activate_model
-        from models.db import make_engine, run_migrations, session_scope
-
-        settings = get_settings()
-        engine = make_engine(settings.resolved_database_url)
-        run_migrations(engine)
-        active = settings.fixtures_dir / MODEL_FILE
-        try:
-            with session_scope(engine) as session:
-                activate_model(session=session, candidate=candidate, active=active, actor=CLI_ACTOR)
-        except FileNotFoundError:
-            typer.echo(f"no candidate at {candidate}", err=True)
-            raise typer.Exit(1) from None
-        typer.echo(f"{candidate} → {active}; restart the service to load it")
+        """Make a stored diagnosis model the active one; every process follows at once."""
+        _diagnosis_models(version)
 
     @app.command()
     def evaluate(

@@ -15,6 +15,7 @@ from api.errors import BAD_TOKEN, DEPARTMENT_ONLY_CASES, MISSING_TOKEN, DomainEr
 from api.etags import parse_if_match
 from api.guard import Guard, attempt_of
 from api.runtime import Runtime
+from api.services.diagnosis_models import sync_diagnosis_model
 from api.services.matcher_configs import sync_runtime
 from matcher.industry import IndustryTable
 
@@ -99,9 +100,11 @@ IndustriesDep = Annotated[IndustryTable, Depends(get_industries)]
 
 
 def get_runtime(request: Request, session: SessionDep) -> Runtime:
-    """The loaded engine, following the active matcher config (one primary-key read)."""
+    """The loaded engine, following the active matcher config and diagnosis model (one
+    primary-key read each)."""
     runtime: Runtime = request.app.state.runtime
     sync_runtime(session, runtime)
+    sync_diagnosis_model(session, runtime)
     return runtime
 
 

@@ -27,6 +27,7 @@ from api.routes import (
     admin,
     consultation,
     diagnoses,
+    diagnosis_models,
     enterprises,
     health,
     industries,
@@ -134,6 +135,7 @@ def create_app(
         industries,
         status,
         matcher_configs,
+        diagnosis_models,
     )
     for module in routers:
         app.include_router(module.router, responses=ERROR_RESPONSES)

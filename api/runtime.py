@@ -74,10 +74,16 @@ class Runtime:
     """The shipped weights file; `matcher_config` is it with the active version's overlay
     (api/services/matcher_configs.py keeps the two in step with the database)."""
     active_version: str = "base"
+    base_treatment_model: ProbabilityModel | None = None
+    """The shipped diagnosis model; `treatment_model` is the active version's
+    (api/services/diagnosis_models.py keeps it in step with the database)."""
+    active_diagnosis_version: str = "base"
 
     def __post_init__(self) -> None:
         if self.base_config is None:
             self.base_config = self.matcher_config
+        if self.base_treatment_model is None and self.active_diagnosis_version == "base":
+            self.base_treatment_model = self.treatment_model
 
     @property
     def model_name(self) -> str:

@@ -1,4 +1,4 @@
-"""Schemas of the versioned matcher configs and of the decision report (spec §6)."""
+"""Schemas of the versioned matcher configs and diagnosis models, and the decision report (§6)."""
 
 from __future__ import annotations
 
@@ -71,4 +71,39 @@ class DecisionReportOut(BaseModel):
     landed_rank_unknown: int
     landed_top5_share: float | None = Field(
         description="landed deals whose partner was in the engine's first five, of those known"
+    )
+
+
+HELD_OUT_HELP = (
+    "按官员改判的类别（及 overall）：最近留出的改判上，当前生效模型与候选模型的主类别"
+    "与官员一致的比例（overrides / active_agrees / candidate_agrees）"
+)
+
+
+class DiagnosisModelOut(BaseModel):
+    version: str = Field(description="`base` is the shipped model")
+    active: bool
+    model_version: str = Field(description="what its diagnoses record as model_version")
+    metrics: dict[str, Any] = Field(description="the model's own cross-validated figures")
+    data: dict[str, Any] = Field(
+        description="what it was fitted on: corpus, corpus_rows, overrides_used, "
+        "overrides_held_out, from, to"
+    )
+    held_out: dict[str, dict[str, Any]] = Field(description=HELD_OUT_HELP)
+    compared_with: str = Field(description="the version active when it was trained")
+    created_by: str
+    created_at: UtcDatetime | None = Field(description="null for the shipped `base`")
+
+
+class DiagnosisModelList(BaseModel):
+    active: str
+    items: list[DiagnosisModelOut] = Field(description="newest first; the shipped `base` last")
+
+
+class DiagnosisModelActivated(BaseModel):
+    version: str
+    active: bool
+    previous: str
+    rescore_job_id: int | None = Field(
+        description="the background re-score (and re-diagnosis) of every ranked enterprise"
     )

@@ -21,6 +21,7 @@ from api.services.audit import record_audit
 from api.services.enterprises import get_enterprise, list_assets
 from api.services.mapping import enterprise_profile
 from matcher.diagnosis import diagnose
+from matcher.diagnosis.engine import model_version_of
 from models.tables import DiagnosisOverride, DiagnosisRecord, Enterprise
 
 OVERRIDE_REASON_REQUIRED = "改判须填写理由"
@@ -135,10 +136,15 @@ def find_latest_diagnosis(session: Session, enterprise_id: int) -> DiagnosisView
 
 
 def current_diagnosis(*, session: Session, row: Enterprise, runtime: Runtime) -> DiagnosisView:
-    """The diagnosis matching should use: the latest, or a fresh one if the profile changed."""
+    """The diagnosis matching should use: the latest, or a fresh one if the profile changed
+    or another diagnosis model is active now than the one that made it."""
     assert row.id is not None
     view = find_latest_diagnosis(session, row.id)
-    if view is None or _as_naive(view.record.created_at) < _as_naive(row.updated_at):
+    if (
+        view is None
+        or _as_naive(view.record.created_at) < _as_naive(row.updated_at)
+        or view.record.model_version != model_version_of(runtime.treatment_model)
+    ):
         view = _diagnose_row(session=session, row=row, runtime=runtime, actor=SYSTEM_ACTOR)
     return view
 

@@ -1,25 +1,20 @@
-"""`ld train --with-overrides` as candidate → compare → activate, like the matcher configs.
+"""What `ld train --with-overrides` learns from and is compared on: the officers' overrides.
 
-The officers' overrides are labels with a time.  The most recent share of them
+The overrides are labels with a time.  The most recent share of them
 (LD_LEARN_HOLDOUT_SHARE) is held out; the candidate model is fitted on the
-training set plus the earlier overrides and written beside the data, not over
-the active model; the held-out overrides then say, per category, how often the
-active model and the candidate agree with the officers.  `ld train-activate`
-copies a candidate over the active artifact (audited); the service loads it at
-its next start.
+training corpus plus the earlier overrides; the held-out overrides then say, per
+category, how often the active model and the candidate agree with the officers.
+The candidate is stored, inactive, by api/services/diagnosis_models.py.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from api.services.audit import record_audit
 from api.services.enterprises import list_assets
 from api.services.mapping import enterprise_profile
 from matcher.diagnosis import Lexicon, ProbabilityModel, diagnose
@@ -85,19 +80,16 @@ def held_out_report(
     }
 
 
-def activate_model(*, session: Session, candidate: Path, active: Path, actor: str) -> None:
-    """Copy the candidate artifact (and its metadata) over the active one, audited."""
-    if not candidate.is_file():
-        raise FileNotFoundError(candidate)
-    shutil.copyfile(candidate, active)
-    meta = candidate.with_suffix(".json")
-    if meta.is_file():
-        shutil.copyfile(meta, active.with_suffix(".json"))
-    record_audit(
-        session=session,
-        actor=actor,
-        action="activate",
-        entity="diagnosis_model",
-        entity_id=candidate.stem[:40],
-        changes={"candidate": str(candidate), "active": str(active)},
-    )
+def data_card(
+    earlier: list[OverrideExample], held_out: list[OverrideExample], *, corpus: str, rows: int
+) -> dict[str, object]:
+    """What a candidate was fitted on and compared on (stored with it, shown beside it)."""
+    times = [e.at for e in earlier + held_out]
+    return {
+        "corpus": corpus,
+        "corpus_rows": rows,
+        "overrides_used": len(earlier),
+        "overrides_held_out": len(held_out),
+        "from": min(times).isoformat() if times else None,
+        "to": max(times).isoformat() if times else None,
+    }

@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select, update
 
 from api.runtime import Runtime
+from api.services.diagnosis_models import sync_diagnosis_model
 from api.services.embedding_jobs import EMBED_KIND, run_embedding_job
 from api.services.job_turns import next_candidates, other_owner_waiting
 from api.services.matcher_configs import sync_runtime
@@ -168,6 +169,7 @@ class _Turn:
     def _rank(self, session: Session, ids: list[int], counties: list[str]) -> dict[int, Any]:
         """New rankings of the live enterprises among `ids` within the job's scope."""
         sync_runtime(session, self.runtime)  # an activation since the last block: follow it
+        sync_diagnosis_model(session, self.runtime)
         rows = [session.get(Enterprise, i) for i in ids]
         items = [
             ranking_input(session=session, row=row, runtime=self.runtime)

@@ -21,6 +21,7 @@ from api.services.diagnoses import DiagnosisView, current_diagnosis, find_latest
 from api.services.enterprises import get_asset, get_enterprise, list_assets
 from api.services.mapping import asset_profile, enterprise_profile
 from api.services.pool import enterprise_query_vector, partner_index, pool_key
+from matcher.diagnosis.engine import model_version_of
 from matcher.encoders.loading import encoder_ready
 from matcher.matching.explain import MatchResult
 from matcher.matching.pool import PartnerIndex
@@ -227,10 +228,14 @@ def is_stale(*, session: Session, run: MatchRun, row: Enterprise, runtime: Runti
         return True
     if run.model_name != runtime.model_name:
         return True
-    if run.enterprise_version != enterprise_version(
-        row, find_latest_diagnosis(session, row.id or 0)
-    ):
+    latest = find_latest_diagnosis(session, row.id or 0)
+    if run.enterprise_version != enterprise_version(row, latest):
         return True
+    if latest is not None and latest.record.model_version != model_version_of(
+        runtime.treatment_model
+    ):
+        return True  # another diagnosis model is active: diagnose again, then rank
+
     if run.pool_version != pool_key(session, runtime.model_name):
         return True
     return run.query_pending and _query_landed(session, run, runtime)

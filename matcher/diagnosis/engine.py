@@ -42,6 +42,15 @@ class ProbabilityModel(Protocol):
     ) -> dict[str, float]: ...
 
 
+RULES_ONLY = "rules-only"
+"""The model a diagnosis names when no learned model took part."""
+
+
+def model_version_of(model: ProbabilityModel | None) -> str:
+    """The `model_version` a diagnosis made with `model` records."""
+    return RULES_ONLY if model is None else model.model_version
+
+
 @dataclass(frozen=True)
 class CategoryResult:
     code: str
@@ -126,7 +135,7 @@ def diagnose(
         categories=tuple(categories),
         needs_review=bool(review),
         review_reasons=review,
-        model_version="rules-only" if model is None else model.model_version,
+        model_version=model_version_of(model),
         findings=tuple(ev.findings[q].as_dict() for q in ev.findings),
         missing=tuple(missing),
         signals=dict(zip(FEATURE_NAMES, feature_vector(ev), strict=True)),

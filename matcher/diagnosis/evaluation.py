@@ -20,7 +20,7 @@ from typing import Any
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from sklearn.metrics import precision_recall_fscore_support as prfs
 
-from matcher.diagnosis.engine import diagnose
+from matcher.diagnosis.engine import diagnose, model_version_of
 from matcher.diagnosis.lexicon import Lexicon
 from matcher.profile import EnterpriseProfile
 from matcher.vocab import CATEGORIES
@@ -187,6 +187,6 @@ def evaluate_diagnosis(
     return DiagnosisReport(
         n=len(labels),
         variants=tuple(variants),
-        model_version="rules-only" if model is None else model.model_version,
+        model_version=model_version_of(model),
         rules_version=lexicon.version,
     )

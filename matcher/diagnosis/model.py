@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import io
 import json
 import warnings
 from collections.abc import Mapping, Sequence
@@ -140,21 +141,29 @@ class TreatmentModel:
     def predict_proba_one(self, profile: EnterpriseProfile, evidence: Evidence) -> dict[str, float]:
         return self.predict_proba([profile], [evidence])[0]
 
-    def save(self, path: Path | str) -> Path:
-        """Write the joblib artifact and a JSON metadata file beside it; return the JSON path."""
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        payload = {
+    def _payload(self) -> dict[str, Any]:
+        return {
             "format": ARTIFACT_FORMAT,
             "pipeline": self.pipeline,
             "metadata": dict(self.metadata),
         }
-        joblib.dump(payload, target, compress=3)
+
+    def save(self, path: Path | str) -> Path:
+        """Write the joblib artifact and a JSON metadata file beside it; return the JSON path."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump(self._payload(), target, compress=3)
         meta = target.with_suffix(".json")
         meta.write_text(
             json.dumps(dict(self.metadata), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
         return meta
+
+    def to_bytes(self) -> bytes:
+        """The artifact as `save` writes it, for a store that keeps versions (the database)."""
+        buffer = io.BytesIO()
+        joblib.dump(self._payload(), buffer, compress=3)
+        return buffer.getvalue()
 
 
 def load_treatment_model(path: Path | str) -> TreatmentModel:
@@ -163,13 +172,26 @@ def load_treatment_model(path: Path | str) -> TreatmentModel:
     Raises:
         ValueError: when the file is not a model of this format or its features differ.
     """
+    return _from_payload(Path(path), str(path))
+
+
+def treatment_model_from_bytes(artifact: bytes, *, name: str) -> TreatmentModel:
+    """A model from `TreatmentModel.to_bytes`; `name` says which in an error.
+
+    Raises:
+        ValueError: as `load_treatment_model`.
+    """
+    return _from_payload(io.BytesIO(artifact), name)
+
+
+def _from_payload(source: Path | io.BytesIO, name: str) -> TreatmentModel:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a patch-level sklearn difference is in metadata
-        payload = joblib.load(Path(path))
+        payload = joblib.load(source)
     if not isinstance(payload, dict) or payload.get("format") != ARTIFACT_FORMAT:
-        raise ValueError(f"{path} 不是诊断模型文件（format {ARTIFACT_FORMAT}），请运行 ld train")
+        raise ValueError(f"{name} 不是诊断模型文件（format {ARTIFACT_FORMAT}），请运行 ld train")
     if payload["metadata"].get("features") != list(FEATURE_NAMES):
-        raise ValueError(f"{path} 的特征与当前代码不一致，请运行 ld train 重新训练")
+        raise ValueError(f"{name} 的特征与当前代码不一致，请运行 ld train 重新训练")
     tokenize_zh("预热分词器")
     return TreatmentModel(pipeline=payload["pipeline"], metadata=payload["metadata"])
 
