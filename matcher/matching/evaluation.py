@@ -1,7 +1,9 @@
 """Matching evaluation on a labelled set laid out like shared/devset.
 
 Reports NDCG@10 (gain 2 for grade 2, 1 for grade 1; ideal DCG from all
-labelled relevant partners), recall@10, MRR and the number of enterprises with
+labelled relevant partners), recall@10, MRR, the number of enterprises with a
+first-call (grade 2) partner in the top 10 (for a set of real cases, whose grade
+2 is the investor who really won: "the winner in the top 10") and the number with
 a hard negative in the top 10, overall and per primary category, for the
 dense, lexical and rules components alone and for the full fusion.
 
@@ -73,7 +75,7 @@ def gold_diagnosis(label: Mapping[str, Any]) -> dict[str, float]:
 
 
 def metrics(ranked: Sequence[str], gains: Mapping[str, int], hard: set[str]) -> dict[str, float]:
-    """NDCG@K, recall@K, MRR and hard-negative presence for one ranking."""
+    """NDCG@K, recall@K, MRR, first-call (grade 2) and hard-negative presence for one ranking."""
     top = list(ranked[:K])
     dcg = sum(gains.get(pid, 0) / math.log2(i + 2) for i, pid in enumerate(top))
     ideal = sorted(gains.values(), reverse=True)[:K]
@@ -84,6 +86,7 @@ def metrics(ranked: Sequence[str], gains: Mapping[str, int], hard: set[str]) -> 
         "ndcg": dcg / idcg if idcg else 0.0,
         "recall": found / len(gains) if gains else 0.0,
         "mrr": 0.0 if first is None else 1.0 / (first + 1),
+        "first_call": float(any(gains.get(pid, 0) >= 2 for pid in top)),
         "hard_neg": float(any(pid in hard for pid in top)),
     }
 
@@ -210,7 +213,7 @@ def format_matching_report(report: Report) -> str:
     lines = [
         f"model={report.model} config={report.config_hash}",
         f"{'variant':<16} {'group':<24} {'n':>4} {'NDCG@10':>8} {'R@10':>6} {'MRR':>6} "
-        f"{'HN@10':>6}",
+        f"{'G2@10':>6} {'HN@10':>6}",
     ]
     for variant in (*MODES, "dense_nofilter", "lexical_nofilter"):
         groups = report.rows.get(variant)
@@ -220,11 +223,17 @@ def format_matching_report(report: Report) -> str:
         for g in order:
             m = groups[g]
             hn = round(m["hard_neg"] * report.counts[g])
+            first = round(m["first_call"] * report.counts[g])
             lines.append(
                 f"{variant:<16} {g:<24} {report.counts[g]:>4} {m['ndcg']:>8.3f} "
-                f"{m['recall']:>6.3f} {m['mrr']:>6.3f} {hn:>6d}"
+                f"{m['recall']:>6.3f} {m['mrr']:>6.3f} {first:>6d} {hn:>6d}"
             )
         lines.append("")
-    lines.append("HN@10 = enterprises with at least one labelled hard negative in the top 10.")
+    lines.append(
+        "G2@10 = enterprises with a grade-2 (first-call; in a real set, the winning) partner"
+    )
+    lines.append(
+        "        in the top 10.  HN@10 = those with a labelled hard negative in the top 10."
+    )
     lines.append("*_nofilter = the text score alone over the whole pool, hard filters off.")
     return "\n".join(lines)
