@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from bench.baselines import NaiveScorer, SemanticSearch, floor_batch, floor_single
-from bench.measure import Samples, peak_memory, repeat, timed, traced_peak_mb
+from bench.measure import Samples, held_bytes, peak_memory, repeat, timed, traced_peak_mb
 from bench.synth import distinct, make_partners, offer_texts
 from matcher.chain import IndustryChain
 from matcher.encoders.loading import Encoder
@@ -507,6 +507,7 @@ def pool_stage(
     figures["index_build"] = {
         "seconds": round(build_s, 3),
         "memory": mem.as_dict(),
+        "held_mb": round(held_bytes(index) / 1e6, 1),
         "distinct_codes": len(index.state("industry").codes),  # type: ignore[attr-defined]
     }
     figures["index_rebuild"] = rebuild_stage(engine, partners, matrix)

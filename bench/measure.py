@@ -219,3 +219,32 @@ def machine_info() -> dict[str, Any]:
         k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OMP_NUM_THREADS") if k in os.environ
     }
     return info
+
+
+def held_bytes(obj: Any, _seen: set[int] | None = None) -> int:
+    """Bytes of the NumPy arrays and SciPy sparse matrices reachable from `obj`.
+
+    Walks dataclasses, plain objects, tuples, lists and dicts (each object once),
+    so a PartnerIndex reports what its arrays hold: the embedding grid, the
+    lexical index and every component's prepared state.  Python objects (the
+    profiles, the id strings) are not counted.
+    """
+    seen = set() if _seen is None else _seen
+    if id(obj) in seen:
+        return 0
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        return int(obj.nbytes) if obj.base is None or id(obj.base) not in seen else 0
+    if hasattr(obj, "tocsr") and hasattr(obj, "indptr"):
+        return sum(int(getattr(obj, a).nbytes) for a in ("data", "indices", "indptr"))
+    if isinstance(obj, dict):
+        return sum(held_bytes(v, seen) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return sum(held_bytes(v, seen) for v in obj if not isinstance(v, (str, int, float)))
+    if isinstance(obj, (str, bytes, int, float, bool)) or obj is None:
+        return 0
+    fields = getattr(obj, "__dict__", None)
+    if fields is None:
+        slots = getattr(type(obj), "__slots__", ())
+        fields = {k: getattr(obj, k) for k in slots if hasattr(obj, k)}
+    return sum(held_bytes(v, seen) for v in fields.values())

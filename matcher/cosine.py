@@ -16,6 +16,13 @@ with or without fused multiply-add: the dot product is exact, and a batched
 re-score and a single ranking see the same similarities.  The grid costs
 nothing in accuracy that matters: a component moves by at most 1/(2·GRID),
 which leaves a vector's cosine to its original above 0.99999.
+
+A pool's grid is stored as int16 (`to_grid(..., dtype=np.int16)`): every
+component is a whole number of at most GRID in magnitude, so int16 holds it
+exactly in half the memory of float32 (77 MB instead of 154 at 100k × 384).
+The product converts a few hundred rows at a time to float32 (exactly) and
+multiplies them by BLAS while they are in cache: the same exact integers, so
+the same bits, and less memory traffic than reading float32 rows.
 """
 
 from __future__ import annotations
@@ -27,17 +34,24 @@ import numpy as np
 GRID = 4000.0
 """Grid units per unit length; (GRID + ½·√d)² < 2**24 for every d up to 36,000."""
 _EXACT_LIMIT = float(2**24)
-_CHUNK = 8192
+_CHUNK = 2048
+_ROWS_PER_QUERY = 512
+"""int16 rows converted per step for one query (fits in L2 with its float32 copy)."""
+_ROWS_PER_BLOCK = 4096
+"""int16 rows converted per step for a block of queries (amortised over the block)."""
+assert GRID < np.iinfo(np.int16).max, "grid components must fit int16"
 
 
-def to_grid(vectors: np.ndarray) -> np.ndarray:
+def to_grid(vectors: np.ndarray, dtype: type = np.float32) -> np.ndarray:
     """Normalise each row to unit length and round it onto the integer grid.
 
     Args:
         vectors: (n, d) or (d,) embeddings; zero rows stay zero.
+        dtype: float32 (a query) or int16 (a pool's stored rows); both hold
+            the grid's whole numbers exactly.
 
     Returns:
-        float32 array of the same shape holding whole numbers.
+        array of the same shape holding whole numbers.
 
     Raises:
         ValueError: when d is so large that exactness could not be guaranteed.
@@ -50,35 +64,64 @@ def to_grid(vectors: np.ndarray) -> np.ndarray:
     d = x.shape[-1] if x.ndim else 0
     if (GRID + 0.5 * math.sqrt(d)) ** 2 >= _EXACT_LIMIT:
         raise ValueError(f"embedding dimension {d} is too large for exact grid products")
+    if dtype not in (np.float32, np.int16):
+        raise ValueError(f"a grid is float32 or int16, not {dtype}")
     if x.ndim == 1:
-        return _grid_rows(x[None, :])[0]
-    out = np.empty(x.shape, dtype=np.float32)
+        return _grid_rows(x[None, :], dtype)[0]
+    out = np.empty(x.shape, dtype=dtype)
     for start in range(0, len(x), _CHUNK):  # bounded float64 temporaries for a large pool
-        out[start : start + _CHUNK] = _grid_rows(x[start : start + _CHUNK])
+        out[start : start + _CHUNK] = _grid_rows(x[start : start + _CHUNK], dtype)
     return out
 
 
-def _grid_rows(x: np.ndarray) -> np.ndarray:
+def _grid_rows(x: np.ndarray, dtype: type) -> np.ndarray:
     rows = np.asarray(x, dtype=np.float64)
     norms = np.sqrt(np.einsum("ij,ij->i", rows, rows))[:, None]
-    return np.rint(rows / np.maximum(norms, 1e-12) * GRID).astype(np.float32)
+    return np.rint(rows / np.maximum(norms, 1e-12) * GRID).astype(dtype)
 
 
 def grid_cosines(rows: np.ndarray, queries: np.ndarray) -> np.ndarray:
     """Cosines between grid rows and one grid query (d,) or a block of them (m, d).
 
+    Args:
+        rows: (n, d) grid rows, float32 or int16 (converted in cache-sized steps).
+        queries: float32 grid query (d,) or block (m, d).
+
     Returns:
         float32 (n,) for one query, (m, n) for a block; the same values for a
-        query whether it is asked alone or inside any block.
+        query whether it is asked alone or inside any block, and whether the
+        rows are stored as float32 or int16.
 
     Example:
         >>> a = to_grid(np.eye(2))
         >>> grid_cosines(a, a[0]).tolist()
         [1.0, 0.0]
     """
-    product = rows @ queries if queries.ndim == 1 else queries @ rows.T
+    q = np.asarray(queries, dtype=np.float32)
+    if rows.dtype == np.float32:
+        product = rows @ q if q.ndim == 1 else q @ rows.T
+    else:
+        product = _converted_product(rows, q)
     product *= np.float32(1.0 / (GRID * GRID))
     return product
+
+
+def _converted_product(rows: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """rows @ q (or q @ rows.T for a block) with integer rows turned into float32 step by step."""
+    n = len(rows)
+    one = q.ndim == 1
+    out = np.empty(n if one else (len(q), n), dtype=np.float32)
+    step = _ROWS_PER_QUERY if one else _ROWS_PER_BLOCK
+    scratch = np.empty((min(step, n), rows.shape[1]), dtype=np.float32)
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        block = scratch[: stop - start]
+        np.copyto(block, rows[start:stop])
+        if one:
+            np.matmul(block, q, out=out[start:stop])
+        else:
+            np.matmul(q, block.T, out=out[:, start:stop])
+    return out
 
 
 def from_grid(rows: np.ndarray) -> np.ndarray:

@@ -31,7 +31,10 @@ class PartnerIndex:
     ids: tuple[str, ...]
     positions: dict[str, int]
     grid: np.ndarray | None
-    """The offer embeddings on matcher.cosine's exact grid (whole numbers, float32)."""
+    """The offer embeddings on matcher.cosine's exact grid (whole numbers, int16).
+
+    The only copy of the embeddings the index keeps: `embeddings` derives the
+    unit vectors from it when asked."""
     lexical: LexicalIndex | None
     registry: Registry
     states: dict[str, object]
@@ -109,9 +112,9 @@ class PartnerIndex:
                 raise ValueError("pending and partners differ in length")
             if not mask.any():
                 mask = None
-        grid = None if embeddings is None else to_grid(embeddings)
+        grid = None if embeddings is None else to_grid(embeddings, np.int16)
         if mask is not None and grid is not None:
-            grid[mask] = 0.0
+            grid[mask] = 0
         return replace(self, grid=grid, pending=mask)
 
     @property

@@ -89,3 +89,17 @@ def test_pool_of_near_identical_offers_scores_the_same_batched_and_alone() -> No
             (r.partner_id, r.score, r.components) for r in alone
         ]
         assert all(r.components["dense"] == 0.0 for r in alone)
+
+
+def test_int16_storage_gives_the_same_bits_as_float32() -> None:
+    """A pool's grid is stored as int16; its cosines equal those of the float32 grid."""
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(5000, 384))
+    wide, narrow = to_grid(x), to_grid(x, np.int16)
+    assert narrow.dtype == np.int16 and np.array_equal(wide, narrow.astype(np.float32))
+    queries = to_grid(rng.normal(size=(40, 384)))
+    assert np.array_equal(grid_cosines(narrow, queries), grid_cosines(wide, queries))
+    for q in queries[:5]:
+        assert np.array_equal(grid_cosines(narrow, q), grid_cosines(wide, q))
+    with pytest.raises(ValueError, match="float32 or int16"):
+        to_grid(x, np.int8)

@@ -104,3 +104,24 @@ def test_empty_texts_between_others() -> None:
     scores = index.scores("轮胎担保链")
     assert scores[1] == scores[3] == 0.0
     assert scores[0] > 0 and scores[2] > 0
+
+
+def test_a_build_in_many_steps_equals_one_in_a_single_step(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The term-major arrays are filled a range of documents at a time; the ranges join up."""
+    import matcher.matching.lexical as lexical
+
+    docs = [
+        *DOCS,
+        "",
+        "轮胎与橡胶制品，担保链化解",
+        "资产管理公司收购不良资产包",
+        "轮胎轮胎轮胎",
+    ] * 7
+    whole = LexicalIndex.fit(docs)
+    monkeypatch.setattr(lexical, "_CHUNK_ENTRIES", 37)
+    stepped = LexicalIndex.fit(docs)
+    assert len(lexical._chunks(np.full(len(docs), 40), 37)) > 10
+    for query in ["轮胎企业并购", "担保链", "不良资产收购", "原料药"]:
+        assert stepped.scores(query).tolist() == whole.scores(query).tolist(), query
