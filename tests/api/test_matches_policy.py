@@ -88,3 +88,19 @@ def test_matrix_and_treatment_weights_reach_the_route(seeded: TestClient) -> Non
     # The same industry level weighs more for a merger than for a reorganisation.
     assert merger[buyer]["levels"]["industry"] == reorg[buyer]["levels"]["industry"]
     assert merger[buyer]["components"]["industry"] > reorg[buyer]["components"]["industry"]
+
+
+def test_a_county_investment_platform_is_shown_as_a_platform(seeded: TestClient) -> None:
+    """广饶县坤源城乡发展投资集团 lists 担保链风险化解 among its duties: that is a platform's
+    work, not a guarantee business, so the route shows it as 平台 (it was 金融机构)."""
+    rows = seeded.get("/partners", params={"q": "坤源城乡发展"}).json()["data"]
+    kunyuan = next(p["id"] for p in rows if p["name"].startswith("广饶县坤源城乡发展"))
+    seen = []
+    for enterprise_id in (1, 9, 12):  # the three 广饶 enterprises of the demo
+        items = seeded.get(
+            f"/enterprises/{enterprise_id}/matches", params={"limit": 100, "include_weak": True}
+        ).json()["items"]
+        seen += [i for i in items if i["partner_id"] == kunyuan]
+    assert seen, "the county platform is in the demo pool of its own county's enterprises"
+    assert {i["role"] for i in seen} == {"platform"}
+    assert {i["role_title"] for i in seen} == {ROLES["platform"]}

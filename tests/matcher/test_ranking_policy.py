@@ -119,6 +119,45 @@ def test_bad_policy_tables_are_refused(change: dict[str, object], message: str) 
             {"name": "某节能工程公司", "kind": "other", "treatment_types": ("tech_upgrade",)},
             "technology",
         ),
+        # The name states what a firm is; its description lists what it also does.
+        (
+            {
+                "name": "广饶县坤源城乡发展投资集团有限公司",
+                "kind": "local_soe",
+                "capabilities": "县属国有企业，承担县域担保链风险化解、企业纾困、闲置资产收购",
+            },
+            "platform",
+        ),
+        (
+            {
+                "name": "某市国有资本投资运营有限公司",
+                "kind": "local_soe",
+                "capabilities": "受托管理应急转贷资金和企业纾困基金",
+            },
+            "platform",
+        ),
+        (
+            {"name": "某县城投集团", "kind": "local_soe", "capabilities": "化解担保链风险"},
+            "platform",
+        ),
+        (
+            {"name": "某县兴业有限公司", "kind": "local_soe", "capabilities": "为小微企业提供担保"},
+            "financial",
+        ),
+        (
+            {"name": "某县兴业有限公司", "kind": "local_soe", "capabilities": "参与担保链风险化解"},
+            "industrial",
+        ),
+        (
+            {
+                "name": "某拍卖有限公司",
+                "kind": "other",
+                "capabilities": "承接法院委托和破产管理人委托的资产拍卖",
+            },
+            "disposal",
+        ),
+        # A platform name on a firm that is not a local state firm says nothing of its role.
+        ({"name": "某开发投资集团", "kind": "private_leader"}, "industrial"),
         ({"name": "某铝业集团", "kind": "private_leader"}, "industrial"),
         ({"name": "某央企集团", "kind": "central_soe", "capabilities": "钢铁产业"}, "industrial"),
     ],
