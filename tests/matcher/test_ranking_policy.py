@@ -327,3 +327,36 @@ def test_partners_below_the_fit_floor_are_not_recommended() -> None:
     assert weak.weak and weak.reasons[0].startswith("不建议")
     assert weak.score < MatcherConfig().fit_floor <= with_weak[0].score
     assert with_weak.qualified == 1
+
+
+# --- stated against inferred engagements ------------------------------------------------
+
+
+def test_a_stated_engagement_ranks_above_the_same_one_inferred_from_the_kind() -> None:
+    """Two AMCs alike but for their lists: the one that wrote 破产重整 comes first; the one
+    whose engagements are read from its kind is still recommended, at `inferred`."""
+    stated = partner("S", kind="amc", industries=(), treatment_types=("judicial_reorganization",))
+    guessed = partner("G", kind="amc", industries=(), treatment_types=())
+    results = _rank([guessed, stated], REORG)
+    assert [r.partner_id for r in results] == ["S", "G"]
+    by_id = {r.partner_id: r for r in results}
+    assert by_id["S"].levels["treatment"] == "primary"
+    assert by_id["G"].levels["treatment"] == "inferred"
+    cfg = MatcherConfig()
+    assert (
+        cfg.level_weight("treatment", "natural")
+        < cfg.level_weight("treatment", "inferred")
+        < cfg.level_weight("treatment", "primary")
+    )
+
+
+def test_a_county_platform_is_a_merger_candidate_without_listing_industries() -> None:
+    """A county platform listing no industry reaches `agnostic_fit` in a merger; an equity
+    fund listing no sector does not, and ranks below it."""
+    name = "某县国有资本投资运营有限公司"
+    platform = partner("C", name=name, kind="local_soe", industries=(), asset_interests=())
+    fund = partner("F", kind="pe_vc", industries=(), asset_interests=())
+    by_id = {r.partner_id: r for r in _rank([fund, platform], MERGER)}
+    assert by_id["C"].levels["industry"] == "agnostic_fit"
+    assert by_id["F"].levels["industry"] == "agnostic"
+    assert by_id["C"].score > by_id["F"].score

@@ -94,7 +94,7 @@ EXIT = DiagnosisCategories.from_mapping({"exit_liquidation": 1.0})
             "empty list inferred from kind",
             {"treatment_types": (), "kind": "central_soe"},
             MERGER,
-            "primary",
+            "inferred",
             "按央企类型推断",
         ),
         (
@@ -157,6 +157,37 @@ def test_industry_levels(
     c = INDUSTRY.pair(query(enterprise(industry_code=ent_code), dx), p, ctx())
     assert c.level == level, description
     assert c.detail
+
+
+@pytest.mark.parametrize(
+    ("kw", "dx", "level"),
+    [
+        # A platform brokers a merger or a reorganisation in any trade.
+        ({"name": "某县国有资本投资运营有限公司", "kind": "local_soe"}, MERGER, "agnostic_fit"),
+        ({"name": "某县国有资本投资运营有限公司", "kind": "local_soe"}, REORG, "agnostic_fit"),
+        # A 技改 does not need a platform: listing no industry is a gap there.
+        (
+            {"name": "某县国有资本投资运营有限公司", "kind": "local_soe"},
+            DiagnosisCategories.from_mapping({"tech_upgrade": 1.0}),
+            "agnostic",
+        ),
+        # An equity fund's sectors are its fit outside the financial treatments.
+        ({"name": "某成长基金", "kind": "pe_vc"}, MERGER, "agnostic"),
+        ({"name": "某成长基金", "kind": "pe_vc"}, DEBT, "agnostic_fit"),
+    ],
+)
+def test_listing_no_industry_fits_when_the_role_serves_any_trade(
+    kw: dict[str, object], dx: DiagnosisCategories, level: str
+) -> None:
+    p = partner("P", industries=(), asset_interests=(), **kw)
+    assert INDUSTRY.pair(query(enterprise(industry_code="C2911"), dx), p, ctx()).level == level
+
+
+def test_same_section_alone_is_no_industry_fit() -> None:
+    """同门类 (both manufacturing) says nothing of synergy: it earns no points."""
+    assert MatcherConfig().level_weight("industry", "same_menlei") == 0.0
+    cfg = MatcherConfig.from_toml(FIXTURES / "matcher_config.toml")
+    assert cfg.level_weight("industry", "same_menlei") == 0.0
 
 
 def test_agnostic_asset_category_needs_matching_interest() -> None:
