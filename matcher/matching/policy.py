@@ -113,12 +113,12 @@ TREATMENT_WEIGHTS: dict[str, dict[str, float | str]] = {
         "reason": "债务重组由属地债权行、AMC分担，单一机构不必覆盖全部债务：属地要紧，规模行业次要",
     },
     "judicial_reorganization": {
-        "industry": 1.0,
+        "industry": 1.3,
         "region": 1.0,
         "deal_size": 1.0,
         "asset": 0.5,
         "text": 1.0,
-        "reason": "重整投资人通常是同行业或产业链的产业方，行业要紧",
+        "reason": "重整投资人通常是同行业或产业链的产业方，行业与兼并重组一样要紧",
     },
     "exit_liquidation": {
         "industry": 0.3,
