@@ -104,3 +104,19 @@ def test_a_county_investment_platform_is_shown_as_a_platform(seeded: TestClient)
     assert seen, "the county platform is in the demo pool of its own county's enterprises"
     assert {i["role"] for i in seen} == {"platform"}
     assert {i["role_title"] for i in seen} == {ROLES["platform"]}
+
+
+def test_an_engagement_read_from_the_kind_ranks_below_the_stated_one(seeded: TestClient) -> None:
+    """Two AMCs alike but for their lists: the route shows the one that wrote 破产重整 at
+    `primary` and above the one whose engagements were inferred from its kind (`inferred`)."""
+    stated = _add(seeded, name="甲资产管理有限公司", preferred_regions=[])
+    guessed = _add(seeded, name="乙资产管理有限公司", preferred_regions=[], treatment_types=[])
+    _override(seeded, 1, "judicial_reorganization")
+    items = seeded.get("/enterprises/1/matches", params={"limit": 100}).json()["items"]
+    rank = {i["partner_id"]: n for n, i in enumerate(items)}
+    by_id = {i["partner_id"]: i for i in items}
+    assert by_id[stated]["levels"]["treatment"] == "primary"
+    assert by_id[guessed]["levels"]["treatment"] == "inferred"
+    assert by_id[stated]["score"] > by_id[guessed]["score"]
+    assert rank[stated] < rank[guessed]
+    assert any("未列明" in r and "按资产管理公司类型推断" in r for r in by_id[guessed]["reasons"])
