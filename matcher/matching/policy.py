@@ -66,9 +66,11 @@ ENGAGEMENTS: dict[str, dict[str, list[str]]] = {
         "debt_restructuring": ["partial", "不良资产机构可收购债权、处置抵债资产"],
         "judicial_reorganization": ["partial", "破产程序的管理人、投资人也参与清算"],
     },
-    # No row for tech_upgrade: a 技改 needs the process first, and an investor that lists only
-    # 战投 does not bring it; the project money (bank loans, leasing) is the role component's
-    # `financial` support, so a matrix level only let generic funds crowd the technology out.
+    "tech_upgrade": {
+        # Not strategic_investment: a 技改 needs the process first, and an investor listing only
+        # 战投 does not bring it.  The project money is a loan or a lease: the lenders take part.
+        "relief": ["partial", "放贷、设备融资租赁的金融机构可为技改项目配套资金"],
+    },
 }
 
 TREATMENT_WEIGHTS: dict[str, dict[str, float | str]] = {

@@ -377,3 +377,15 @@ def test_categories_from_the_diagnosis_engine_result() -> None:
     dx = DiagnosisCategories.from_diagnosis(result)
     assert dx.primary == "debt_restructuring"
     assert dx.secondaries(0.2) == ("relief",)
+
+
+def test_a_lender_takes_part_in_a_tech_upgrade_and_an_equity_fund_does_not() -> None:
+    """A 技改's equipment is financed by a loan or a lease: a lessor listing 纾困 is `partial`;
+    an investor listing only 战投 brings no process and stays at `else`."""
+    tech = DiagnosisCategories.from_mapping({"tech_upgrade": 1.0})
+    lessor = partner("L", name="某融资租赁有限公司", kind="bank", treatment_types=("relief",))
+    fund = partner("F", kind="pe_vc", treatment_types=("strategic_investment",))
+    got = TREATMENT.pair(query(enterprise(), tech), lessor, ctx())
+    assert got.level == "partial"
+    assert "设备融资租赁" in got.detail
+    assert TREATMENT.pair(query(enterprise(), tech), fund, ctx()).level == "else"
