@@ -85,9 +85,19 @@ def test_matrix_and_treatment_weights_reach_the_route(seeded: TestClient) -> Non
         for i in seeded.get("/enterprises/1/matches", params={"limit": 100}).json()["items"]
     }
     assert merger[buyer]["levels"]["treatment"] == "primary"
-    # The same industry level weighs more for a merger than for a reorganisation.
+    # The same industry level weighs as much in a reorganisation as in a merger (the 重整投资人
+    # is the same-chain buyer) and far less in a liquidation, where the channel decides.
     assert merger[buyer]["levels"]["industry"] == reorg[buyer]["levels"]["industry"]
-    assert merger[buyer]["components"]["industry"] > reorg[buyer]["components"]["industry"]
+    assert merger[buyer]["components"]["industry"] == reorg[buyer]["components"]["industry"]
+    _override(seeded, 1, "exit_liquidation")
+    exit_ = {
+        i["partner_id"]: i
+        for i in seeded.get(
+            "/enterprises/1/matches", params={"limit": 100, "include_weak": True}
+        ).json()["items"]
+    }
+    assert exit_[buyer]["levels"]["industry"] == merger[buyer]["levels"]["industry"]
+    assert exit_[buyer]["components"]["industry"] < reorg[buyer]["components"]["industry"]
 
 
 def test_a_county_investment_platform_is_shown_as_a_platform(seeded: TestClient) -> None:
