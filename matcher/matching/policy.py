@@ -144,7 +144,7 @@ ROLE_NEEDS: dict[str, list[str]] = {
     "relief": ["financial", "platform"],
     "strategic_investment": ["industrial", "financial", "platform"],
     "merger_restructuring": ["industrial", "platform", "financial"],
-    "asset_revitalization": ["industrial", "platform", "disposal"],
+    "asset_revitalization": ["industrial", "platform", "disposal", "financial"],
     "debt_restructuring": ["financial", "industrial", "professional"],
     "judicial_reorganization": ["industrial", "financial", "platform", "professional"],
     "exit_liquidation": ["disposal", "financial", "industrial", "professional"],

@@ -360,3 +360,12 @@ def test_a_county_platform_is_a_merger_candidate_without_listing_industries() ->
     assert by_id["C"].levels["industry"] == "agnostic_fit"
     assert by_id["F"].levels["industry"] == "agnostic"
     assert by_id["C"].score > by_id["F"].score
+
+
+def test_a_financier_supports_an_asset_revitalisation() -> None:
+    """An AMC that 收储 idle plant or a lessor doing 售后回租 serves a 资产盘活: `support`, not
+    a role the treatment does not need."""
+    amc = partner("A", kind="amc", industries=(), treatment_types=("asset_revitalization",))
+    assets = {"asset_revitalization": 1.0}
+    assert ROLE.pair(query(dx=assets), amc, ctx()).level == "support"
+    assert "financial" in MatcherConfig().role_needs["asset_revitalization"]
