@@ -183,13 +183,6 @@ def test_listing_no_industry_fits_when_the_role_serves_any_trade(
     assert INDUSTRY.pair(query(enterprise(industry_code="C2911"), dx), p, ctx()).level == level
 
 
-def test_same_section_alone_is_no_industry_fit() -> None:
-    """同门类 (both manufacturing) says nothing of synergy: it earns no points."""
-    assert MatcherConfig().level_weight("industry", "same_menlei") == 0.0
-    cfg = MatcherConfig.from_toml(FIXTURES / "matcher_config.toml")
-    assert cfg.level_weight("industry", "same_menlei") == 0.0
-
-
 def test_agnostic_asset_category_needs_matching_interest() -> None:
     p = partner("P", industries=(), asset_interests=("mining_right",))
     assert INDUSTRY.pair(query(enterprise(), ASSETS), p, ctx()).level == "agnostic"

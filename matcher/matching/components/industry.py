@@ -81,7 +81,7 @@ LEVELS = (
     Level("chain_same", "同产业链", 1.2, "同属{cluster}产业链"),
     Level("chain_adjacent", "产业链上下游", 0.9, "产业链上下游相关（{cluster}）"),
     Level("agnostic", "不限行业", 0.8, "不限行业"),
-    Level("same_menlei", "同门类", 0.0, "同门类（{section}）"),
+    Level("same_menlei", "同门类", 0.2, "同门类（{section}）"),
     Level("else", "行业不相关", -1.0, "行业不相关"),
 )
 _BY_RELATION = {
