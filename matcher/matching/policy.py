@@ -66,9 +66,11 @@ ENGAGEMENTS: dict[str, dict[str, list[str]]] = {
         "debt_restructuring": ["partial", "不良资产机构可收购债权、处置抵债资产"],
         "judicial_reorganization": ["partial", "破产程序的管理人、投资人也参与清算"],
     },
-    # No row for tech_upgrade: a 技改 needs the process first, and an investor that lists only
-    # 战投 does not bring it; the project money (bank loans, leasing) is the role component's
-    # `financial` support, so a matrix level only let generic funds crowd the technology out.
+    "tech_upgrade": {
+        # Not strategic_investment: a 技改 needs the process first, and an investor listing only
+        # 战投 does not bring it.  The project money is a loan or a lease: the lenders take part.
+        "relief": ["partial", "放贷、设备融资租赁的金融机构可为技改项目配套资金"],
+    },
 }
 
 TREATMENT_WEIGHTS: dict[str, dict[str, float | str]] = {
@@ -113,12 +115,12 @@ TREATMENT_WEIGHTS: dict[str, dict[str, float | str]] = {
         "reason": "债务重组由属地债权行、AMC分担，单一机构不必覆盖全部债务：属地要紧，规模行业次要",
     },
     "judicial_reorganization": {
-        "industry": 1.0,
+        "industry": 1.3,
         "region": 1.0,
         "deal_size": 1.0,
         "asset": 0.5,
         "text": 1.0,
-        "reason": "重整投资人通常是同行业或产业链的产业方，行业要紧",
+        "reason": "重整投资人通常是同行业或产业链的产业方，行业与兼并重组一样要紧",
     },
     "exit_liquidation": {
         "industry": 0.3,
@@ -142,7 +144,7 @@ ROLE_NEEDS: dict[str, list[str]] = {
     "relief": ["financial", "platform"],
     "strategic_investment": ["industrial", "financial", "platform"],
     "merger_restructuring": ["industrial", "platform", "financial"],
-    "asset_revitalization": ["industrial", "platform", "disposal"],
+    "asset_revitalization": ["industrial", "platform", "disposal", "financial"],
     "debt_restructuring": ["financial", "industrial", "professional"],
     "judicial_reorganization": ["industrial", "financial", "platform", "professional"],
     "exit_liquidation": ["disposal", "financial", "industrial", "professional"],

@@ -5,15 +5,22 @@ case: the industrial investor who takes the firm over, the financier, the
 platform that brokers or holds assets, the disposal channel, the professional
 service (管理人、会计师) and the technology partner.  A 地方国企 may be a
 guarantee company (financial) or a county platform; an `other` may be an
-auction house or a law firm, so the role is read from the kind, the
+auction house or a law firm, so the role is read from the name, the kind, the
 engagements and the text, in that order of precedence:
 
-1. text cues of a profession or a channel (律师事务所, 拍卖, 产权交易 …);
-2. text cues of finance on a non-financial kind (担保, 转贷, 租赁 …);
-3. the kind (amc, bank, funds: financial; research: technology);
-4. a local state firm with platform cues (平台, 国有资本, 园区 …): platform;
-5. a firm whose only engagement is 技术改造: technology;
-6. otherwise an industrial investor.
+1. the name: a profession, a channel or a guarantee/lending business
+   (律师事务所, 拍卖, 融资担保 …), and on a local state firm the name of a
+   platform (城乡发展, 城投, 投资集团, 国有资本 …): what a firm calls itself is
+   what it is, and its description only lists what it also does (an auction
+   house "承接破产管理人委托" is not a 管理人; a county investment group that
+   "承担担保链风险化解" is not a guarantee company);
+2. text cues of a profession or a channel;
+3. text cues of a finance business on a non-financial kind (融资担保, 转贷,
+   租赁 …); 担保 alone is not one: 担保链 is the risk a platform resolves;
+4. the kind (amc, bank, funds: financial; research: technology);
+5. a local state firm with platform cues in its text (平台, 园区 …): platform;
+6. a firm whose only engagement is 技术改造: technology;
+7. otherwise an industrial investor.
 """
 
 from __future__ import annotations
@@ -33,7 +40,39 @@ ROLES: dict[str, str] = {
 
 _PROFESSIONAL = ("律师事务所", "会计师事务所", "破产管理人", "评估事务所", "税务师")
 _DISPOSAL = ("拍卖", "产权交易", "二手", "再生资源", "拆除", "废旧")
-_FINANCE = ("担保", "转贷", "融资租赁", "纾困基金", "村镇银行", "农商行", "小额贷款")
+_FINANCE = (
+    "融资担保",
+    "担保公司",
+    "担保增信",
+    "提供担保",
+    "贷款担保",
+    "转贷",
+    "融资租赁",
+    "纾困基金",
+    "村镇银行",
+    "农商行",
+    "农村商业银行",
+    "小额贷款",
+)
+"""A lending or guarantee business.  Not 担保 alone: 担保链风险化解 is a platform's duty."""
+_PLATFORM_NAME = (
+    "城乡发展",
+    "城投",
+    "城市建设",
+    "城市更新",
+    "投资集团",
+    "投资运营",
+    "国有资本",
+    "国有资产",
+    "国资",
+    "园区",
+    "开发",
+    "产业投资",
+    "产业发展",
+    "资产运营",
+    "资产经营",
+)
+"""What a county or city investment platform calls itself (on a local state firm)."""
 _PLATFORM = ("平台", "国有资本", "国有资产", "国资", "园区", "城市", "城乡", "产业投资", "开发")
 _FINANCIAL_KINDS = frozenset({"amc", "bank", "pe_vc", "industrial_fund"})
 
@@ -48,13 +87,46 @@ def _cue(text: str, cues: tuple[str, ...]) -> str | None:
     return next((c for c in cues if c in text), None)
 
 
+def _by_name(p: PartnerProfile) -> Role | None:
+    """The role the name states, if it states one."""
+    name = p.name
+    cue = _cue(name, _PROFESSIONAL)
+    if cue:
+        return Role("professional", f"名称含“{cue}”")
+    cue = _cue(name, _DISPOSAL)
+    if cue and p.kind not in _FINANCIAL_KINDS:
+        return Role("disposal", f"名称含“{cue}”")
+    cue = _cue(name, _FINANCE)
+    if cue:
+        return Role("financial", f"名称含“{cue}”")
+    cue = _cue(name, _PLATFORM_NAME)
+    if cue and p.kind == "local_soe":
+        return Role("platform", f"地方国企，名称含“{cue}”")
+    return None
+
+
 def derive_role(p: PartnerProfile) -> Role:
     """The partner's role and what it was read from.
 
-    Example:
+    Examples:
         >>> derive_role(PartnerProfile(name="滨州澍槌拍卖有限公司", kind="other")).code
         'disposal'
+        >>> derive_role(PartnerProfile(name="某拍卖有限公司", kind="other",
+        ...                            capabilities="承接法院和破产管理人委托的资产拍卖")).code
+        'disposal'
+        >>> derive_role(PartnerProfile(name="广饶县坤源城乡发展投资集团有限公司",
+        ...                            kind="local_soe",
+        ...                            capabilities="承担县域担保链风险化解、企业纾困")).code
+        'platform'
+        >>> derive_role(PartnerProfile(name="某县澍保融资担保有限公司", kind="local_soe")).code
+        'financial'
+        >>> derive_role(PartnerProfile(name="某县兴业有限公司", kind="local_soe",
+        ...                            capabilities="为中小企业续贷提供担保")).code
+        'financial'
     """
+    named = _by_name(p)
+    if named is not None:
+        return named
     head = f"{p.name}\n{p.capabilities}"
     cue = _cue(head, _PROFESSIONAL)
     if cue:

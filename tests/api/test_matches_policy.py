@@ -85,6 +85,48 @@ def test_matrix_and_treatment_weights_reach_the_route(seeded: TestClient) -> Non
         for i in seeded.get("/enterprises/1/matches", params={"limit": 100}).json()["items"]
     }
     assert merger[buyer]["levels"]["treatment"] == "primary"
-    # The same industry level weighs more for a merger than for a reorganisation.
+    # The same industry level weighs as much in a reorganisation as in a merger (the 重整投资人
+    # is the same-chain buyer) and far less in a liquidation, where the channel decides.
     assert merger[buyer]["levels"]["industry"] == reorg[buyer]["levels"]["industry"]
-    assert merger[buyer]["components"]["industry"] > reorg[buyer]["components"]["industry"]
+    assert merger[buyer]["components"]["industry"] == reorg[buyer]["components"]["industry"]
+    _override(seeded, 1, "exit_liquidation")
+    exit_ = {
+        i["partner_id"]: i
+        for i in seeded.get(
+            "/enterprises/1/matches", params={"limit": 100, "include_weak": True}
+        ).json()["items"]
+    }
+    assert exit_[buyer]["levels"]["industry"] == merger[buyer]["levels"]["industry"]
+    assert exit_[buyer]["components"]["industry"] < reorg[buyer]["components"]["industry"]
+
+
+def test_a_county_investment_platform_is_shown_as_a_platform(seeded: TestClient) -> None:
+    """广饶县坤源城乡发展投资集团 lists 担保链风险化解 among its duties: that is a platform's
+    work, not a guarantee business, so the route shows it as 平台 (it was 金融机构)."""
+    rows = seeded.get("/partners", params={"q": "坤源城乡发展"}).json()["data"]
+    kunyuan = next(p["id"] for p in rows if p["name"].startswith("广饶县坤源城乡发展"))
+    seen = []
+    for enterprise_id in (1, 9, 12):  # the three 广饶 enterprises of the demo
+        items = seeded.get(
+            f"/enterprises/{enterprise_id}/matches", params={"limit": 100, "include_weak": True}
+        ).json()["items"]
+        seen += [i for i in items if i["partner_id"] == kunyuan]
+    assert seen, "the county platform is in the demo pool of its own county's enterprises"
+    assert {i["role"] for i in seen} == {"platform"}
+    assert {i["role_title"] for i in seen} == {ROLES["platform"]}
+
+
+def test_an_engagement_read_from_the_kind_ranks_below_the_stated_one(seeded: TestClient) -> None:
+    """Two AMCs alike but for their lists: the route shows the one that wrote 破产重整 at
+    `primary` and above the one whose engagements were inferred from its kind (`inferred`)."""
+    stated = _add(seeded, name="甲资产管理有限公司", preferred_regions=[])
+    guessed = _add(seeded, name="乙资产管理有限公司", preferred_regions=[], treatment_types=[])
+    _override(seeded, 1, "judicial_reorganization")
+    items = seeded.get("/enterprises/1/matches", params={"limit": 100}).json()["items"]
+    rank = {i["partner_id"]: n for n, i in enumerate(items)}
+    by_id = {i["partner_id"]: i for i in items}
+    assert by_id[stated]["levels"]["treatment"] == "primary"
+    assert by_id[guessed]["levels"]["treatment"] == "inferred"
+    assert by_id[stated]["score"] > by_id[guessed]["score"]
+    assert rank[stated] < rank[guessed]
+    assert any("未列明" in r and "按资产管理公司类型推断" in r for r in by_id[guessed]["reasons"])

@@ -139,6 +139,20 @@ def pool() -> list[PartnerProfile]:
             ticket_min=60000.0,
             ticket_max=80000.0,
         ),
+        partner(  # a county platform: no industry, serves a merger whatever the trade
+            "P16",
+            name="某县国有资本投资运营有限公司",
+            kind="local_soe",
+            industries=(),
+            asset_interests=(),
+        ),
+        partner(  # an equity fund listing no sector: not a fit outside the financial cases
+            "P17",
+            kind="pe_vc",
+            industries=(),
+            treatment_types=("strategic_investment", "merger_restructuring"),
+            asset_interests=(),
+        ),
     ]
 
 

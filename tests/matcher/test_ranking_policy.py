@@ -119,6 +119,45 @@ def test_bad_policy_tables_are_refused(change: dict[str, object], message: str) 
             {"name": "某节能工程公司", "kind": "other", "treatment_types": ("tech_upgrade",)},
             "technology",
         ),
+        # The name states what a firm is; its description lists what it also does.
+        (
+            {
+                "name": "广饶县坤源城乡发展投资集团有限公司",
+                "kind": "local_soe",
+                "capabilities": "县属国有企业，承担县域担保链风险化解、企业纾困、闲置资产收购",
+            },
+            "platform",
+        ),
+        (
+            {
+                "name": "某市国有资本投资运营有限公司",
+                "kind": "local_soe",
+                "capabilities": "受托管理应急转贷资金和企业纾困基金",
+            },
+            "platform",
+        ),
+        (
+            {"name": "某县城投集团", "kind": "local_soe", "capabilities": "化解担保链风险"},
+            "platform",
+        ),
+        (
+            {"name": "某县兴业有限公司", "kind": "local_soe", "capabilities": "为小微企业提供担保"},
+            "financial",
+        ),
+        (
+            {"name": "某县兴业有限公司", "kind": "local_soe", "capabilities": "参与担保链风险化解"},
+            "industrial",
+        ),
+        (
+            {
+                "name": "某拍卖有限公司",
+                "kind": "other",
+                "capabilities": "承接法院委托和破产管理人委托的资产拍卖",
+            },
+            "disposal",
+        ),
+        # A platform name on a firm that is not a local state firm says nothing of its role.
+        ({"name": "某开发投资集团", "kind": "private_leader"}, "industrial"),
         ({"name": "某铝业集团", "kind": "private_leader"}, "industrial"),
         ({"name": "某央企集团", "kind": "central_soe", "capabilities": "钢铁产业"}, "industrial"),
     ],
@@ -288,3 +327,45 @@ def test_partners_below_the_fit_floor_are_not_recommended() -> None:
     assert weak.weak and weak.reasons[0].startswith("不建议")
     assert weak.score < MatcherConfig().fit_floor <= with_weak[0].score
     assert with_weak.qualified == 1
+
+
+# --- stated against inferred engagements ------------------------------------------------
+
+
+def test_a_stated_engagement_ranks_above_the_same_one_inferred_from_the_kind() -> None:
+    """Two AMCs alike but for their lists: the one that wrote 破产重整 comes first; the one
+    whose engagements are read from its kind is still recommended, at `inferred`."""
+    stated = partner("S", kind="amc", industries=(), treatment_types=("judicial_reorganization",))
+    guessed = partner("G", kind="amc", industries=(), treatment_types=())
+    results = _rank([guessed, stated], REORG)
+    assert [r.partner_id for r in results] == ["S", "G"]
+    by_id = {r.partner_id: r for r in results}
+    assert by_id["S"].levels["treatment"] == "primary"
+    assert by_id["G"].levels["treatment"] == "inferred"
+    cfg = MatcherConfig()
+    assert (
+        cfg.level_weight("treatment", "natural")
+        < cfg.level_weight("treatment", "inferred")
+        < cfg.level_weight("treatment", "primary")
+    )
+
+
+def test_a_county_platform_is_a_merger_candidate_without_listing_industries() -> None:
+    """A county platform listing no industry reaches `agnostic_fit` in a merger; an equity
+    fund listing no sector does not, and ranks below it."""
+    name = "某县国有资本投资运营有限公司"
+    platform = partner("C", name=name, kind="local_soe", industries=(), asset_interests=())
+    fund = partner("F", kind="pe_vc", industries=(), asset_interests=())
+    by_id = {r.partner_id: r for r in _rank([fund, platform], MERGER)}
+    assert by_id["C"].levels["industry"] == "agnostic_fit"
+    assert by_id["F"].levels["industry"] == "agnostic"
+    assert by_id["C"].score > by_id["F"].score
+
+
+def test_a_financier_supports_an_asset_revitalisation() -> None:
+    """An AMC that 收储 idle plant or a lessor doing 售后回租 serves a 资产盘活: `support`, not
+    a role the treatment does not need."""
+    amc = partner("A", kind="amc", industries=(), treatment_types=("asset_revitalization",))
+    assets = {"asset_revitalization": 1.0}
+    assert ROLE.pair(query(dx=assets), amc, ctx()).level == "support"
+    assert "financial" in MatcherConfig().role_needs["asset_revitalization"]

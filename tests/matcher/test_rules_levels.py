@@ -94,7 +94,7 @@ EXIT = DiagnosisCategories.from_mapping({"exit_liquidation": 1.0})
             "empty list inferred from kind",
             {"treatment_types": (), "kind": "central_soe"},
             MERGER,
-            "primary",
+            "inferred",
             "按央企类型推断",
         ),
         (
@@ -157,6 +157,30 @@ def test_industry_levels(
     c = INDUSTRY.pair(query(enterprise(industry_code=ent_code), dx), p, ctx())
     assert c.level == level, description
     assert c.detail
+
+
+@pytest.mark.parametrize(
+    ("kw", "dx", "level"),
+    [
+        # A platform brokers a merger or a reorganisation in any trade.
+        ({"name": "某县国有资本投资运营有限公司", "kind": "local_soe"}, MERGER, "agnostic_fit"),
+        ({"name": "某县国有资本投资运营有限公司", "kind": "local_soe"}, REORG, "agnostic_fit"),
+        # A 技改 does not need a platform: listing no industry is a gap there.
+        (
+            {"name": "某县国有资本投资运营有限公司", "kind": "local_soe"},
+            DiagnosisCategories.from_mapping({"tech_upgrade": 1.0}),
+            "agnostic",
+        ),
+        # An equity fund's sectors are its fit outside the financial treatments.
+        ({"name": "某成长基金", "kind": "pe_vc"}, MERGER, "agnostic"),
+        ({"name": "某成长基金", "kind": "pe_vc"}, DEBT, "agnostic_fit"),
+    ],
+)
+def test_listing_no_industry_fits_when_the_role_serves_any_trade(
+    kw: dict[str, object], dx: DiagnosisCategories, level: str
+) -> None:
+    p = partner("P", industries=(), asset_interests=(), **kw)
+    assert INDUSTRY.pair(query(enterprise(industry_code="C2911"), dx), p, ctx()).level == level
 
 
 def test_agnostic_asset_category_needs_matching_interest() -> None:
@@ -346,3 +370,15 @@ def test_categories_from_the_diagnosis_engine_result() -> None:
     dx = DiagnosisCategories.from_diagnosis(result)
     assert dx.primary == "debt_restructuring"
     assert dx.secondaries(0.2) == ("relief",)
+
+
+def test_a_lender_takes_part_in_a_tech_upgrade_and_an_equity_fund_does_not() -> None:
+    """A 技改's equipment is financed by a loan or a lease: a lessor listing 纾困 is `partial`;
+    an investor listing only 战投 brings no process and stays at `else`."""
+    tech = DiagnosisCategories.from_mapping({"tech_upgrade": 1.0})
+    lessor = partner("L", name="某融资租赁有限公司", kind="bank", treatment_types=("relief",))
+    fund = partner("F", kind="pe_vc", treatment_types=("strategic_investment",))
+    got = TREATMENT.pair(query(enterprise(), tech), lessor, ctx())
+    assert got.level == "partial"
+    assert "设备融资租赁" in got.detail
+    assert TREATMENT.pair(query(enterprise(), tech), fund, ctx()).level == "else"

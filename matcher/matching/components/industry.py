@@ -38,10 +38,12 @@ from matcher.matching.component import (
 )
 from matcher.matching.context import MatchContext, MatchQuery
 from matcher.matching.policy import weight_factor
+from matcher.matching.roles import ROLES, derive_role
 from matcher.profile import PartnerProfile
 from matcher.vocab import ASSET_TYPES
 
 _ASSETS = tuple(ASSET_TYPES)
+_ROLE_CODES = tuple(ROLES)
 
 # Engagements where a financial partner does not care about the industry.
 FINANCIAL_CATEGORIES = frozenset(
@@ -49,6 +51,26 @@ FINANCIAL_CATEGORIES = frozenset(
 )
 # Engagements decided by the assets themselves.
 ASSET_CATEGORIES = frozenset({"asset_revitalization", "exit_liquidation"})
+# Roles whose fit is their industry outside the financial treatments: an industrial investor, a
+# technology partner or an equity fund that lists no industry has not said what it knows or
+# invests in.  A platform, a disposal channel or a professional serves a case whatever the trade.
+INDUSTRY_ROLES = frozenset({"industrial", "technology", "financial"})
+
+
+def industry_free_roles(primary: str | None, ctx: MatchContext) -> frozenset[str]:
+    """The roles this treatment needs that serve it whatever the industry.
+
+    A county platform brokers a 兼并重组 or holds the land of a 资产盘活 in
+    any trade; listing no industry is then no gap (`agnostic_fit`), as it is
+    for a financier in the financial treatments (FINANCIAL_CATEGORIES).
+
+    Example:
+        >>> sorted(industry_free_roles("merger_restructuring", ctx))  # doctest: +SKIP
+        ['platform']
+    """
+    needs = ctx.config.role_needs.get(primary or "", [])
+    return frozenset(needs) - INDUSTRY_ROLES
+
 
 LEVELS = (
     Level("null", "行业未知", 0.0, "企业行业代码缺失或无法识别"),
@@ -82,7 +104,9 @@ def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> Contribution:
     if not p.industries:
         financial = q.primary in FINANCIAL_CATEGORIES
         assets = q.primary in ASSET_CATEGORIES and bool(q.wanted_assets & set(p.asset_interests))
-        return INDUSTRY.verdict(q, ctx, "agnostic_fit" if financial or assets else "agnostic")
+        serves = derive_role(p).code in industry_free_roles(q.primary, ctx)
+        fit = financial or assets or serves
+        return INDUSTRY.verdict(q, ctx, "agnostic_fit" if fit else "agnostic")
     codes = canonical_codes(p.industries, ctx.industries)
     if not codes:
         return INDUSTRY.verdict(q, ctx, "null", detail="合作方行业代码无法识别")
@@ -195,6 +219,8 @@ class IndustryState:
     n: int
     code_lists: CodeLists
     agnostic_asset_bits: np.ndarray
+    agnostic_roles: np.ndarray
+    """The role (matcher.matching.roles.ROLES, by position) of each partner listing no industry."""
     _levels: dict[str, tuple[IndustryChain, np.ndarray]] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -220,7 +246,8 @@ def prepare(partners: Sequence[PartnerProfile], industries: IndustryTable) -> In
     )
     agnostic = [partners[j] for j in lists.agnostic_rows.tolist()]
     bits = np.array([bit_mask(p.asset_interests, _ASSETS) for p in agnostic], dtype=np.int32)
-    return IndustryState(len(partners), lists, bits)
+    roles = np.array([_ROLE_CODES.index(derive_role(p).code) for p in agnostic], dtype=np.int8)
+    return IndustryState(len(partners), lists, bits, roles)
 
 
 def pool(state: IndustryState, q: MatchQuery, ctx: MatchContext) -> np.ndarray:
@@ -237,11 +264,12 @@ def pool(state: IndustryState, q: MatchQuery, ctx: MatchContext) -> np.ndarray:
     fit = INDUSTRY.index("agnostic_fit")
     if q.primary in FINANCIAL_CATEGORIES:
         out[agnostic] = fit
-    elif q.primary in ASSET_CATEGORIES:
-        takes = any_bit(state.agnostic_asset_bits, bit_mask(q.wanted_assets, _ASSETS))
-        out[agnostic] = np.where(takes, fit, INDUSTRY.index("agnostic"))
-    else:
-        out[agnostic] = INDUSTRY.index("agnostic")
+        return out
+    free = [_ROLE_CODES.index(r) for r in industry_free_roles(q.primary, ctx)]
+    takes = np.isin(state.agnostic_roles, free)
+    if q.primary in ASSET_CATEGORIES:
+        takes |= any_bit(state.agnostic_asset_bits, bit_mask(q.wanted_assets, _ASSETS))
+    out[agnostic] = np.where(takes, fit, INDUSTRY.index("agnostic"))
     return out
 
 

@@ -9,6 +9,12 @@ engagement the matrix marks as the usual taker of this case by another name is
 secondaries; then an engagement that can take part, `partial`.  The natural
 and partial levels weigh less than `primary` (a partner listing the treatment
 itself has said so), so the matrix widens the list without reordering it.
+
+A partner that lists no treatment at all is read from its kind (an AMC takes
+债务重组、破产重整 …), but that is the officer's guess, not the partner's word:
+its primary treatment counts as `inferred`, between `primary` and `natural`:
+a first call goes to whoever said it does this kind of case, and the guess
+still ranks above an engagement that only serves the case by another name.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ _CATS = tuple(CATEGORIES)
 LEVELS = (
     Level("null", "尚无诊断", 0.0, "尚无诊断结论"),
     Level("primary", "承接主要方向", 3.0, "承接{category}{how}"),
+    Level("inferred", "按主体类型推断承接主要方向", 2.4, "未列明，承接{category}{how}"),
     Level("natural", "主要方向的天然承接方", 1.6, "承接{engagement}：{reason}{how}"),
     Level("secondary", "承接次要方向", 1.0, "承接次要方向{names}{how}"),
     Level("partial", "可参与主要方向", 0.6, "承接{engagement}：{reason}{how}"),
@@ -48,8 +55,10 @@ def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> Contribution:
     types = p.effective_treatments
     how = "" if p.treatment_types else f"（按{PARTNER_KINDS.get(p.kind, p.kind)}类型推断）"
     category = CATEGORIES[q.primary]
-    if q.primary in types:
+    if q.primary in types and p.treatment_types:
         return TREATMENT.verdict(q, ctx, "primary", category=category, how=how)
+    if q.primary in types:
+        return TREATMENT.verdict(q, ctx, "inferred", category=category, how=how)
     row = matrix_row(q, ctx)
     natural = _matrix_hit(q, ctx, row, types, "natural", how)
     if natural is not None:
@@ -83,11 +92,14 @@ def _matrix_hit(
 class TreatmentState:
     treatment_bits: np.ndarray
     """Each partner's effective treatments as bits of matcher.vocab.CATEGORIES."""
+    stated: np.ndarray
+    """Whether the partner listed its treatments (False: inferred from its kind)."""
 
 
 def prepare(partners: Sequence[PartnerProfile], industries: IndustryTable) -> TreatmentState:
     bits = [bit_mask(p.effective_treatments, _CATS) for p in partners]
-    return TreatmentState(np.array(bits, dtype=np.int32))
+    stated = np.array([bool(p.treatment_types) for p in partners], dtype=bool)
+    return TreatmentState(np.array(bits, dtype=np.int32), stated)
 
 
 def pool(state: TreatmentState, q: MatchQuery, ctx: MatchContext) -> np.ndarray:
@@ -101,11 +113,13 @@ def pool(state: TreatmentState, q: MatchQuery, ctx: MatchContext) -> np.ndarray:
         return any_bit(bits, bit_mask([c for c, (lv, *_) in row.items() if lv == level], _CATS))
 
     # Later pairs win: the weakest level first, `primary` last.
+    listed = any_bit(bits, bit_mask((q.primary,), _CATS))
     pairs = [
         (matrix("partial"), TREATMENT.index("partial")),
         (any_bit(bits, bit_mask(q.secondaries, _CATS)), TREATMENT.index("secondary")),
         (matrix("natural"), TREATMENT.index("natural")),
-        (any_bit(bits, bit_mask((q.primary,), _CATS)), TREATMENT.index("primary")),
+        (listed & ~state.stated, TREATMENT.index("inferred")),
+        (listed & state.stated, TREATMENT.index("primary")),
     ]
     return levels_where(n, TREATMENT.index("else"), pairs)
 
