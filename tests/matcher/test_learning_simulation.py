@@ -33,9 +33,10 @@ GAIN = 0.0
 """No fold may be made worse by learning."""
 MEAN_GAIN = 0.01
 """Issue 15 asks for +0.03 over the hand-set weights.  Measured (`ld simulate-decisions`, seeds
-0–4, ten folds): +0.025 mean, sd 0.010, worst fold +0.010, no hard negative in either arm; seeds
-0–1 (this test): +0.014, +0.026, +0.010, +0.036.  The target is not reached, so the test asks
-what is true with a margin: learning helps on average by at least this, and never hurts a fold."""
+0–4, ten folds, the default encoder backend): +0.025 mean, sd 0.010, worst fold +0.010, no hard
+negative in either arm; this test (seeds 0–1, the reference fp32 backend): +0.008, +0.029,
++0.007, +0.040, mean +0.021.  The target is not reached, so the test asks what is true with a
+margin: learning helps on average by at least this, and never hurts a fold."""
 SEEDS = (0, 1)
 
 
