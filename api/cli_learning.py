@@ -105,8 +105,13 @@ def register(app: typer.Typer) -> None:
         cache: Annotated[
             Path | None, typer.Option(help="keep the set's embeddings in this folder")
         ] = None,
+        seed: Annotated[int, typer.Option(help="the first split's seed (reproducible)")] = 0,
+        splits: Annotated[
+            int, typer.Option(min=1, help="random splits, seeds seed … seed+splits−1")
+        ] = 5,
     ) -> None:
-        """Simulated officers on half the set, learn, evaluate on the other half; both folds."""
+        """Simulated officers on half the set, learn, evaluate on the other half; both folds of
+        each of `splits` random halvings, then the mean and spread over the folds."""
         from api.runtime import load_runtime
         from api.services.matcher_configs import learn_settings
         from matcher.matching.evaluation import Devset
@@ -123,5 +128,6 @@ def register(app: typer.Typer) -> None:
             settings=learn_settings(settings),
             registry=runtime.registry,
             cache_dir=cache,
+            seeds=range(seed, seed + splits),
         )
         typer.echo(format_simulation(folds))

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, PositiveFloat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -48,9 +48,15 @@ class Settings(BaseSettings):
     """Enterprises a job ranks before it lets another owner's waiting job have the worker."""
     learn_min_decisions: int = Field(default=30, ge=1)
     """Reviewed enterprise–partner pairs needed before a matcher config is learned."""
-    learn_strength: float = Field(default=2.0, gt=0)
-    """How many decisions the current weights count as (the pull toward them)."""
-    learn_category_strength: float = Field(default=20.0, gt=0)
+    learn_strengths: tuple[PositiveFloat, ...] = Field(default=(0.5, 2.0, 8.0), min_length=1)
+    """Candidates for how many decisions the current weights count as (the pull toward them);
+    the learner picks one by cross-validation over the fitted decisions' enterprises."""
+    learn_category_strengths: tuple[PositiveFloat, ...] = Field(
+        default=(5.0, 20.0, 80.0), min_length=1
+    )
+    """Candidates for the pull of a category's own factors toward the shared ones (likewise)."""
+    learn_inner_folds: int = Field(default=4, ge=2)
+    """Folds of that cross-validation."""
     learn_min_category_decisions: int = Field(default=60, ge=1)
     """Reviewed pairs a treatment category needs before it gets factors of its own."""
     learn_holdout_share: float = Field(default=0.25, gt=0, lt=1)

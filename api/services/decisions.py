@@ -82,6 +82,7 @@ def collect_decisions(*, session: Session, runtime: Runtime) -> list[Decision]:
                         parts=parts[str(partner_id)].parts,
                         levels=parts[str(partner_id)].levels,
                         scales=parts[str(partner_id)].scales,
+                        crowded=parts[str(partner_id)].crowded,
                         category=category,
                         at=engagement.updated_at,
                         note=engagement.note,
@@ -97,6 +98,7 @@ def collect_decisions(*, session: Session, runtime: Runtime) -> list[Decision]:
                         parts=parts[str(partner_id)].parts,
                         levels=parts[str(partner_id)].levels,
                         scales=parts[str(partner_id)].scales,
+                        crowded=parts[str(partner_id)].crowded,
                         category=category,
                     )
                 )

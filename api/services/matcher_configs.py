@@ -25,8 +25,8 @@ from api.services.audit import record_audit
 from api.services.decisions import collect_decisions
 from api.services.triggers import queue_automatic_rescore
 from matcher.matching.config import MatcherConfig
-from matcher.matching.learning import learn
 from matcher.matching.learning_data import LearnSettings, NotEnoughDecisions, Overlay
+from matcher.matching.learning_loop import learn
 from models.config_tables import BASE_VERSION, MatcherConfigState, MatcherConfigVersion
 from models.tables import Job, utcnow
 
@@ -48,8 +48,9 @@ class TooFewDecisions(Conflict):
 def learn_settings(settings: Settings) -> LearnSettings:
     return LearnSettings(
         min_decisions=settings.learn_min_decisions,
-        strength=settings.learn_strength,
-        category_strength=settings.learn_category_strength,
+        strengths=tuple(settings.learn_strengths),
+        category_strengths=tuple(settings.learn_category_strengths),
+        inner_folds=settings.learn_inner_folds,
         min_category_decisions=settings.learn_min_category_decisions,
         holdout_share=settings.learn_holdout_share,
     )

@@ -29,7 +29,8 @@ toward the current category factors by λ_k).
 scikit-learn's LogisticRegression centres its penalty on zero and takes no
 constraints, so the same loss is minimised with scipy (SLSQP with the order
 constraints; L-BFGS-B, the solver scikit-learn uses, for the category
-factors); the held-out comparison uses scikit-learn's `ndcg_score`.
+factors).  Choosing λ, fitting and comparing on held-out decisions is
+matcher/matching/learning_loop.py.
 
 Hard filters are not components: a filtered partner never scores and never
 reaches the learner (api/services/decisions.py leaves such pairs out), and
@@ -43,28 +44,22 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize
-from sklearn.metrics import ndcg_score
 
+from matcher.matching.coverage import COVERAGE
 from matcher.matching.learning_data import (
     FACTOR_BOUNDS,
     OUTCOMES,
-    OVERALL,
     SHOWN,
     ZERO_LEVEL,
     Decision,
-    K,
     LearnSettings,
     NotEnoughDecisions,
     Overlay,
     _by_enterprise,
-    data_summary,
-    gain,
     reviewed_count,
-    split_by_time,
 )
 
 
@@ -75,7 +70,9 @@ def _columns(decisions: Sequence[Decision], current: Overlay, components: Sequen
     penalty stays a penalty, a bonus a bonus); a level the file leaves at 0 may
     become a mild penalty, never a bonus (`ZERO_LEVEL`: "near" the ticket, a kind
     not typical of the category); `null` stays 0 (missing data is neutral); a
-    similarity's factor stays within FACTOR_BOUNDS.
+    similarity's factor stays within FACTOR_BOUNDS.  The coverage penalty is one
+    more weight, of the pair's crowding count (`Decision.crowded`), never below
+    0: the officers say how much a list should mix the roles, not whether it does.
     """
     names, prior, bounds = [], [], []
     lo, hi = FACTOR_BOUNDS
@@ -91,13 +88,19 @@ def _columns(decisions: Sequence[Decision], current: Overlay, components: Sequen
             names.append((c, None))
             prior.append(current.component_factors.get(c, 1.0))
             bounds.append((lo, hi))
+    if current.coverage_penalty is not None:
+        names.append((COVERAGE, None))
+        prior.append(current.coverage_penalty)
+        bounds.append((0.0, None))
     return names, np.array(prior, dtype=float), bounds
 
 
 def _features(d: Decision, names: Sequence[tuple[str, str | None]]) -> np.ndarray:
     row = np.zeros(len(names))
     for j, (c, label) in enumerate(names):
-        if label is None:
+        if c == COVERAGE:
+            row[j] = -float(d.crowded)
+        elif label is None:
             row[j] = d.parts.get(c, 0.0)
         elif d.levels.get(c) == label:
             row[j] = d.scales.get(c, 1.0)
@@ -224,12 +227,15 @@ def fit_overlay(
     theta = _fit_logistic(diffs, weights, prior, penalty, bounds, _level_order(names, prior))
     levels = {c: dict(table) for c, table in current.levels.items()}
     factors = dict(current.component_factors)
+    penalty_value = current.coverage_penalty
     for (c, label), value in zip(names, theta, strict=True):
-        if label is None:
-            factors[c] = _round(value)
+        if c == COVERAGE:
+            penalty_value = float(value)
+        elif label is None:
+            factors[c] = float(value)
         else:
-            levels[c][label] = _round(value)
-    shared = Overlay(levels, factors, {})
+            levels[c][label] = float(value)
+    shared = Overlay(levels, factors, {}, penalty_value)
     comps = list(components)
     lo, hi = FACTOR_BOUNDS
     by_category = {k: dict(v) for k, v in current.category_factors.items()}
@@ -239,101 +245,41 @@ def fit_overlay(
         cprior = np.array([current.category_factors.get(cat, {}).get(c, 1.0) for c in comps])
         penalty = np.full(len(comps), settings.category_strength)
         fitted = _fit_logistic(cdiffs, cweights, cprior, penalty, [(lo, hi)] * len(comps))
-        by_category[cat] = {c: _round(f) for c, f in zip(comps, fitted, strict=True)}
-    return Overlay(levels, factors, by_category)
+        by_category[cat] = {c: float(f) for c, f in zip(comps, fitted, strict=True)}
+    fitted_overlay = Overlay(levels, factors, by_category, penalty_value)
+    return _rounded(fitted_overlay.scaled(_unit(decisions, current, fitted_overlay)))
+
+
+def _unit(decisions: Sequence[Decision], current: Overlay, fitted: Overlay) -> float:
+    """What puts the fitted weights back in the current config's units.
+
+    The decisions say which pair is better, not in which units: the free
+    temperature takes how sharply the officers follow the score, and the pull
+    toward the current weights, which shrinks the levels the decisions do not
+    support, leaves the fitted scores with a narrower spread than the current
+    ones.  The fit floor and the coverage penalty's place in the list are in
+    score units, so a candidate in narrower units shows fewer partners and
+    mixes the roles harder than either config means to.  Scaling every
+    weight by the ratio of the seen pairs' score spreads changes no order
+    within a list and keeps the units.
+    """
+    before = np.array([current.score(d) for d in decisions])
+    after = np.array([fitted.score(d) for d in decisions])
+    if len(before) < 2 or float(after.std()) < 1e-9 or float(before.std()) < 1e-9:
+        return 1.0
+    return float(before.std() / after.std())
+
+
+def _rounded(overlay: Overlay) -> Overlay:
+    """Six decimals: the stored weights (and so the config hash) shed the solver's last bits."""
+    penalty = overlay.coverage_penalty
+    return Overlay(
+        {c: {lab: _round(w) for lab, w in t.items()} for c, t in overlay.levels.items()},
+        {c: _round(f) for c, f in overlay.component_factors.items()},
+        {k: {c: _round(f) for c, f in t.items()} for k, t in overlay.category_factors.items()},
+        None if penalty is None else _round(penalty),
+    )
 
 
 def _round(x: float) -> float:
-    """Six decimals: the stored weights (and so the config hash) shed the solver's last bits."""
     return round(float(x), 6)
-
-
-def _ndcg(items: Sequence[Decision], overlay: Overlay) -> float | None:
-    gains = np.array([[gain(d.outcome) for d in items]], dtype=float)
-    if not gains.any() or len(items) < 2:
-        return None
-    scores = np.array([[overlay.score(d) for d in items]])
-    # Ties broken by partner id as the ranking does: a tiny, order-only nudge.
-    ids = sorted(range(len(items)), key=lambda i: items[i].partner)
-    nudge = np.empty(len(items))
-    nudge[ids] = -np.arange(len(items)) * 1e-9
-    return float(ndcg_score(gains, scores + nudge, k=K))
-
-
-def _rejected_on_top(items: Sequence[Decision], overlay: Overlay, top: int = 3) -> bool:
-    ranked = sorted(items, key=lambda d: (-overlay.score(d), d.partner))[:top]
-    return any(d.outcome == "rejected" for d in ranked)
-
-
-def compare(
-    held_out: Sequence[Decision], active: Overlay, candidate: Overlay
-) -> dict[str, dict[str, float | int | None]]:
-    """Per treatment category and overall: NDCG@10 of the held-out pairs under each config.
-
-    Each held-out enterprise's seen pairs are re-ranked by each config; gains
-    are the outcomes' (`gain`).  `rejected_top3` counts enterprises with a
-    rejected partner among the first three: the officers' hard negatives.
-    """
-    rows: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for items in _by_enterprise(held_out).values():
-        groups = (OVERALL, items[0].category or "unknown")
-        before, after = _ndcg(items, active), _ndcg(items, candidate)
-        for g in groups:
-            rows[g]["enterprises"].append(1.0)
-            if before is not None and after is not None:
-                rows[g]["active"].append(before)
-                rows[g]["candidate"].append(after)
-            rows[g]["rejected_top3_active"].append(float(_rejected_on_top(items, active)))
-            rows[g]["rejected_top3_candidate"].append(float(_rejected_on_top(items, candidate)))
-    out: dict[str, dict[str, float | int | None]] = {}
-    for g in sorted(rows, key=lambda g: (g != OVERALL, g)):
-        r = rows[g]
-        ndcg_a = round(float(np.mean(r["active"])), 4) if r["active"] else None
-        ndcg_c = round(float(np.mean(r["candidate"])), 4) if r["candidate"] else None
-        out[g] = {
-            "enterprises": len(r["enterprises"]),
-            "ndcg_active": ndcg_a,
-            "ndcg_candidate": ndcg_c,
-            "delta": None if ndcg_a is None or ndcg_c is None else round(ndcg_c - ndcg_a, 4),
-            "rejected_top3_active": int(sum(r["rejected_top3_active"])),
-            "rejected_top3_candidate": int(sum(r["rejected_top3_candidate"])),
-        }
-    return out
-
-
-@dataclass(frozen=True)
-class Learned:
-    """A candidate: its factors, what it was fitted on and how it compares on held-out decisions."""
-
-    overlay: Overlay
-    data: dict[str, object]
-    held_out: dict[str, object]
-    metrics: dict[str, dict[str, float | int | None]]
-
-
-def learn(
-    decisions: Sequence[Decision],
-    current: Overlay,
-    components: Sequence[str],
-    settings: LearnSettings,
-) -> Learned:
-    """Fit on the earlier decisions, compare with `current` on the most recent ones.
-
-    What is compared is what would be activated: the candidate is fitted on
-    the earlier share alone, so its held-out figures are an honest estimate.
-
-    Raises:
-        NotEnoughDecisions: when too few pairs were reviewed (counted over all
-            decisions, and again over the earlier share that is fitted).
-    """
-    count = reviewed_count(decisions)
-    if count < settings.min_decisions:
-        raise NotEnoughDecisions(count, settings.min_decisions)
-    early, late = split_by_time(decisions, settings.holdout_share)
-    overlay = fit_overlay(early, current, components, settings)
-    return Learned(
-        overlay=overlay,
-        data=data_summary(early),
-        held_out=data_summary(late),
-        metrics=compare(late, current, overlay),
-    )

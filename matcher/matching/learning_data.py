@@ -68,6 +68,9 @@ class Decision:
     scales: Mapping[str, float] = field(default_factory=dict)
     """Rule component → what multiplies its level weight for this enterprise (the asset
     component's category factor; 1 for most): part = scale × level weight."""
+    crowded: int = 0
+    """Partners of its role placed above it beyond the role's free places (the coverage
+    step's count, matcher.matching.observed): its score loses coverage_penalty × this."""
 
     def __post_init__(self) -> None:
         if self.outcome not in OUTCOMES:
@@ -91,11 +94,13 @@ class Overlay:
             config's, as learned).
         component_factors: similarity component → multiplier of its weight.
         category_factors: primary category → component → a further multiplier.
+        coverage_penalty: the coverage step's penalty (None: the base file's).
     """
 
     levels: dict[str, dict[str, float]] = field(default_factory=dict)
     component_factors: dict[str, float] = field(default_factory=dict)
     category_factors: dict[str, dict[str, float]] = field(default_factory=dict)
+    coverage_penalty: float | None = None
 
     @classmethod
     def of(cls, config: MatcherConfig) -> Overlay:
@@ -104,6 +109,7 @@ class Overlay:
             {c: dict(table) for c, table in config.levels.items()},
             dict(config.component_factors),
             {k: dict(v) for k, v in config.category_factors.items()},
+            config.coverage_penalty,
         )
 
     @classmethod
@@ -115,10 +121,13 @@ class Overlay:
 
         factors = data.get("component_factors") or {}
         assert isinstance(factors, Mapping)
+        penalty = data.get("coverage_penalty")
+        assert penalty is None or isinstance(penalty, int | float)
         return cls(
             table("levels"),
             {str(k): float(v) for k, v in factors.items()},
             table("category_factors"),
+            None if penalty is None else float(penalty),
         )
 
     def apply(self, base: MatcherConfig, version: str) -> MatcherConfig:
@@ -137,6 +146,9 @@ class Overlay:
             levels=levels,
             component_factors=dict(self.component_factors),
             category_factors={k: dict(v) for k, v in self.category_factors.items()},
+            coverage_penalty=(
+                base.coverage_penalty if self.coverage_penalty is None else self.coverage_penalty
+            ),
         )
 
     def factor(self, component: str, category: str | None) -> float:
@@ -154,16 +166,34 @@ class Overlay:
         return f * decision.parts.get(component, 0.0)
 
     def score(self, decision: Decision) -> float:
-        """The pair's score under these weights (the base score for `Overlay.of(base)`)."""
+        """The pair's score under these weights, less its coverage penalty where it was crowded."""
         names = {*decision.parts, *decision.levels}
-        return sum(self.part(decision, c) for c in names)
+        return sum(self.part(decision, c) for c in names) + self.coverage_part(decision)
+
+    def coverage_part(self, decision: Decision) -> float:
+        """What the coverage step takes off the pair's score (0 or negative)."""
+        return -(self.coverage_penalty or 0.0) * decision.crowded
+
+    def scaled(self, by: float) -> Overlay:
+        """Every weight (levels, similarity factors, coverage penalty) times `by`: the same
+        order of every list, in other units.  Category factors, and the factors of rule
+        components (their levels are scaled), are ratios and stay."""
+        return Overlay(
+            {c: {lab: w * by for lab, w in table.items()} for c, table in self.levels.items()},
+            {c: f if c in self.levels else f * by for c, f in self.component_factors.items()},
+            {k: dict(v) for k, v in self.category_factors.items()},
+            None if self.coverage_penalty is None else self.coverage_penalty * by,
+        )
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "levels": self.levels,
             "component_factors": self.component_factors,
             "category_factors": self.category_factors,
         }
+        if self.coverage_penalty is not None:
+            out["coverage_penalty"] = self.coverage_penalty
+        return out
 
 
 @dataclass(frozen=True)
@@ -177,6 +207,10 @@ class LearnSettings:
             category departs from the global factors only on more evidence).
         min_category_decisions: reviewed pairs a category needs for its own factors.
         holdout_share: the most recent share of enterprises held out for the comparison.
+        strengths, category_strengths: candidate values of λ and λ_k; when given, `learn`
+            chooses among them by cross-validation over the fitted decisions' enterprises
+            (`inner_folds` folds), never looking at the held-out share, and `strength`,
+            `category_strength` are only the fallback for a single value.
     """
 
     min_decisions: int = 30
@@ -184,12 +218,18 @@ class LearnSettings:
     category_strength: float = 20.0
     min_category_decisions: int = 60
     holdout_share: float = 0.25
+    strengths: tuple[float, ...] = ()
+    category_strengths: tuple[float, ...] = ()
+    inner_folds: int = 4
 
     def __post_init__(self) -> None:
         if self.min_decisions < 1:
             raise ValueError("min_decisions must be at least 1")
-        if self.strength <= 0 or self.category_strength <= 0:
-            raise ValueError("strength and category_strength must be > 0")
+        grid = (self.strength, self.category_strength, *self.strengths, *self.category_strengths)
+        if min(grid) <= 0:
+            raise ValueError("strength and category_strength (and their grids) must be > 0")
+        if self.inner_folds < 2:
+            raise ValueError("inner_folds must be at least 2")
         if not 0.0 < self.holdout_share < 1.0:
             raise ValueError("holdout_share must be in (0, 1)")
 

@@ -3,20 +3,25 @@
 The officers of the simulation review the visible top `VISIBLE` of each
 training enterprise as the relevance labels say (grade 2 → signed, grade 1 →
 contacted, anything else → rejected with a note); the learner
-(matcher.matching.learning) fits a candidate from those decisions alone; the
-candidate and the hand-set weights are then evaluated (`evaluate_matching`) on
-the *other* half, whose labels the learner never saw.  The halves are
-stratified by primary category and swapped, so each enterprise is tested
-once: a two-fold cross-validation of the judged set, not a fit to it.
+(matcher.matching.learning_loop.fitted) chooses its strengths by
+cross-validation over those decisions and fits a candidate from them alone;
+the candidate and the config the officers worked with are then evaluated
+(`evaluate_matching`, the same gold diagnosis for both) on the *other* half,
+whose labels the learner never saw.  The halves are drawn per seed, stratified
+by primary category, and swapped, so each enterprise is tested once per seed:
+repeated two-fold cross-validation of the judged set, not a fit to it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import numpy as np
 
 from matcher.chain import IndustryChain
 from matcher.encoders.loading import Encoder
@@ -29,8 +34,8 @@ from matcher.matching.evaluation import (
     evaluate_matching,
     gold_diagnosis,
 )
-from matcher.matching.learning import Learned, learn
 from matcher.matching.learning_data import Decision, LearnSettings, Overlay
+from matcher.matching.learning_loop import Learned, fitted
 from matcher.matching.observed import pair_parts
 from matcher.matching.pool import PartnerIndex
 from matcher.matching.ranking import rank_partners
@@ -43,8 +48,10 @@ REJECT_NOTE = "模拟：与企业需求不符"
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def halves(data: Devset) -> tuple[list[str], list[str]]:
-    """Two halves of the enterprise ids, alternating within each primary category."""
+def halves(data: Devset, seed: int) -> tuple[list[str], list[str]]:
+    """Two halves of the enterprise ids, dealt alternately within each primary category
+    after shuffling it with `seed` (reproducible; another seed, another split)."""
+    rng = random.Random(seed)
     by_category: dict[str, list[str]] = {}
     for e in data.enterprises:
         ext = e.id or ""
@@ -53,7 +60,9 @@ def halves(data: Devset) -> tuple[list[str], list[str]]:
     second: list[str] = []
     turn = 0  # one counter across categories: odd-sized categories alternate their extra one
     for category in sorted(by_category):
-        for ext in sorted(by_category[category]):
+        members = sorted(by_category[category])
+        rng.shuffle(members)
+        for ext in members:
             (first if turn % 2 == 0 else second).append(ext)
             turn += 1
     return sorted(first), sorted(second)
@@ -120,6 +129,7 @@ def simulate_reviews(
                     parts=pair.parts,
                     levels=pair.levels,
                     scales=pair.scales,
+                    crowded=pair.crowded,
                     category=category,
                     at=at,
                     note=REJECT_NOTE if outcome == "rejected" else "",
@@ -130,11 +140,18 @@ def simulate_reviews(
 
 @dataclass(frozen=True)
 class Fold:
+    seed: int
     trained_on: list[str]
     tested_on: list[str]
     learned: Learned
     before: Report
     after: Report
+
+    def delta(self, group: str = "overall") -> float:
+        return self.after.rows["full"][group]["ndcg"] - self.before.rows["full"][group]["ndcg"]
+
+
+SEEDS = (0, 1, 2, 3, 4)
 
 
 def run_simulation(
@@ -147,37 +164,43 @@ def run_simulation(
     settings: LearnSettings,
     registry: Registry = STANDARD_REGISTRY,
     cache_dir: Path | None = None,
+    seeds: Sequence[int] = SEEDS,
 ) -> list[Fold]:
-    """Both folds: learn on one half's simulated decisions, evaluate on the other half."""
-    first, second = halves(data)
-    folds = []
-    for train, test in ((first, second), (second, first)):
-        decisions = simulate_reviews(
-            data,
-            train,
+    """For each seed, both folds: learn on one half's simulated decisions, test on the other.
+
+    The officers review what `config` shows them; an enterprise's decisions do
+    not depend on the split, so they are simulated once.
+    """
+    decisions = simulate_reviews(
+        data,
+        [e.id or "" for e in data.enterprises],
+        encoder=encoder,
+        config=config,
+        industries=industries,
+        chain=chain,
+        cache_dir=cache_dir,
+    )
+
+    def evaluated(weights: MatcherConfig, ids: Sequence[str]) -> Report:
+        return evaluate_matching(
+            subset(data, ids),
             encoder=encoder,
-            config=config,
+            config=weights,
             industries=industries,
             chain=chain,
+            variants=("full",),
             cache_dir=cache_dir,
         )
-        learned = learn(decisions, Overlay.of(config), registry.names, settings)
-        candidate = learned.overlay.apply(config, f"{config.version}+sim")
-        tested = subset(data, test)
 
-        def evaluated(weights: MatcherConfig, tested: Devset = tested) -> Report:
-            return evaluate_matching(
-                tested,
-                encoder=encoder,
-                config=weights,
-                industries=industries,
-                chain=chain,
-                variants=("full",),
-                cache_dir=cache_dir,
-            )
-
-        before, after = evaluated(config), evaluated(candidate)
-        folds.append(Fold(train, test, learned, before, after))
+    folds = []
+    for seed in seeds:
+        first, second = halves(data, seed)
+        for train, test in ((first, second), (second, first)):
+            mine = [d for d in decisions if d.enterprise in set(train)]
+            learned = fitted(mine, Overlay.of(config), registry.names, settings)
+            candidate = learned.overlay.apply(config, f"{config.version}+sim")
+            before, after = evaluated(config, test), evaluated(candidate, test)
+            folds.append(Fold(seed, train, test, learned, before, after))
     return folds
 
 
@@ -185,34 +208,75 @@ def _hard(report: Report, group: str) -> int:
     return round(report.rows["full"][group]["hard_neg"] * report.counts[group])
 
 
+def _groups(fold: Fold) -> list[str]:
+    rows = fold.before.rows["full"]
+    return ["overall"] + sorted(g for g in rows if g != "overall")
+
+
+def _fold_lines(n: int, fold: Fold) -> list[str]:
+    lines = [
+        f"fold {n} (seed {fold.seed}): learned on {len(fold.trained_on)} enterprises "
+        f"({fold.learned.data['decisions']} decisions; λ={fold.learned.data['strength']:g}, "
+        f"λ_k={fold.learned.data['category_strength']:g} by cross-validation over them), "
+        f"tested on the other {len(fold.tested_on)}"
+    ]
+    overlay = fold.learned.overlay
+    factors = ", ".join(f"{c}={f:.3f}" for c, f in overlay.component_factors.items())
+    lines.append(f"  factors: {factors}; coverage_penalty={overlay.coverage_penalty}")
+    for c, table in overlay.levels.items():
+        lines.append(f"  {c}: " + ", ".join(f"{lab}={w:.2f}" for lab, w in table.items()))
+    for cat, table in overlay.category_factors.items():
+        lines.append(f"  {cat}: " + ", ".join(f"{c}={f:.3f}" for c, f in table.items()))
+    lines.append(
+        f"  {'group':<24} {'n':>3} {'NDCG@10 hand-set':>17} {'learned':>8} {'Δ':>7} "
+        f"{'HN hand-set':>12} {'learned':>8}"
+    )
+    rows_b, rows_a = fold.before.rows["full"], fold.after.rows["full"]
+    for g in _groups(fold):
+        b, a = rows_b[g]["ndcg"], rows_a[g]["ndcg"]
+        lines.append(
+            f"  {g:<24} {fold.before.counts[g]:>3} {b:>17.3f} {a:>8.3f} {a - b:>+7.3f} "
+            f"{_hard(fold.before, g):>12d} {_hard(fold.after, g):>8d}"
+        )
+    return [*lines, ""]
+
+
+def summary(folds: Sequence[Fold]) -> dict[str, dict[str, float]]:
+    """Per group, over the folds: mean NDCG@10 of each arm, mean and spread (sd) of Δ,
+    the worst fold's Δ and the hard negatives of each arm (summed over the folds)."""
+    out: dict[str, dict[str, float]] = {}
+    for g in _groups(folds[0]):
+        deltas = np.array([f.delta(g) for f in folds])
+        out[g] = {
+            "hand": float(np.mean([f.before.rows["full"][g]["ndcg"] for f in folds])),
+            "learned": float(np.mean([f.after.rows["full"][g]["ndcg"] for f in folds])),
+            "delta": float(deltas.mean()),
+            "sd": float(deltas.std()),
+            "worst": float(deltas.min()),
+            "hn_hand": float(sum(_hard(f.before, g) for f in folds)),
+            "hn_learned": float(sum(_hard(f.after, g) for f in folds)),
+        }
+    return out
+
+
 def format_simulation(folds: Sequence[Fold]) -> str:
-    """The before/after table per category for each fold, and the learned factors."""
+    """Each fold's learned weights and before/after table per category, then the summary."""
     lines = []
     for n, fold in enumerate(folds, start=1):
+        lines += _fold_lines(n, fold)
+    seeds = sorted({f.seed for f in folds})
+    lines.append(f"over {len(folds)} folds (seeds {', '.join(map(str, seeds))}, two folds each):")
+    lines.append(
+        f"  {'group':<24} {'NDCG@10 hand-set':>17} {'learned':>8} {'mean Δ':>8} {'sd':>6} "
+        f"{'worst':>7} {'HN hand-set':>12} {'learned':>8}"
+    )
+    for g, r in summary(folds).items():
         lines.append(
-            f"fold {n}: learned on {len(fold.trained_on)} enterprises "
-            f"({fold.learned.data['decisions']} decisions fitted), "
-            f"tested on the other {len(fold.tested_on)}"
+            f"  {g:<24} {r['hand']:>17.3f} {r['learned']:>8.3f} {r['delta']:>+8.3f} "
+            f"{r['sd']:>6.3f} {r['worst']:>+7.3f} {int(r['hn_hand']):>12d} "
+            f"{int(r['hn_learned']):>8d}"
         )
-        overlay = fold.learned.overlay
-        factors = ", ".join(f"{c}={f:.3f}" for c, f in overlay.component_factors.items())
-        lines.append(f"  factors: {factors}")
-        for c, table in overlay.levels.items():
-            lines.append(f"  {c}: " + ", ".join(f"{lab}={w:.2f}" for lab, w in table.items()))
-        for cat, table in fold.learned.overlay.category_factors.items():
-            lines.append(f"  {cat}: " + ", ".join(f"{c}={f:.3f}" for c, f in table.items()))
-        lines.append(
-            f"  {'group':<24} {'n':>3} {'NDCG@10 hand-set':>17} {'learned':>8} {'Δ':>7} "
-            f"{'HN hand-set':>12} {'learned':>8}"
-        )
-        rows_b, rows_a = fold.before.rows["full"], fold.after.rows["full"]
-        for g in ["overall"] + sorted(g for g in rows_b if g != "overall"):
-            b, a = rows_b[g]["ndcg"], rows_a[g]["ndcg"]
-            lines.append(
-                f"  {g:<24} {fold.before.counts[g]:>3} {b:>17.3f} {a:>8.3f} {a - b:>+7.3f} "
-                f"{_hard(fold.before, g):>12d} {_hard(fold.after, g):>8d}"
-            )
-        lines.append("")
+    lines.append("")
     lines.append("HN = test enterprises with a labelled hard negative in the top 10.")
-    lines.append("Two-fold cross-validation: a half's labels reach the learner only as decisions.")
+    lines.append("A half's labels reach the learner only as decisions; the other half tests.")
     return "\n".join(lines)

@@ -129,7 +129,7 @@ def test_candidate_changes_nothing_until_activated_and_rollback_restores_exactly
         == body["config_hash"]
         for e in ENTERPRISES
     )
-    # A few decisions move the weights a little (LD_LEARN_STRENGTH is 2).
+    # A few decisions move the weights a little (the pull is chosen among LD_LEARN_STRENGTHS).
     base = own_runtime.base_config.levels  # type: ignore[union-attr]
     moved = [
         abs(w - base[c][lab])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 
 from matcher.matching.config import MatcherConfig
-from matcher.matching.learning import compare, fit_overlay, learn
+from matcher.matching.learning import fit_overlay
 from matcher.matching.learning_data import (
     Decision,
     LearnSettings,
@@ -15,6 +17,7 @@ from matcher.matching.learning_data import (
     Overlay,
     split_by_time,
 )
+from matcher.matching.learning_loop import compare, learn, tuned
 
 BASE = MatcherConfig()
 COMPONENTS = ("region", "dense")
@@ -110,3 +113,93 @@ def test_the_files_order_of_levels_is_kept() -> None:
     county, province = fitted.levels["region"]["county"], fitted.levels["region"]["province"]
     assert county >= province - 1e-6
     assert county - province < 0.5 - 0.1  # moved toward each other
+
+
+def crowded_pair(e: int, p: int, outcome: str, crowded: int, dense: float) -> Decision:
+    return Decision(
+        f"e{e}", f"p{p}", outcome, {"dense": dense}, "relief", START, "", {}, {}, crowded
+    )
+
+
+@pytest.mark.parametrize(("signed_crowded", "moves"), [(3, "down"), (0, "up")])
+def test_the_coverage_penalty_follows_whether_officers_sign_crowded_partners(
+    signed_crowded: int, moves: str
+) -> None:
+    """Officers who sign the fourth bank of a list say the roles need less mixing; officers
+    who pass over it and sign the first of another role say they need more."""
+    decisions = []
+    for e in range(30):
+        text = 1.0 if e % 2 else -1.0  # the text says nothing about the outcome, on balance
+        decisions.append(crowded_pair(e, 1, "signed", signed_crowded, text))
+        decisions.append(crowded_pair(e, 2, "rejected", 3 - signed_crowded, -text))
+        decisions.append(crowded_pair(e, 3, "contacted", 1, 0.0))
+    start = Overlay(levels={}, component_factors={"dense": 1.0}, coverage_penalty=0.5)
+    settings = LearnSettings(min_decisions=2, strength=2.0, min_category_decisions=10**6)
+    fitted = fit_overlay(decisions, start, ("dense",), settings)
+    assert fitted.coverage_penalty is not None and fitted.coverage_penalty >= 0.0
+    before = fitted.coverage_penalty < 0.5 if moves == "down" else fitted.coverage_penalty > 0.5
+    assert before, fitted.coverage_penalty
+
+
+def test_a_candidate_is_put_back_in_the_current_units() -> None:
+    """The fit floor is in score units: the learned scores keep the current ones' spread."""
+    decisions = officers_who_follow_the_text(20)
+    settings = LearnSettings(min_decisions=2, strength=5.0, min_category_decisions=10**6)
+    fitted = fit_overlay(decisions, current(), COMPONENTS, settings)
+    spread = np.std([current().score(d) for d in decisions])
+    assert np.std([fitted.score(d) for d in decisions]) == pytest.approx(spread, rel=1e-4)
+    scaled = fitted.scaled(2.0)
+    assert scaled.levels["region"]["county"] == pytest.approx(2 * fitted.levels["region"]["county"])
+    assert [scaled.score(d) for d in decisions] == pytest.approx(
+        [2 * fitted.score(d) for d in decisions]
+    )
+
+
+def test_the_coverage_penalty_round_trips_and_reaches_the_config() -> None:
+    learned = Overlay(levels={}, component_factors={"dense": 1.5}, coverage_penalty=0.125)
+    assert Overlay.from_dict(learned.to_dict()) == learned
+    assert learned.apply(BASE, "x").coverage_penalty == 0.125
+    assert Overlay(levels={}).apply(BASE, "y").coverage_penalty == BASE.coverage_penalty
+    assert "coverage_penalty" not in Overlay(levels={}).to_dict()
+
+
+def mixed_officers(enterprises: int, start: int = 0) -> list[Decision]:
+    """Half the enterprises follow the text, half the region: λ matters."""
+    out = []
+    for e in range(start, start + enterprises):
+        text = e % 2 == 0
+        out.append(pair(e, 1, "signed", "else" if text else "county", 1.5, day=e))
+        out.append(pair(e, 2, "rejected", "county" if text else "else", -0.5, day=e))
+        out.append(pair(e, 3, "contacted", "county", 0.2, day=e))
+    return out
+
+
+def test_the_strengths_are_chosen_on_the_fitted_decisions_alone() -> None:
+    """The held-out share never chooses λ: other held-out decisions, the same choice."""
+    settings = LearnSettings(
+        min_decisions=6,
+        min_category_decisions=10**6,
+        strengths=(0.5, 4.0, 32.0),
+        category_strengths=(20.0,),
+        holdout_share=0.25,
+        inner_folds=3,
+    )
+    early = mixed_officers(24)
+    late_text = officers_who_follow_the_text(8)
+    late_text = [
+        replace(d, enterprise=f"late{d.enterprise}", at=START + timedelta(days=99))
+        for d in late_text
+    ]
+    late_region = [
+        replace(d, outcome={"signed": "rejected", "rejected": "signed"}.get(d.outcome, d.outcome))
+        for d in late_text
+    ]
+    one = learn(early + late_text, current(), COMPONENTS, settings)
+    two = learn(early + late_region, current(), COMPONENTS, settings)
+    assert one.data["strength"] == two.data["strength"] in settings.strengths
+    assert one.overlay == two.overlay
+    assert set(one.data["cross_validated"]) == {"0.5/20", "4/20", "32/20"}
+    chosen, scores = tuned(early, current(), COMPONENTS, settings)
+    assert chosen.strength == one.data["strength"] and scores == one.data["cross_validated"]
+    fixed, none = tuned(early, current(), COMPONENTS, LearnSettings(min_decisions=6, strength=3.0))
+    assert (fixed.strength, none) == (3.0, {})

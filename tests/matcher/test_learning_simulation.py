@@ -1,10 +1,12 @@
 """Simulated officers on the judged set: learning from one half raises NDCG@10 on the other.
 
-A two-fold cross-validation of ../shared/devset-judged (matcher.matching.
+Repeated two-fold cross-validation of ../shared/devset-judged (matcher.matching.
 simulation): each half's labels reach the learner only as the decisions of
 officers reviewing the visible top 20 (grade 2 → signed, grade 1 → contacted,
-others → rejected with a note); the learned config is evaluated on the other
-half.  The same run is `ld simulate-decisions ../shared/devset-judged`.
+others → rejected with a note); the learner chooses its strengths by
+cross-validation over those decisions alone, and the learned config is evaluated
+on the other half next to the config the officers worked with.  The same run,
+over five seeds, is `ld simulate-decisions ../shared/devset-judged`.
 """
 
 from __future__ import annotations
@@ -12,32 +14,44 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from api.config import PROJECT_ROOT, Settings
 from api.runtime import Runtime
 from api.services.matcher_configs import learn_settings
-from matcher.matching.evaluation import Devset
-from matcher.matching.simulation import format_simulation, run_simulation
+from matcher.matching.evaluation import Devset, gold_diagnosis
+from matcher.matching.observed import pair_parts
+from matcher.matching.pool import PartnerIndex
+from matcher.matching.ranking import rank_partners
+from matcher.matching.simulation import format_simulation, halves, run_simulation
 
 pytestmark = pytest.mark.slow
 
 JUDGED = Path(os.environ.get("LD_JUDGED_SET", PROJECT_ROOT.parent / "shared" / "devset-judged"))
 GAIN = 0.0
-"""Learning must not make the other half worse.  Issue 15 asks for +0.03; that held against the
-hand-set weights before issue 14's treatment policy (+0.032 / +0.044), but against those weights
-the decisions add only +0.004 / +0.007 (the note says so): the test pins what is true now, and a
-learner that hurts the held-out half fails it."""
+"""No fold may be made worse by learning."""
+MEAN_GAIN = 0.01
+"""Issue 15 asks for +0.03 over the hand-set weights.  Measured (`ld simulate-decisions`, seeds
+0–4, ten folds, the default encoder backend): +0.025 mean, sd 0.010, worst fold +0.010, no hard
+negative in either arm; this test (seeds 0–1, the reference fp32 backend): +0.008, +0.029,
++0.007, +0.040, mean +0.021.  The target is not reached, so the test asks what is true with a
+margin: learning helps on average by at least this, and never hurts a fold."""
+SEEDS = (0, 1)
+
+
+def judged() -> Devset:
+    if not (JUDGED / "enterprises.jsonl").is_file():
+        # The judged set is the project's shared evaluation data beside the checkout, not part
+        # of it; a checkout elsewhere (a CI clone in /tmp) points LD_JUDGED_SET at it.
+        pytest.skip(f"{JUDGED} not found: set LD_JUDGED_SET to ../shared/devset-judged")
+    return Devset.load(JUDGED)
 
 
 def test_learning_from_half_the_enterprises_helps_the_other_half(
     runtime: Runtime, tmp_path: Path
 ) -> None:
-    if not (JUDGED / "enterprises.jsonl").is_file():
-        # The judged set is the project's shared evaluation data beside the checkout, not part
-        # of it; a checkout elsewhere (a CI clone in /tmp) points LD_JUDGED_SET at it.
-        pytest.skip(f"{JUDGED} not found: set LD_JUDGED_SET to ../shared/devset-judged")
-    data = Devset.load(JUDGED)
+    data = judged()
     folds = run_simulation(
         data,
         encoder=runtime.encoder,
@@ -47,17 +61,65 @@ def test_learning_from_half_the_enterprises_helps_the_other_half(
         settings=learn_settings(Settings()),
         registry=runtime.registry,
         cache_dir=tmp_path,
+        seeds=SEEDS,
     )
-    print(format_simulation(folds))
-    assert len(folds) == 2
-    tested = [set(f.tested_on) for f in folds]
-    assert not tested[0] & tested[1] and len(tested[0] | tested[1]) == len(data.enterprises)
+    report = format_simulation(folds)
+    print(report)
+    assert len(folds) == 2 * len(SEEDS)
+    for seed in SEEDS:
+        tested = [set(f.tested_on) for f in folds if f.seed == seed]
+        assert not tested[0] & tested[1] and len(tested[0] | tested[1]) == len(data.enterprises)
     for fold in folds:
         assert not set(fold.trained_on) & set(fold.tested_on)
-        before = fold.before.rows["full"]["overall"]["ndcg"]
-        after = fold.after.rows["full"]["overall"]["ndcg"]
-        assert after - before >= GAIN, format_simulation(folds)
+        assert fold.delta() >= GAIN, report
         hard_before = fold.before.rows["full"]["overall"]["hard_neg"]
-        assert fold.after.rows["full"]["overall"]["hard_neg"] <= hard_before, format_simulation(
-            folds
+        assert fold.after.rows["full"]["overall"]["hard_neg"] <= hard_before, report
+    assert np.mean([f.delta() for f in folds]) >= MEAN_GAIN, report
+
+
+def test_the_halves_are_stratified_and_each_seed_is_its_own_split() -> None:
+    data = judged()
+    first, second = halves(data, 0)
+    assert halves(data, 0) == (first, second)
+    assert halves(data, 1) != (first, second)
+    assert sorted(first + second) == sorted(e.id for e in data.enterprises)
+    for category in {label["primary"] for label in data.labels.values()}:
+        a = sum(data.labels[e]["primary"] == category for e in first)
+        b = sum(data.labels[e]["primary"] == category for e in second)
+        assert abs(a - b) <= 1
+
+
+def test_the_crowding_counts_are_the_coverage_steps(runtime: Runtime) -> None:
+    """Each shown pair's crowding count is what the ranking's coverage step moved it down by."""
+    data = judged()
+    config = runtime.base_config
+    assert config is not None and config.coverage_penalty > 0
+    index = PartnerIndex.build(data.partners, None, runtime.industries)
+    crowded_somewhere = 0
+    for ent in data.enterprises[:12]:
+        dx = gold_diagnosis(data.labels[ent.id or ""])
+        shown = rank_partners(
+            ent,
+            dx,
+            index=index,
+            encoder_or_query_embedding=None,
+            config=config,
+            industries=runtime.industries,
+            chain=runtime.chain,
+            limit=20,
         )
+        _, seen = pair_parts(
+            ent,
+            dx,
+            [r.partner_id for r in shown],
+            index=index,
+            query_embedding=None,
+            config=config,
+            industries=runtime.industries,
+            chain=runtime.chain,
+        )
+        for r in shown:
+            moved = -r.components["coverage"] / config.coverage_penalty
+            assert seen[r.partner_id].crowded == round(moved), (ent.id, r.partner_id)
+            crowded_somewhere += seen[r.partner_id].crowded > 0
+    assert crowded_somewhere > 0
