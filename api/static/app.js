@@ -70,7 +70,10 @@
   }
 
   window.addEventListener("pageshow", function () {
-    document.querySelectorAll("form button[disabled]").forEach(function (b) { b.disabled = false; });
+    document.querySelectorAll("form button[disabled]").forEach(function (b) {
+      b.disabled = false;
+      if (b.hasAttribute("data-label")) { b.textContent = b.getAttribute("data-label"); }
+    });
   });
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -97,7 +100,14 @@
       form.addEventListener("submit", function () {
         // Prevent double submission while the server works (e.g. the first ranking).
         setTimeout(function () {
-          form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+          form.querySelectorAll("button").forEach(function (b) {
+            b.disabled = true;
+            // A long action says what the officer is waiting for (data-busy="正在学习…").
+            if (b.hasAttribute("data-busy")) {
+              b.setAttribute("data-label", b.textContent);
+              b.textContent = b.getAttribute("data-busy");
+            }
+          });
         }, 0);
       });
     });

@@ -93,6 +93,15 @@ def test_admin_compares_activates_and_rolls_back(
     assert "已启用 base" in page.inner_text(".flash")
     assert page.locator('section.config[data-version="base"] [data-active]').count() == 1
 
+    # While the learner works (a minute with many decisions), the button says so.
+    page.evaluate(
+        "document.querySelector('[data-learn]').form"
+        ".addEventListener('submit', (e) => e.preventDefault())"
+    )
+    page.locator("[data-learn]").click()
+    page.wait_for_function("document.querySelector('[data-learn]').disabled")
+    assert page.inner_text("[data-learn]").startswith("正在学习")
+    page.reload()
     navigate(page, "[data-learn]")  # the demo data has too few decisions: the count, no config
     assert "至少需要 30 条" in page.inner_text("main")
 
