@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 from sqlmodel import Session, col, select, update
@@ -40,7 +41,12 @@ class MatchView:
 
 
 def enterprise_version(row: Enterprise, diagnosis: DiagnosisView | None) -> str:
-    stamp = row.updated_at.replace(tzinfo=None).isoformat()
+    return version_stamp(row.updated_at, diagnosis)
+
+
+def version_stamp(updated_at: datetime, diagnosis: DiagnosisView | None) -> str:
+    """The enterprise's version as a run records it: its last write, diagnosis and override."""
+    stamp = updated_at.replace(tzinfo=None).isoformat()
     if diagnosis is None:
         return stamp
     override = diagnosis.override.id if diagnosis.override else 0
@@ -69,26 +75,48 @@ class RankingInput:
 
 
 def ranking_input(*, session: Session, row: Enterprise, runtime: Runtime) -> RankingInput:
-    """The enterprise's diagnosis, profile, query vector and rejected partners (not committed)."""
+    """The enterprise's diagnosis, profile, query vector and rejected partners (not committed).
+
+    The reads come first and the diagnosis, which may be a write, last: on SQLite
+    a write holds the database's lock until the caller commits.
+    """
     assert row.id is not None
-    diagnosis = current_diagnosis(session=session, row=row, runtime=runtime)
     profile = enterprise_profile(row, list_assets(session=session, enterprise_id=row.id))
+    rejected = frozenset(str(i) for i in rejected_partner_ids(session, row.id))
+    query_vector = enterprise_query_vector(session=session, profile=profile, runtime=runtime)
     return RankingInput(
         row=row,
-        diagnosis=diagnosis,
+        diagnosis=current_diagnosis(session=session, row=row, runtime=runtime),
         profile=profile,
-        query_vector=enterprise_query_vector(session=session, profile=profile, runtime=runtime),
-        rejected=frozenset(str(i) for i in rejected_partner_ids(session, row.id)),
+        query_vector=query_vector,
+        rejected=rejected,
     )
 
 
 def compute_matches(
     *, session: Session, row: Enterprise, runtime: Runtime, job_id: int | None = None
 ) -> MatchRun:
-    """Rank the pool for one enterprise and make the result its current run (not committed)."""
+    """Rank the pool for one enterprise and make the result its current run (not committed).
+
+    All in the caller's transaction: for batch commands (the seed) that own the
+    database.  A request ranks with `refresh_matches`, which holds no lock meanwhile.
+    """
     item = ranking_input(session=session, row=row, runtime=runtime)
     index, version = partner_index(session=session, runtime=runtime)
-    results = rank_partners(
+    return store_run(
+        session=session,
+        item=item,
+        results=rank_input(item, index=index, runtime=runtime),
+        runtime=runtime,
+        pool_version=version,
+        job_id=job_id,
+        pending_embeddings=index.pending_count,
+    )
+
+
+def rank_input(item: RankingInput, *, index: PartnerIndex, runtime: Runtime) -> list[MatchResult]:
+    """The ranking of one prepared enterprise: CPU only, no database."""
+    return rank_partners(
         item.profile,
         item.diagnosis.categories_for_matching(),
         index=index,
@@ -100,15 +128,110 @@ def compute_matches(
         exclude_partner_ids=item.rejected,
         include_weak=True,
     )
-    return store_run(
-        session=session,
-        item=item,
-        results=results,
-        runtime=runtime,
-        pool_version=version,
-        job_id=job_id,
-        pending_embeddings=index.pending_count,
+
+
+RANKING_ATTEMPTS = 3
+"""Rankings redone when the enterprise or the pool changed while one was computed."""
+
+
+def refresh_matches(
+    *, session: Session, row: Enterprise, runtime: Runtime, seen: MatchRun | None
+) -> MatchRun:
+    """Rank one enterprise anew and store the run, with no write lock held while ranking.
+
+    The inputs are read and prepared first (which may store a fresh diagnosis)
+    and committed, so SQLite's one write lock is not held while the pool is
+    ranked: other requests' short writes (a review, a partner edit) go through
+    meanwhile.  The run is then written in one short transaction that first
+    holds the enterprise's row (`_hold_enterprise`) and checks that nothing
+    moved: if another request stored a run that is still current, that one is
+    answered and ours dropped; if the enterprise, its diagnosis or the pool
+    changed since the inputs were read, the ranking is done again (at most
+    RANKING_ATTEMPTS times; the last one is stored, and its recorded versions
+    make the next read compute again).  `seen` is the current run read before
+    (None: there was none).  Committed.
+    """
+    assert row.id is not None
+    seen_id = seen.id if seen is not None else None
+    for attempt in range(1, RANKING_ATTEMPTS + 1):
+        index, version = partner_index(session=session, runtime=runtime)
+        item = ranking_input(session=session, row=row, runtime=runtime)
+        session.commit()  # the diagnosis written on the way: the lock is free while ranking
+        results = rank_input(item, index=index, runtime=runtime)
+        _hold_enterprise(session, row.id)
+        state_now = _state_now(session, row.id, runtime)
+        other = current_run(session, row.id)
+        if other is not None and other.id != seen_id and _current_for(session, other, state_now):
+            session.rollback()  # another request stored a ranking of the same state: use it
+            return other
+        ours = (enterprise_version(row, item.diagnosis), version)
+        behind = ours != (state_now.enterprise, state_now.pool)
+        if behind and attempt < RANKING_ATTEMPTS:
+            session.rollback()
+            session.refresh(row)
+            continue
+        if behind and other is not None and other.id != seen_id:
+            session.rollback()  # both behind: leave the other writer's run, the next read redoes
+            return other
+        run = store_run(
+            session=session,
+            item=item,
+            results=results,
+            runtime=runtime,
+            pool_version=version,
+            pending_embeddings=index.pending_count,
+        )
+        session.commit()
+        return run
+    raise AssertionError("unreachable: the last attempt stores its run")
+
+
+def _hold_enterprise(session: Session, enterprise_id: int) -> None:
+    """Start the write transaction by holding the enterprise's row until the commit.
+
+    A no-op UPDATE: on SQLite it takes the database's write lock (a plain read
+    would not, and another writer could commit between the checks and the
+    write), on PostgreSQL the row lock that the enterprise's own writes (version
+    claims) and any other run being stored for it also take; so the checks that
+    follow see what is committed and nothing changes under them.
+    """
+    session.exec(  # type: ignore[call-overload]
+        update(Enterprise)
+        .where(col(Enterprise.id) == enterprise_id)
+        .values(version=col(Enterprise.version))
+        .execution_options(synchronize_session=False)
     )
+
+
+@dataclass(frozen=True)
+class RankingState:
+    """What a run of one enterprise must have been computed from to be current now."""
+
+    enterprise: str
+    pool: str
+    config_hash: str
+    model_name: str
+
+
+def _state_now(session: Session, enterprise_id: int, runtime: Runtime) -> RankingState:
+    # The column, not the entity: the session's copy of the row may predate another commit.
+    updated_at = session.exec(
+        select(Enterprise.updated_at).where(col(Enterprise.id) == enterprise_id)
+    ).one()
+    return RankingState(
+        enterprise=version_stamp(updated_at, find_latest_diagnosis(session, enterprise_id)),
+        pool=pool_key(session, runtime.model_name),
+        config_hash=runtime.matcher_config.config_hash(),
+        model_name=runtime.model_name,
+    )
+
+
+def _current_for(session: Session, run: MatchRun, state: RankingState) -> bool:
+    if (run.enterprise_version, run.pool_version) != (state.enterprise, state.pool):
+        return False
+    if (run.config_hash, run.model_name) != (state.config_hash, state.model_name):
+        return False
+    return not (run.query_pending and _query_landed(session, run, state.model_name))
 
 
 def _query_matrix(items: Sequence[RankingInput]) -> np.ndarray | None:
@@ -233,12 +356,12 @@ def is_stale(*, session: Session, run: MatchRun, row: Enterprise, runtime: Runti
         return True
     if run.pool_version != pool_key(session, runtime.model_name):
         return True
-    return run.query_pending and _query_landed(session, run, runtime)
+    return run.query_pending and _query_landed(session, run, runtime.model_name)
 
 
-def _query_landed(session: Session, run: MatchRun, runtime: Runtime) -> bool:
+def _query_landed(session: Session, run: MatchRun, model_name: str) -> bool:
     """Whether a vector of the run's enterprise has been stored since (one key read)."""
-    stored = session.get(EnterpriseEmbedding, (run.enterprise_id, runtime.model_name))
+    stored = session.get(EnterpriseEmbedding, (run.enterprise_id, model_name))
     return stored is not None and stored.updated_at.replace(tzinfo=None) >= run.created_at.replace(
         tzinfo=None
     )
@@ -260,8 +383,7 @@ def get_matches(
     row = get_enterprise(session=session, enterprise_id=enterprise_id, principal=principal)
     run = current_run(session, enterprise_id)
     if run is None or is_stale(session=session, run=run, row=row, runtime=runtime):
-        run = compute_matches(session=session, row=row, runtime=runtime)
-        session.commit()
+        run = refresh_matches(session=session, row=row, runtime=runtime, seen=run)
     views = list_run_matches(
         session=session,
         run=run,

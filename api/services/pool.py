@@ -190,12 +190,10 @@ def _built(session: Session, runtime: Runtime, encode: bool) -> PartnerIndex:
     # What the database lacks: freshly encoded vectors and ones this process remembered.
     unsaved = {pid: item for pid, item in known.items() if pid not in in_db}
     unsaved.update(fresh)
-    if unsaved:
-        store_embeddings(session, unsaved)
     runtime.pool.vectors.update(
         {(pid, item.model_name): item for pid, item in {**known, **fresh}.items()}
     )
-    return PartnerIndex.build(
+    index = PartnerIndex.build(
         profiles,
         matrix if len(profiles) else None,
         runtime.industries,
@@ -203,6 +201,11 @@ def _built(session: Session, runtime: Runtime, encode: bool) -> PartnerIndex:
         registry=runtime.registry,
         pending=pending,
     )
+    # Written after the build: on SQLite a write holds the database's one lock until the
+    # caller commits, and the build of a large pool takes a while.
+    if unsaved:
+        store_embeddings(session, unsaved)
+    return index
 
 
 def _ready_vectors(
