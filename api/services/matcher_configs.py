@@ -59,9 +59,14 @@ def _state(session: Session) -> MatcherConfigState | None:
     return session.get(MatcherConfigState, 1)
 
 
+_ACTIVE_VERSION = select(MatcherConfigState.active_version).where(col(MatcherConfigState.id) == 1)
+"""Built once: every request reads it (api.deps.get_runtime), and building a statement
+costs more than running this one."""
+
+
 def active_version(session: Session) -> str:
-    state = _state(session)
-    return state.active_version if state is not None else BASE_VERSION
+    version = session.exec(_ACTIVE_VERSION).first()
+    return version if version is not None else BASE_VERSION
 
 
 def _row(session: Session, version: str) -> MatcherConfigVersion | None:
