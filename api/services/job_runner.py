@@ -169,12 +169,14 @@ class _Turn:
         """New rankings of the live enterprises among `ids` within the job's scope."""
         sync_runtime(session, self.runtime)  # an activation since the last block: follow it
         rows = [session.get(Enterprise, i) for i in ids]
+        # The index first: a rebuild after a pool change takes a while, and the inputs below
+        # may write (a diagnosis), which on SQLite holds the lock until the commit.
+        index, version = partner_index(session=session, runtime=self.runtime)
         items = [
             ranking_input(session=session, row=row, runtime=self.runtime)
             for row in rows
             if row is not None and not row.archived and (not counties or row.county in counties)
         ]
-        index, version = partner_index(session=session, runtime=self.runtime)
         # Preparing the inputs may have written (a diagnosis, a vector encoded inline): commit
         # them now, so SQLite's one write lock is not held while the block is ranked and a
         # request that writes meanwhile (a page diagnosing, a review) does not wait for it.
