@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import PrincipalDep, RuntimeDep, SessionDep
+from api.deps import PrincipalDep, RuntimeDep, SessionDep, UnsyncedRuntimeDep
 from api.params import ObjectId
 from api.presenters import match_item, match_item_of_row, review_event, run_out
 from api.services import changes, reviews
@@ -30,7 +30,7 @@ def list_matches(
     enterprise_id: ObjectId,
     session: SessionDep,
     principal: PrincipalDep,
-    runtime: RuntimeDep,
+    runtime: UnsyncedRuntimeDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     kind: PartnerKind | None = None,
     min_score: Annotated[float | None, Query(allow_inf_nan=False)] = None,

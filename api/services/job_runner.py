@@ -22,9 +22,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select, update
 
 from api.runtime import Runtime
+from api.services.config_state import sync_runtime
 from api.services.embedding_jobs import EMBED_KIND, run_embedding_job
 from api.services.job_turns import next_candidates, other_owner_waiting
-from api.services.matcher_configs import sync_runtime
 from api.services.matching import rank_inputs, ranking_input, store_run
 from api.services.pool import partner_index
 from api.services.transient import Backoff, is_transient, retry_transient

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, func, select, update
 from api.auth import Principal
 from api.errors import NOT_FOUND, NotFound
 from api.runtime import Runtime
+from api.services.config_state import active_version_column, active_version_of, sync_runtime
 from api.services.diagnoses import DiagnosisView, current_diagnosis
 from api.services.enterprises import (
     get_asset,
@@ -284,6 +285,7 @@ def _state_query() -> Any:
             PoolState.epoch,
             PoolState.revision,
             PoolState.embedding_revision,
+            active_version_column(),
             MatchRun,
         )
         .select_from(Enterprise)
@@ -306,6 +308,8 @@ class StoredRun:
     run: MatchRun | None
     state: RankingState
     county: str
+    active_version: str
+    """The matcher config version active in the database (the runtime may be behind)."""
 
     @property
     def current(self) -> bool:
@@ -328,7 +332,8 @@ def ranking_state(session: Session, enterprise_id: int, runtime: Runtime) -> Sto
     ).first()
     if row is None:
         raise NotFound(NOT_FOUND.format(entity="企业", id=enterprise_id))
-    county, updated_at, diagnosis_id, override_id, vector_time, epoch, revision, embedded, run = row
+    county, updated_at, diagnosis_id, override_id, vector_time, epoch, revision, embedded = row[:8]
+    active, run = row[8:]
     pool = None if epoch is None else (epoch, revision, embedded)
     state = RankingState(
         enterprise=version_stamp(updated_at, diagnosis_id and (diagnosis_id, override_id or 0)),
@@ -337,7 +342,7 @@ def ranking_state(session: Session, enterprise_id: int, runtime: Runtime) -> Sto
         model_name=runtime.model_name,
         query_vector_at=vector_time,
     )
-    return StoredRun(run, state, county)
+    return StoredRun(run, state, county, active_version_of(active))
 
 
 def _query_matrix(items: Sequence[RankingInput]) -> np.ndarray | None:
@@ -487,8 +492,15 @@ def get_matches(
 def current_matches_run(
     *, session: Session, enterprise_id: int, runtime: Runtime, principal: Principal
 ) -> MatchRun:
-    """The enterprise's current run, ranked now if there is none or it is stale."""
+    """The enterprise's current run, ranked now if there is none or it is stale.
+
+    The runtime need not be synced with the active matcher config beforehand: the
+    state query reads the active version too, and a change is followed here.
+    """
     stored = ranking_state(session, enterprise_id, runtime)
+    if stored.active_version != runtime.active_version:
+        sync_runtime(session, runtime, stored.active_version)
+        stored = ranking_state(session, enterprise_id, runtime)
     require_enterprise_access(session, principal, enterprise_id, stored.county)
     run = stored.run
     if run is None or not stored.current:
