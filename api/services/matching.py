@@ -387,7 +387,7 @@ def store_run(
 
     `pending_embeddings`: how many partners of the pool were ranked without their
     embedding; with `item.query_vector` None, this run is to be redone once
-    the vectors land (is_stale).
+    the vectors land (RankingState.holds).
 
     Weak results (below the fit floor) are stored marked, so that a request
     with include_weak can list them; `qualified` is the ranking's count.
@@ -453,12 +453,6 @@ def current_run(session: Session, enterprise_id: int) -> MatchRun | None:
             MatchRun.enterprise_id == enterprise_id, col(MatchRun.is_current).is_(True)
         )
     ).first()
-
-
-def is_stale(*, session: Session, run: MatchRun, row: Enterprise, runtime: Runtime) -> bool:
-    """True when anything the run was computed from has changed since."""
-    assert row.id is not None
-    return not ranking_state(session, row.id, runtime).state.holds(run)
 
 
 def get_matches(
