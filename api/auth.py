@@ -12,7 +12,8 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlalchemy import String, bindparam
+from sqlmodel import Session, col, select
 
 from models.enums import ROLES
 from models.tables import ApiToken
@@ -116,11 +117,23 @@ def generate_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
+_TOKEN_QUERY = select(
+    ApiToken.id,
+    ApiToken.name,
+    ApiToken.role,
+    ApiToken.counties,
+    ApiToken.department_id,
+    ApiToken.revoked_at,
+).where(col(ApiToken.token_hash) == bindparam("token_hash", type_=String))
+"""Built once: every request with a token runs it.  Looked up each time, never cached,
+so a revoked token stops at once in every server process."""
+
+
 def resolve_token(*, session: Session, token: str, admin_token: str | None) -> Principal | None:
     """The principal a presented token stands for, or None when it is unknown or revoked."""
     if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
         return Principal(name=BOOTSTRAP_NAME, role="admin")
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()
+    row = session.exec(_TOKEN_QUERY, params={"token_hash": hash_token(token)}).first()
     if row is None or row.revoked_at is not None:
         return None
     return Principal(

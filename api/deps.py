@@ -15,8 +15,8 @@ from api.errors import BAD_TOKEN, DEPARTMENT_ONLY_CASES, MISSING_TOKEN, DomainEr
 from api.etags import parse_if_match
 from api.guard import Guard, attempt_of
 from api.runtime import Runtime
+from api.services.config_state import sync_runtime
 from api.services.diagnosis_models import sync_diagnosis_model
-from api.services.matcher_configs import sync_runtime
 from matcher.industry import IndustryTable
 
 _bearer = HTTPBearer(auto_error=False, description="API token (ld create-token) or LD_ADMIN_TOKEN")
@@ -109,6 +109,16 @@ def get_runtime(request: Request, session: SessionDep) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_unsynced_runtime(request: Request) -> Runtime:
+    """The loaded engine as it is, for a handler that follows the active matcher config
+    itself from a query it makes anyway (api.services.matching.current_matches_run)."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+UnsyncedRuntimeDep = Annotated[Runtime, Depends(get_unsynced_runtime)]
 
 
 IF_MATCH_DOC = (

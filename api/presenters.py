@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
 from api.services.diagnoses import DiagnosisView
-from api.services.mapping import partner_profile
 from api.services.matching import MatchView
 from matcher.matching.roles import ROLES, derive_role
+from matcher.profile import PartnerProfile
 from matcher.vocab import CATEGORIES
 from models.results import (
     CategoryOut,
@@ -60,21 +63,48 @@ def diagnosis_out(view: DiagnosisView) -> DiagnosisOut:
 def match_item(view: MatchView) -> MatchItem:
     match, partner = view.match, view.partner
     assert match.id is not None and partner.id is not None
-    role = derive_role(partner_profile(partner))
+    return match_item_of_row(
+        SimpleNamespace(
+            match_id=match.id,
+            partner_id=partner.id,
+            rank=match.rank,
+            score=match.score,
+            components=dict(match.components),
+            levels=dict(match.levels),
+            reasons=list(match.reasons),
+            weak=match.weak,
+            partner_name=partner.name,
+            partner_kind=partner.kind,
+            partner_capabilities=partner.capabilities,
+            partner_treatments=partner.treatment_types,
+            status=view.status,
+        )
+    )
+
+
+def match_item_of_row(row: Any) -> MatchItem:
+    """`match_item` from a row of matching.ITEM_COLUMNS (the stored GET's plain read)."""
+    partner = PartnerProfile(
+        name=row.partner_name,
+        kind=row.partner_kind,
+        capabilities=row.partner_capabilities,
+        treatment_types=tuple(row.partner_treatments),
+    )
+    role = derive_role(partner)
     return MatchItem(
-        match_id=match.id,
-        partner_id=partner.id,
-        partner_name=partner.name,
-        partner_kind=partner.kind,
-        rank=match.rank,
-        score=match.score,
-        components=dict(match.components),
-        levels=dict(match.levels),
-        reasons=list(match.reasons),
-        status=view.status,  # type: ignore[arg-type]
+        match_id=row.match_id,
+        partner_id=row.partner_id,
+        partner_name=row.partner_name,
+        partner_kind=row.partner_kind,
+        rank=row.rank,
+        score=row.score,
+        components=row.components,
+        levels=row.levels,
+        reasons=row.reasons,
+        status=row.status,
         role=role.code,
         role_title=ROLES[role.code],
-        weak=match.weak,
+        weak=row.weak,
     )
 
 

@@ -53,6 +53,7 @@ class BenchArgs:
     http_fresh: int
     http_requests: int
     http_seconds: float
+    http_workers: list[int]
     batch_seconds: float
     profile: Path | None
     out: Path
@@ -112,6 +113,12 @@ def bench(
     ] = None,
     http_requests: Annotated[int, typer.Option(help="request cap per stored/health load")] = 200,
     http_seconds: Annotated[float, typer.Option(help="time cap per load")] = 20.0,
+    http_workers: Annotated[
+        str,
+        typer.Option(
+            help="server process counts for the stored-GET scaling run (8 clients; '' skips)"
+        ),
+    ] = "1,2",
     batch_seconds: Annotated[
         float | None, typer.Option(help="time cap of the service batch loop per pool (default 60)")
     ] = None,
@@ -158,6 +165,7 @@ def bench(
         http_fresh=http_fresh or (10 if quick else 25),
         http_requests=min(http_requests, 100) if quick else http_requests,
         http_seconds=min(http_seconds, 10.0) if quick else http_seconds,
+        http_workers=_ints(http_workers),
         batch_seconds=batch_seconds or (15.0 if quick else 60.0),
         profile=profile,
         out=out,
@@ -310,6 +318,7 @@ def run(args: BenchArgs) -> None:
             stored_requests=args.http_requests,
             max_seconds=args.http_seconds,
             profile_dir=args.profile,
+            workers=args.http_workers,
             after=lambda server, ids: job_stage(
                 server,
                 ids,

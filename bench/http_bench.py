@@ -87,11 +87,14 @@ def start_server(
     *,
     wait_s: float = 180.0,
     extra_env: dict[str, str] | None = None,
+    workers: int = 1,
 ) -> Server:
     """uvicorn api.main:create_app on a free port of 127.0.0.1; returns once /health answers.
 
     By default the worker is off and a request encodes what it needs (LD_EMBEDDINGS=inline),
     so "fresh computation" keeps meaning query embedding + ranking; `extra_env` overrides.
+    `workers` > 1: that many server processes (uvicorn --workers, as `ld serve --workers`)
+    on the database the caller has already migrated.
     """
     port = _free_port()
     token = "bench_" + secrets.token_urlsafe(16)
@@ -106,6 +109,7 @@ def start_server(
             "LD_START_WORKER": "false",
             "LD_EMBEDDINGS": "inline",
             "TOKENIZERS_PARALLELISM": "false",
+            **({"LD_RUN_MIGRATIONS": "false"} if workers > 1 else {}),
             **(extra_env or {}),
         }
     )
@@ -125,6 +129,7 @@ def start_server(
             "--log-level",
             "warning",
             "--no-access-log",
+            *(["--workers", str(workers)] if workers > 1 else []),
         ],
         cwd=ROOT,
         env=env,
@@ -363,8 +368,11 @@ def http_stage(
     max_seconds: float,
     profile_dir: Path | None = None,
     after: Callable[[Server, list[int]], dict[str, Any]] | None = None,
+    workers: Sequence[int] = (),
+    workers_clients: int = 8,
 ) -> dict[str, Any]:
-    """Serve, seed, then measure /health, fresh and stored GET …/matches per concurrency."""
+    """Serve, seed, then measure /health, fresh and stored GET …/matches per concurrency;
+    then, for each count in `workers`, stored GETs served by that many processes."""
     out: dict[str, Any] = {"partners": len(partners), "enterprises": len(enterprises)}
     with tempfile.TemporaryDirectory(prefix="ld-bench-") as tmp:
         folder = Path(tmp)
@@ -438,8 +446,98 @@ def http_stage(
                 }
         finally:
             server.stop()
+        if workers:
+            out["workers"] = workers_stage(
+                folder,
+                model_cache,
+                computed,
+                workers=workers,
+                clients=workers_clients,
+                max_requests=stored_requests * 4,
+                max_seconds=max_seconds,
+            )
         if after is not None:
             out.update(after(server, ids))
+    return out
+
+
+def _tree_cpu_s(pid: int) -> float:
+    """CPU seconds used so far by a process and its children (Linux /proc; 0 elsewhere)."""
+    total = 0.0
+    pids, seen = [pid], set()
+    while pids:
+        current = pids.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pids += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def _settle(pid: int, *, quiet_s: float = 0.2, window_s: float = 2.0, cap_s: float = 180.0) -> None:
+    """Wait until the server's processes use less than `quiet_s` CPU per `window_s` (done
+    starting up: the model loads in the background), or `cap_s` passed."""
+    deadline = time.monotonic() + cap_s
+    before = _tree_cpu_s(pid)
+    while time.monotonic() < deadline:
+        time.sleep(window_s)
+        now = _tree_cpu_s(pid)
+        if now - before < quiet_s:
+            return
+        before = now
+
+
+def workers_stage(
+    folder: Path,
+    model_cache: Path,
+    ids: Sequence[int],
+    *,
+    workers: Sequence[int],
+    clients: int,
+    max_requests: int,
+    max_seconds: float,
+) -> dict[str, Any]:
+    """Stored GET …/matches and /health from `clients` clients, served by N processes.
+
+    The database seeded and ranked above is served again by `uvicorn --workers N`
+    for each N; every process answers from the same stored runs (a stored read
+    needs no index), so what is measured is how the serving scales with processes
+    on this machine's cores.  Each load is preceded by a short warm-up.
+    """
+    paths = [f"/enterprises/{i}/matches" for i in ids]
+    out: dict[str, Any] = {"clients": clients, "cpus": os.cpu_count()}
+    for n in workers:
+        log(f"http: {n} worker process(es), {clients} clients")
+        server = start_server(folder, model_cache, workers=n)
+        try:
+            _settle(server.pid)  # each process loads the sentence model in the background
+            load(server, paths, concurrency=clients, max_requests=clients * 20, max_seconds=10)
+            level = {
+                "health": load(
+                    server,
+                    ["/health"],
+                    concurrency=clients,
+                    max_requests=max_requests,
+                    max_seconds=max_seconds,
+                ),
+                "stored": load(
+                    server,
+                    paths,
+                    concurrency=clients,
+                    max_requests=max_requests,
+                    max_seconds=max_seconds,
+                ),
+            }
+            level["load_average"] = list(os.getloadavg())
+            out[str(n)] = level
+        finally:
+            server.stop()
     return out
 
 

@@ -285,6 +285,7 @@ def render(result: dict[str, Any]) -> str:
             )
         )
         out.extend(_http_ratios(result, http))
+        out.extend(_workers_lines(http.get("workers")))
         job = http.get("job")
         if job:
             out.append(
@@ -307,6 +308,44 @@ def render(result: dict[str, Any]) -> str:
         for t in targets:
             out.append(f"- {t['name']}: {t['value']} → {'MET' if t['met'] else 'NOT MET'}")
     return "\n".join(out)
+
+
+def _workers_lines(workers: dict[str, Any] | None) -> list[str]:
+    """Stored GETs by 1, 2… server processes (uvicorn --workers), same clients."""
+    if not workers:
+        return []
+    counts = sorted((k for k in workers if k.isdigit()), key=int)
+    rows = []
+    base = None
+    for n in counts:
+        level = workers[n]
+        stored, health = level["stored"], level["health"]
+        base = base or stored["rps"]
+        rows.append(
+            [
+                n,
+                _fmt(health["rps"]),
+                _fmt(stored["rps"]),
+                f"{stored['rps'] / base:.2f}×" if base else "–",
+                _fmt(stored["p50_ms"]),
+                _fmt(stored["p99_ms"]),
+                " ".join(f"{x:.2f}" for x in level.get("load_average", [])),
+            ]
+        )
+    header = [
+        "workers",
+        "/health req/s",
+        "stored req/s",
+        "vs 1 worker",
+        "stored p50 ms",
+        "stored p99 ms",
+        "load average",
+    ]
+    title = (
+        f"stored GET …/matches by server processes ({workers['clients']} clients, "
+        f"{workers['cpus']} CPUs):"
+    )
+    return ["", title, _table(header, rows)]
 
 
 def _http_ratios(result: dict[str, Any], http: dict[str, Any]) -> list[str]:

@@ -15,11 +15,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
+from starlette.datastructures import FormData
 
 from api.auth import Principal
 from api.deps import IndustriesDep, RuntimeDep, SessionDep
 from api.errors import DomainError, FieldInvalid
-from api.pages.common import CasePagePrincipal, PagePrincipal, PageRoute, form_text, redirect
+from api.pages.common import (
+    CasePagePrincipal,
+    PagePrincipal,
+    PageRoute,
+    PostedForm,
+    form_text,
+    redirect,
+)
 from api.pages.common import render as render_page
 from api.params import ObjectId
 from api.routes.plan import docx_response
@@ -82,8 +90,7 @@ def _department_ref(value: str) -> int | str | None:
     return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else value or None
 
 
-async def _form(request: Request, *names: str) -> dict[str, str]:
-    form = await request.form()
+def _form(form: FormData, *names: str) -> dict[str, str]:
     return {name: form_text(form, name).strip() for name in names}
 
 
@@ -106,11 +113,11 @@ def _act(
 
 
 @router.post("/enterprises/{enterprise_id}/case/invite")
-async def invite(
-    enterprise_id: ObjectId, request: Request, session: SessionDep, principal: PagePrincipal
+def invite(
+    enterprise_id: ObjectId, session: SessionDep, principal: PagePrincipal, posted: PostedForm
 ) -> RedirectResponse:
     """Invite a department to the consultation (opens it if needed)."""
-    form = await _form(request, "department")
+    form = _form(posted, "department")
     ref = _department_ref(form["department"])
     names: list[str] = []
 
@@ -127,11 +134,11 @@ async def invite(
 
 
 @router.post("/enterprises/{enterprise_id}/opinions")
-async def add_opinion(
-    enterprise_id: ObjectId, request: Request, session: SessionDep, principal: CasePagePrincipal
+def add_opinion(
+    enterprise_id: ObjectId, session: SessionDep, principal: CasePagePrincipal, posted: PostedForm
 ) -> RedirectResponse:
     """Record a department's opinion (a department token gives its own)."""
-    form = await _form(request, "department", "opinion", "category", "proposed_measures")
+    form = _form(posted, "department", "opinion", "category", "proposed_measures")
     saved: list[str] = []
 
     def act() -> None:
@@ -146,11 +153,11 @@ async def add_opinion(
 
 
 @router.post("/enterprises/{enterprise_id}/plan/category")
-async def decide_category(
-    enterprise_id: ObjectId, request: Request, session: SessionDep, principal: PagePrincipal
+def decide_category(
+    enterprise_id: ObjectId, session: SessionDep, principal: PagePrincipal, posted: PostedForm
 ) -> RedirectResponse:
     """Take the plan's category from the diagnosis, the override or an opinion."""
-    form = await _form(request, "source", "opinion_id")
+    form = _form(posted, "source", "opinion_id")
     decided: list[str] = []
 
     def act() -> None:
@@ -167,11 +174,11 @@ async def decide_category(
 
 
 @router.post("/enterprises/{enterprise_id}/plan/measures")
-async def add_measure(
-    enterprise_id: ObjectId, request: Request, session: SessionDep, principal: PagePrincipal
+def add_measure(
+    enterprise_id: ObjectId, session: SessionDep, principal: PagePrincipal, posted: PostedForm
 ) -> RedirectResponse:
     """Add a measure to the plan."""
-    form = await _form(request, "title", "department", "due_date", "match_id")
+    form = _form(posted, "title", "department", "due_date", "match_id")
 
     def act() -> None:
         data = _parse(MeasureCreate, {**form, "department": _department_ref(form["department"])})
@@ -184,11 +191,11 @@ async def add_measure(
 
 
 @router.post("/measures/{measure_id}/status")
-async def set_status(
-    measure_id: ObjectId, request: Request, session: SessionDep, principal: CasePagePrincipal
+def set_status(
+    measure_id: ObjectId, session: SessionDep, principal: CasePagePrincipal, posted: PostedForm
 ) -> RedirectResponse:
     """Move a measure (推进中, 已完成, 已取消…), based on the version the page showed."""
-    form = await _form(request, "status", "version")
+    form = _form(posted, "status", "version")
     row = plan.get_measure(session=session, measure_id=measure_id, principal=principal)
     title, back = row.title, f"/ui/enterprises/{row.enterprise_id}#measure-{measure_id}"
 
@@ -203,11 +210,11 @@ async def set_status(
 
 
 @router.post("/measures/{measure_id}/progress")
-async def add_progress(
-    measure_id: ObjectId, request: Request, session: SessionDep, principal: CasePagePrincipal
+def add_progress(
+    measure_id: ObjectId, session: SessionDep, principal: CasePagePrincipal, posted: PostedForm
 ) -> RedirectResponse:
     """Append a progress note to a measure."""
-    form = await _form(request, "note")
+    form = _form(posted, "note")
     row = plan.get_measure(session=session, measure_id=measure_id, principal=principal)
     back = f"/ui/enterprises/{row.enterprise_id}#measure-{measure_id}"
 

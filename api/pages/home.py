@@ -16,6 +16,7 @@ from api.pages.common import (
     CasePagePrincipal,
     PagePrincipal,
     PageRoute,
+    PostedForm,
     form_text,
     redirect,
     render,
@@ -127,11 +128,14 @@ def _counties(session: SessionDep, principal: Principal) -> list[str]:
 
 
 @router.post("/ui/rescore")
-async def rescore(
-    request: Request, session: SessionDep, principal: PagePrincipal, settings: SettingsDep
+def rescore(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipal,
+    settings: SettingsDep,
+    form: PostedForm,
 ) -> RedirectResponse:
     """Queue a re-score of one enterprise, or of every enterprise the caller may see."""
-    form = await request.form()
     raw = form_text(form, "enterprise_id")
     back = safe_next(form_text(form, "back"))
     ids = [int(raw)] if raw.isdigit() and 0 < int(raw) < 2**31 else None
@@ -160,11 +164,10 @@ def job_state(job_id: ObjectId, session: SessionDep, principal: PagePrincipal) -
 
 
 @router.post("/ui/jobs/{job_id}/cancel")
-async def cancel_job(
-    job_id: ObjectId, request: Request, session: SessionDep, principal: PagePrincipal
+def cancel_job(
+    job_id: ObjectId, session: SessionDep, principal: PagePrincipal, form: PostedForm
 ) -> RedirectResponse:
     """Cancel the job from its progress bar, then back to the page it was shown on."""
-    form = await request.form()
     back = safe_next(form_text(form, "back"))
     jobs.cancel_job(session=session, job_id=job_id, principal=principal)
     session.commit()

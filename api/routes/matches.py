@@ -5,9 +5,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import PrincipalDep, RuntimeDep, SessionDep
+from api.deps import PrincipalDep, RuntimeDep, SessionDep, UnsyncedRuntimeDep
 from api.params import ObjectId
-from api.presenters import match_item, review_event, run_out
+from api.presenters import match_item, match_item_of_row, review_event, run_out
 from api.services import changes, reviews
 from api.services import matching as service
 from matcher.matching.roles import ROLES
@@ -30,7 +30,7 @@ def list_matches(
     enterprise_id: ObjectId,
     session: SessionDep,
     principal: PrincipalDep,
-    runtime: RuntimeDep,
+    runtime: UnsyncedRuntimeDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     kind: PartnerKind | None = None,
     min_score: Annotated[float | None, Query(allow_inf_nan=False)] = None,
@@ -43,11 +43,12 @@ def list_matches(
     with `include_weak=true`, marked `weak` (不建议).  `qualified` says how many
     partners of the pool reached the floor.
     """
-    run, views = service.get_matches(
+    run = service.current_matches_run(
+        session=session, enterprise_id=enterprise_id, runtime=runtime, principal=principal
+    )
+    rows = service.list_run_items(
         session=session,
-        enterprise_id=enterprise_id,
-        runtime=runtime,
-        principal=principal,
+        run=run,
         limit=limit,
         kind=kind,
         min_score=min_score,
@@ -57,7 +58,7 @@ def list_matches(
     return MatchList(
         enterprise_id=enterprise_id,
         run=run_out(run),
-        items=[match_item(v) for v in views],
+        items=[match_item_of_row(r) for r in rows],
         qualified=run.qualified,
     )
 

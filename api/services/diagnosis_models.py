@@ -41,9 +41,22 @@ def _state(session: Session) -> DiagnosisModelState | None:
     return session.get(DiagnosisModelState, 1)
 
 
+_ACTIVE_VERSION = select(DiagnosisModelState.active_version).where(col(DiagnosisModelState.id) == 1)
+"""Built once: every request reads it (api.deps.get_runtime)."""
+
+
 def active_version(session: Session) -> str:
-    state = _state(session)
-    return state.active_version if state is not None else BASE_VERSION
+    return active_version_of(session.exec(_ACTIVE_VERSION).first())
+
+
+def active_version_of(stored: str | None) -> str:
+    """The active version from the state row's column (None: no row, the shipped model)."""
+    return stored if stored is not None else BASE_VERSION
+
+
+def active_version_column() -> Any:
+    """The active version as a scalar subquery, for a query that reads more at once."""
+    return _ACTIVE_VERSION.scalar_subquery()
 
 
 def _row(session: Session, version: str) -> DiagnosisModelVersion | None:
@@ -68,9 +81,13 @@ def model_of(
     return treatment_model_from_bytes(row.artifact, name=f"{MODEL_LABEL} {version}")
 
 
-def sync_diagnosis_model(session: Session, runtime: Runtime) -> None:
-    """Make `runtime.treatment_model` the active version's model (a no-op when it is)."""
-    version = active_version(session)
+def sync_diagnosis_model(session: Session, runtime: Runtime, version: str | None = None) -> None:
+    """Make `runtime.treatment_model` the active version's model (a no-op when it is).
+
+    `version`: the active version as the caller read it (a column of its own query);
+    None reads it here.
+    """
+    version = active_version(session) if version is None else version
     if version == runtime.active_diagnosis_version:
         return
     model = model_of(session, runtime.base_treatment_model, version)

@@ -92,9 +92,16 @@ def get_enterprise(*, session: Session, enterprise_id: int, principal: Principal
     row = session.get(Enterprise, enterprise_id)
     if row is None:
         raise NotFound(NOT_FOUND.format(entity="企业", id=enterprise_id))
-    _require_county(principal, row.county)
-    require_case_access(session, principal, enterprise_id)
+    require_enterprise_access(session, principal, enterprise_id, row.county)
     return row
+
+
+def require_enterprise_access(
+    session: Session, principal: Principal, enterprise_id: int, county: str
+) -> None:
+    """What get_enterprise checks, for a caller that read the enterprise's county itself."""
+    _require_county(principal, county)
+    require_case_access(session, principal, enterprise_id)
 
 
 def list_assets(*, session: Session, enterprise_id: int) -> list[Asset]:

@@ -22,10 +22,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select, update
 
 from api.runtime import Runtime
+from api.services.config_state import sync_runtime
 from api.services.diagnosis_models import sync_diagnosis_model
 from api.services.embedding_jobs import EMBED_KIND, run_embedding_job
 from api.services.job_turns import next_candidates, other_owner_waiting
-from api.services.matcher_configs import sync_runtime
 from api.services.matching import rank_inputs, ranking_input, store_run
 from api.services.pool import partner_index
 from api.services.transient import Backoff, is_transient, retry_transient
@@ -171,12 +171,14 @@ class _Turn:
         sync_runtime(session, self.runtime)  # an activation since the last block: follow it
         sync_diagnosis_model(session, self.runtime)
         rows = [session.get(Enterprise, i) for i in ids]
+        # The index first: a rebuild after a pool change takes a while, and the inputs below
+        # may write (a diagnosis), which on SQLite holds the lock until the commit.
+        index, version = partner_index(session=session, runtime=self.runtime)
         items = [
             ranking_input(session=session, row=row, runtime=self.runtime)
             for row in rows
             if row is not None and not row.archived and (not counties or row.county in counties)
         ]
-        index, version = partner_index(session=session, runtime=self.runtime)
         # Preparing the inputs may have written (a diagnosis, a vector encoded inline): commit
         # them now, so SQLite's one write lock is not held while the block is ranked and a
         # request that writes meanwhile (a page diagnosing, a review) does not wait for it.

@@ -19,9 +19,10 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from api.config import Settings
-from api.errors import NOT_FOUND, Conflict, NotFound
+from api.errors import Conflict
 from api.runtime import Runtime
 from api.services.audit import record_audit
+from api.services.config_state import active_version, config_of, sync_runtime
 from api.services.decisions import collect_decisions
 from api.services.triggers import queue_automatic_rescore
 from matcher.matching.config import MatcherConfig
@@ -35,7 +36,6 @@ TOO_FEW_DECISIONS = (
     "（LD_LEARN_MIN_DECISIONS）"
 )
 ALREADY_ACTIVE = "匹配配置 {version} 已是当前生效版本"
-CONFIG_LABEL = "匹配配置"
 ACTIVATION_REASON = "matcher config activated"
 
 
@@ -58,42 +58,6 @@ def learn_settings(settings: Settings) -> LearnSettings:
 
 def _state(session: Session) -> MatcherConfigState | None:
     return session.get(MatcherConfigState, 1)
-
-
-def active_version(session: Session) -> str:
-    state = _state(session)
-    return state.active_version if state is not None else BASE_VERSION
-
-
-def _row(session: Session, version: str) -> MatcherConfigVersion | None:
-    return session.exec(
-        select(MatcherConfigVersion).where(MatcherConfigVersion.version == version)
-    ).first()
-
-
-def config_of(session: Session, runtime: Runtime, version: str) -> MatcherConfig:
-    """The full config of `version`: the shipped file, with the version's overlay if any.
-
-    Raises:
-        NotFound: for an unknown version.
-    """
-    base = runtime.base_config
-    assert base is not None
-    if version == BASE_VERSION:
-        return base
-    row = _row(session, version)
-    if row is None:
-        raise NotFound(NOT_FOUND.format(entity=CONFIG_LABEL, id=version))
-    return Overlay.from_dict(row.overlay).apply(base, f"{base.version}+{version}")
-
-
-def sync_runtime(session: Session, runtime: Runtime) -> None:
-    """Make `runtime.matcher_config` the active version's config (a no-op when it is)."""
-    version = active_version(session)
-    if version == runtime.active_version:
-        return
-    config = config_of(session, runtime, version)
-    runtime.matcher_config, runtime.active_version = config, version
 
 
 def _next_version(session: Session) -> str:

@@ -9,25 +9,49 @@ Old runs are kept (a few) to say what changed between them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import numpy as np
-from sqlmodel import Session, col, select, update
+from sqlalchemy import Float, Integer, String, bindparam
+from sqlmodel import Session, col, func, select, update
 
 from api.auth import Principal
+from api.errors import NOT_FOUND, NotFound
 from api.runtime import Runtime
-from api.services.diagnoses import DiagnosisView, current_diagnosis, find_latest_diagnosis
-from api.services.enterprises import get_asset, get_enterprise, list_assets
+from api.services.config_state import active_version_column, active_version_of, sync_runtime
+from api.services.diagnoses import DiagnosisView, current_diagnosis
+from api.services.diagnosis_models import active_version_column as active_model_column
+from api.services.diagnosis_models import active_version_of as active_model_of
+from api.services.diagnosis_models import sync_diagnosis_model
+from api.services.enterprises import (
+    get_asset,
+    get_enterprise,
+    list_assets,
+    require_enterprise_access,
+)
 from api.services.mapping import asset_profile, enterprise_profile
-from api.services.pool import enterprise_query_vector, partner_index, pool_key
+from api.services.pool import enterprise_query_vector, partner_index, pool_key_of
 from matcher.diagnosis.engine import model_version_of
 from matcher.encoders.loading import encoder_ready
 from matcher.matching.explain import MatchResult
 from matcher.matching.pool import PartnerIndex
 from matcher.matching.ranking import rank_partners, rank_partners_for_asset, rank_partners_many
 from matcher.profile import EnterpriseProfile
-from models.tables import Engagement, Enterprise, EnterpriseEmbedding, Match, MatchRun, Partner
+from models.tables import (
+    DiagnosisOverride,
+    DiagnosisRecord,
+    Engagement,
+    Enterprise,
+    EnterpriseEmbedding,
+    Match,
+    MatchRun,
+    Partner,
+    PoolState,
+)
 
 STORED_PER_RUN = 100
 RUNS_KEPT = 5
@@ -41,11 +65,19 @@ class MatchView:
 
 
 def enterprise_version(row: Enterprise, diagnosis: DiagnosisView | None) -> str:
-    stamp = row.updated_at.replace(tzinfo=None).isoformat()
+    if diagnosis is None:
+        return version_stamp(row.updated_at, None)
+    override = diagnosis.override.id if diagnosis.override else 0
+    return version_stamp(row.updated_at, (diagnosis.record.id or 0, override or 0))
+
+
+def version_stamp(updated_at: datetime, diagnosis: tuple[int, int] | None) -> str:
+    """The enterprise's version as a run records it: its last write, and the ids of its
+    latest diagnosis and override (0: none) when it has been diagnosed."""
+    stamp = updated_at.replace(tzinfo=None).isoformat()
     if diagnosis is None:
         return stamp
-    override = diagnosis.override.id if diagnosis.override else 0
-    return f"{stamp}|d{diagnosis.record.id}|o{override}"
+    return f"{stamp}|d{diagnosis[0]}|o{diagnosis[1]}"
 
 
 def rejected_partner_ids(session: Session, enterprise_id: int) -> set[int]:
@@ -70,26 +102,48 @@ class RankingInput:
 
 
 def ranking_input(*, session: Session, row: Enterprise, runtime: Runtime) -> RankingInput:
-    """The enterprise's diagnosis, profile, query vector and rejected partners (not committed)."""
+    """The enterprise's diagnosis, profile, query vector and rejected partners (not committed).
+
+    The reads come first and the diagnosis, which may be a write, last: on SQLite
+    a write holds the database's lock until the caller commits.
+    """
     assert row.id is not None
-    diagnosis = current_diagnosis(session=session, row=row, runtime=runtime)
     profile = enterprise_profile(row, list_assets(session=session, enterprise_id=row.id))
+    rejected = frozenset(str(i) for i in rejected_partner_ids(session, row.id))
+    query_vector = enterprise_query_vector(session=session, profile=profile, runtime=runtime)
     return RankingInput(
         row=row,
-        diagnosis=diagnosis,
+        diagnosis=current_diagnosis(session=session, row=row, runtime=runtime),
         profile=profile,
-        query_vector=enterprise_query_vector(session=session, profile=profile, runtime=runtime),
-        rejected=frozenset(str(i) for i in rejected_partner_ids(session, row.id)),
+        query_vector=query_vector,
+        rejected=rejected,
     )
 
 
 def compute_matches(
     *, session: Session, row: Enterprise, runtime: Runtime, job_id: int | None = None
 ) -> MatchRun:
-    """Rank the pool for one enterprise and make the result its current run (not committed)."""
+    """Rank the pool for one enterprise and make the result its current run (not committed).
+
+    All in the caller's transaction: for batch commands (the seed) that own the
+    database.  A request ranks with `refresh_matches`, which holds no lock meanwhile.
+    """
     item = ranking_input(session=session, row=row, runtime=runtime)
     index, version = partner_index(session=session, runtime=runtime)
-    results = rank_partners(
+    return store_run(
+        session=session,
+        item=item,
+        results=rank_input(item, index=index, runtime=runtime),
+        runtime=runtime,
+        pool_version=version,
+        job_id=job_id,
+        pending_embeddings=index.pending_count,
+    )
+
+
+def rank_input(item: RankingInput, *, index: PartnerIndex, runtime: Runtime) -> list[MatchResult]:
+    """The ranking of one prepared enterprise: CPU only, no database."""
+    return rank_partners(
         item.profile,
         item.diagnosis.categories_for_matching(),
         index=index,
@@ -101,15 +155,215 @@ def compute_matches(
         exclude_partner_ids=item.rejected,
         include_weak=True,
     )
-    return store_run(
-        session=session,
-        item=item,
-        results=results,
-        runtime=runtime,
-        pool_version=version,
-        job_id=job_id,
-        pending_embeddings=index.pending_count,
+
+
+RANKING_ATTEMPTS = 3
+"""Rankings redone when the enterprise or the pool changed while one was computed."""
+
+
+def refresh_matches(
+    *, session: Session, row: Enterprise, runtime: Runtime, seen: MatchRun | None
+) -> MatchRun:
+    """Rank one enterprise anew and store the run, with no write lock held while ranking.
+
+    The inputs are read and prepared first (which may store a fresh diagnosis)
+    and committed, so SQLite's one write lock is not held while the pool is
+    ranked: other requests' short writes (a review, a partner edit) go through
+    meanwhile.  The run is then written in one short transaction that first
+    holds the enterprise's row (`_hold_enterprise`) and checks that nothing
+    moved: if another request stored a run that is still current, that one is
+    answered and ours dropped; if the enterprise, its diagnosis or the pool
+    changed since the inputs were read, the ranking is done again (at most
+    RANKING_ATTEMPTS times; the last one is stored, and its recorded versions
+    make the next read compute again).  `seen` is the current run read before
+    (None: there was none).  Committed.
+    """
+    assert row.id is not None
+    seen_id = seen.id if seen is not None else None
+    for attempt in range(1, RANKING_ATTEMPTS + 1):
+        index, version = partner_index(session=session, runtime=runtime)
+        item = ranking_input(session=session, row=row, runtime=runtime)
+        session.commit()  # the diagnosis written on the way: the lock is free while ranking
+        results = rank_input(item, index=index, runtime=runtime)
+        _hold_enterprise(session, row.id)
+        stored = ranking_state(session, row.id, runtime)
+        other, state_now = stored.run, stored.state
+        if other is not None and other.id != seen_id and stored.current:
+            session.rollback()  # another request stored a ranking of the same state: use it
+            return other
+        ours = (enterprise_version(row, item.diagnosis), version)
+        behind = ours != (state_now.enterprise, state_now.pool)
+        if behind and attempt < RANKING_ATTEMPTS:
+            session.rollback()
+            session.refresh(row)
+            continue
+        if behind and other is not None and other.id != seen_id:
+            session.rollback()  # both behind: leave the other writer's run, the next read redoes
+            return other
+        run = store_run(
+            session=session,
+            item=item,
+            results=results,
+            runtime=runtime,
+            pool_version=version,
+            pending_embeddings=index.pending_count,
+        )
+        session.commit()
+        return run
+    raise AssertionError("unreachable: the last attempt stores its run")
+
+
+def _hold_enterprise(session: Session, enterprise_id: int) -> None:
+    """Start the write transaction by holding the enterprise's row until the commit.
+
+    A no-op UPDATE: on SQLite it takes the database's write lock (a plain read
+    would not, and another writer could commit between the checks and the
+    write), on PostgreSQL the row lock that the enterprise's own writes (version
+    claims) and any other run being stored for it also take; so the checks that
+    follow see what is committed and nothing changes under them.
+    """
+    session.exec(  # type: ignore[call-overload]
+        update(Enterprise)
+        .where(col(Enterprise.id) == enterprise_id)
+        .values(version=col(Enterprise.version))
+        .execution_options(synchronize_session=False)
     )
+
+
+@dataclass(frozen=True)
+class RankingState:
+    """What a run of one enterprise must have been computed from to be current now."""
+
+    enterprise: str
+    pool: str
+    config_hash: str
+    model_name: str
+    query_vector_at: datetime | None
+    """When the enterprise's query vector was last stored (None: it has none)."""
+    diagnosed_by: str | None = None
+    """The model that made the latest diagnosis (None: none yet)."""
+    diagnosis_model: str = ""
+    """The model that diagnoses now (the active version's)."""
+
+    def holds(self, run: MatchRun) -> bool:
+        """Whether `run` was computed from this state (so it needs no new ranking)."""
+        if (run.enterprise_version, run.pool_version) != (self.enterprise, self.pool):
+            return False
+        if self.diagnosed_by is not None and self.diagnosed_by != self.diagnosis_model:
+            return False  # another diagnosis model is active: diagnose again, then rank
+        if (run.config_hash, run.model_name) != (self.config_hash, self.model_name):
+            return False
+        # Ranked while the query vector was pending: redone once it has landed.
+        landed = self.query_vector_at is not None and _naive(self.query_vector_at) >= _naive(
+            run.created_at
+        )
+        return not (run.query_pending and landed)
+
+
+def _naive(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=None)
+
+
+def _state_query() -> Any:
+    """The statement of `ranking_state`, built once (bound: enterprise_id, model_name)."""
+    enterprise_id = bindparam("enterprise_id", type_=Integer)
+    latest_diagnosis = (
+        select(func.max(DiagnosisRecord.id))
+        .where(col(DiagnosisRecord.enterprise_id) == enterprise_id)
+        .scalar_subquery()
+    )
+    latest_override = (
+        select(func.max(DiagnosisOverride.id))
+        .where(col(DiagnosisOverride.enterprise_id) == enterprise_id)
+        .scalar_subquery()
+    )
+    diagnosed_by = (
+        select(DiagnosisRecord.model_version)
+        .where(col(DiagnosisRecord.id) == latest_diagnosis)
+        .scalar_subquery()
+    )
+    vector_at = (
+        select(EnterpriseEmbedding.updated_at)
+        .where(
+            col(EnterpriseEmbedding.enterprise_id) == enterprise_id,
+            col(EnterpriseEmbedding.model_name) == bindparam("model_name", type_=String),
+        )
+        .scalar_subquery()
+    )
+    return (
+        select(  # type: ignore[call-overload]
+            Enterprise.county,
+            Enterprise.updated_at,
+            latest_diagnosis,
+            latest_override,
+            vector_at,
+            PoolState.epoch,
+            PoolState.revision,
+            PoolState.embedding_revision,
+            active_version_column(),
+            diagnosed_by,
+            active_model_column(),
+            MatchRun,
+        )
+        .select_from(Enterprise)
+        .outerjoin(PoolState, col(PoolState.id) == 1)
+        .outerjoin(
+            MatchRun,
+            (col(MatchRun.enterprise_id) == col(Enterprise.id)) & col(MatchRun.is_current),
+        )
+        .where(col(Enterprise.id) == enterprise_id)
+    )
+
+
+_STATE_QUERY = _state_query()
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """An enterprise's current run (None: none yet), the state a run must match, its county."""
+
+    run: MatchRun | None
+    state: RankingState
+    county: str
+    active_version: str
+    """The matcher config version active in the database (the runtime may be behind)."""
+    active_model: str = "base"
+    """The diagnosis model version active in the database (likewise)."""
+
+    @property
+    def current(self) -> bool:
+        return self.run is not None and self.state.holds(self.run)
+
+
+def ranking_state(session: Session, enterprise_id: int, runtime: Runtime) -> StoredRun:
+    """The enterprise's current run and the state it must match, in one query.
+
+    A stored `GET …/matches` asks this on every request: one round trip for
+    the ids it needs (latest diagnosis and override, the pool state row, the
+    query vector's time) rather than the entities (a diagnosis row carries its
+    JSON findings) and five queries, with the statement built once.
+
+    Raises:
+        NotFound: there is no such enterprise.
+    """
+    row = session.exec(
+        _STATE_QUERY, params={"enterprise_id": enterprise_id, "model_name": runtime.model_name}
+    ).first()
+    if row is None:
+        raise NotFound(NOT_FOUND.format(entity="企业", id=enterprise_id))
+    county, updated_at, diagnosis_id, override_id, vector_time, epoch, revision, embedded = row[:8]
+    active, diagnosed_by, active_model, run = row[8:]
+    pool = None if epoch is None else (epoch, revision, embedded)
+    state = RankingState(
+        enterprise=version_stamp(updated_at, diagnosis_id and (diagnosis_id, override_id or 0)),
+        pool=pool_key_of(pool, runtime.model_name),
+        config_hash=runtime.matcher_config.config_hash(),
+        model_name=runtime.model_name,
+        query_vector_at=vector_time,
+        diagnosed_by=diagnosed_by,
+        diagnosis_model=model_version_of(runtime.treatment_model),
+    )
+    return StoredRun(run, state, county, active_version_of(active), active_model_of(active_model))
 
 
 def _query_matrix(items: Sequence[RankingInput]) -> np.ndarray | None:
@@ -154,7 +408,7 @@ def store_run(
 
     `pending_embeddings`: how many partners of the pool were ranked without their
     embedding; with `item.query_vector` None, this run is to be redone once
-    the vectors land (is_stale).
+    the vectors land (RankingState.holds).
 
     Weak results (below the fit floor) are stored marked, so that a request
     with include_weak can list them; `qualified` is the ranking's count.
@@ -222,33 +476,6 @@ def current_run(session: Session, enterprise_id: int) -> MatchRun | None:
     ).first()
 
 
-def is_stale(*, session: Session, run: MatchRun, row: Enterprise, runtime: Runtime) -> bool:
-    """True when anything the run was computed from has changed since."""
-    if run.config_hash != runtime.matcher_config.config_hash():
-        return True
-    if run.model_name != runtime.model_name:
-        return True
-    latest = find_latest_diagnosis(session, row.id or 0)
-    if run.enterprise_version != enterprise_version(row, latest):
-        return True
-    if latest is not None and latest.record.model_version != model_version_of(
-        runtime.treatment_model
-    ):
-        return True  # another diagnosis model is active: diagnose again, then rank
-
-    if run.pool_version != pool_key(session, runtime.model_name):
-        return True
-    return run.query_pending and _query_landed(session, run, runtime)
-
-
-def _query_landed(session: Session, run: MatchRun, runtime: Runtime) -> bool:
-    """Whether a vector of the run's enterprise has been stored since (one key read)."""
-    stored = session.get(EnterpriseEmbedding, (run.enterprise_id, runtime.model_name))
-    return stored is not None and stored.updated_at.replace(tzinfo=None) >= run.created_at.replace(
-        tzinfo=None
-    )
-
-
 def get_matches(
     *,
     session: Session,
@@ -262,11 +489,9 @@ def get_matches(
     include_weak: bool = False,
 ) -> tuple[MatchRun, list[MatchView]]:
     """The current run and its ranking, computed now if there is none or it is stale."""
-    row = get_enterprise(session=session, enterprise_id=enterprise_id, principal=principal)
-    run = current_run(session, enterprise_id)
-    if run is None or is_stale(session=session, run=run, row=row, runtime=runtime):
-        run = compute_matches(session=session, row=row, runtime=runtime)
-        session.commit()
+    run = current_matches_run(
+        session=session, enterprise_id=enterprise_id, runtime=runtime, principal=principal
+    )
     views = list_run_matches(
         session=session,
         run=run,
@@ -277,6 +502,30 @@ def get_matches(
         include_weak=include_weak,
     )
     return run, views
+
+
+def current_matches_run(
+    *, session: Session, enterprise_id: int, runtime: Runtime, principal: Principal
+) -> MatchRun:
+    """The enterprise's current run, ranked now if there is none or it is stale.
+
+    The runtime need not be synced with the active matcher config and diagnosis
+    model beforehand: the state query reads both active versions too, and a change
+    is followed here.
+    """
+    stored = ranking_state(session, enterprise_id, runtime)
+    behind_config = stored.active_version != runtime.active_version
+    behind_model = stored.active_model != runtime.active_diagnosis_version
+    if behind_config or behind_model:
+        sync_runtime(session, runtime, stored.active_version)
+        sync_diagnosis_model(session, runtime, stored.active_model)
+        stored = ranking_state(session, enterprise_id, runtime)
+    require_enterprise_access(session, principal, enterprise_id, stored.county)
+    run = stored.run
+    if run is None or not stored.current:
+        row = get_enterprise(session=session, enterprise_id=enterprise_id, principal=principal)
+        run = refresh_matches(session=session, row=row, runtime=runtime, seen=run)
+    return run
 
 
 def list_run_matches(
@@ -290,8 +539,59 @@ def list_run_matches(
     include_weak: bool = False,
 ) -> list[MatchView]:
     """The run's matches, best first; weak ones (below the fit floor) only on request."""
+    query = _matches_query(kind is not None, min_score is not None, include_weak, include_rejected)
+    params = {"run_id": run.id, "limit": max(limit, 0), "kind": kind, "min_score": min_score}
+    rows = session.exec(query, params=params).all()
+    return [MatchView(match, partner, status) for match, partner, status in rows]
+
+
+def list_run_items(
+    *,
+    session: Session,
+    run: MatchRun,
+    limit: int,
+    kind: str | None = None,
+    min_score: float | None = None,
+    include_rejected: bool = False,
+    include_weak: bool = False,
+) -> list[Any]:
+    """`list_run_matches` as plain rows of the columns the API shows (ITEM_COLUMNS' names),
+    not ORM objects: what the stored `GET …/matches` reads on every request."""
+    flags = (kind is not None, min_score is not None, include_weak, include_rejected)
+    query = _matches_query(*flags, columns=True)
+    params = {"run_id": run.id, "limit": max(limit, 0), "kind": kind, "min_score": min_score}
+    return list(session.exec(query, params=params).all())
+
+
+ITEM_COLUMNS = (
+    col(Match.id).label("match_id"),
+    col(Match.partner_id).label("partner_id"),
+    col(Match.rank).label("rank"),
+    col(Match.score).label("score"),
+    col(Match.components).label("components"),
+    col(Match.levels).label("levels"),
+    col(Match.reasons).label("reasons"),
+    col(Match.weak).label("weak"),
+    col(Partner.name).label("partner_name"),
+    col(Partner.kind).label("partner_kind"),
+    col(Partner.capabilities).label("partner_capabilities"),
+    col(Partner.treatment_types).label("partner_treatments"),
+    col(Engagement.status).label("status"),
+)
+"""What a listed match shows (api.presenters.match_item_of_row), the partner's role included."""
+
+
+@functools.cache
+def _matches_query(
+    by_kind: bool, by_score: bool, include_weak: bool, include_rejected: bool, columns: bool = False
+) -> Any:
+    """The statement of `list_run_matches` for one combination of filters, built once
+    (bound: run_id, limit, kind, min_score): building it cost more than running it.
+    `columns`: ITEM_COLUMNS rather than the Match and Partner objects."""
+    chosen = ITEM_COLUMNS if columns else (Match, Partner, Engagement.status)
     query = (
-        select(Match, Partner, Engagement)
+        select(*chosen)  # type: ignore[call-overload]
+        .select_from(Match)
         .join(Partner, col(Partner.id) == col(Match.partner_id))
         .join(
             Engagement,
@@ -299,13 +599,13 @@ def list_run_matches(
             & (col(Engagement.enterprise_id) == col(Match.enterprise_id)),
             isouter=True,
         )
-        .where(Match.run_id == run.id)
+        .where(col(Match.run_id) == bindparam("run_id", type_=Integer))
         .order_by(col(Match.rank))
     )
-    if kind:
-        query = query.where(Partner.kind == kind)
-    if min_score is not None:
-        query = query.where(col(Match.score) >= min_score)
+    if by_kind:
+        query = query.where(col(Partner.kind) == bindparam("kind", type_=String))
+    if by_score:
+        query = query.where(col(Match.score) >= bindparam("min_score", type_=Float))
     if not include_weak:
         query = query.where(col(Match.weak).is_(False))
     if not include_rejected:
@@ -316,11 +616,7 @@ def list_run_matches(
     query = query.where(col(Partner.archived).is_(False), col(Partner.active).is_(True))
     # Every filter is in SQL, so only the page is read: building the Match and
     # Partner objects of all 100 stored rows was most of a stored GET (py-spy).
-    rows = session.exec(query.limit(max(limit, 0))).all()
-    return [
-        MatchView(match, partner, engagement.status if engagement else None)
-        for match, partner, engagement in rows
-    ]
+    return query.limit(bindparam("limit", type_=Integer))
 
 
 def match_view(*, session: Session, match: Match, engagement: Engagement | None) -> MatchView:

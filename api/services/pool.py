@@ -42,7 +42,10 @@ def pool_version(session: Session) -> str:
     One primary-key read: every ranking read checks it, and the partner
     services bump it in the same transaction as each write (bump_pool_revision).
     """
-    state = _pool_state(session)
+    return _version_text(_pool_state(session))
+
+
+def _version_text(state: tuple[str, int, int] | None) -> str:
     return "none" if state is None else f"{state[0]}:r{state[1]}:e{state[2]}"
 
 
@@ -78,7 +81,13 @@ def bump_pool_revision(session: Session) -> None:
 
 def pool_key(session: Session, model_name: str) -> str:
     """What a ranking depends on from the pool side: its partners and the encoder."""
-    combined = f"{pool_version(session)}:{model_name}".encode()
+    return pool_key_of(_pool_state(session), model_name)
+
+
+def pool_key_of(state: tuple[str, int, int] | None, model_name: str) -> str:
+    """`pool_key` from the pool state row's (epoch, revision, embedding_revision), read
+    by the caller (in a query of its own that reads more at once)."""
+    combined = f"{_version_text(state)}:{model_name}".encode()
     return hashlib.sha256(combined).hexdigest()[:32]
 
 
@@ -190,12 +199,10 @@ def _built(session: Session, runtime: Runtime, encode: bool) -> PartnerIndex:
     # What the database lacks: freshly encoded vectors and ones this process remembered.
     unsaved = {pid: item for pid, item in known.items() if pid not in in_db}
     unsaved.update(fresh)
-    if unsaved:
-        store_embeddings(session, unsaved)
     runtime.pool.vectors.update(
         {(pid, item.model_name): item for pid, item in {**known, **fresh}.items()}
     )
-    return PartnerIndex.build(
+    index = PartnerIndex.build(
         profiles,
         matrix if len(profiles) else None,
         runtime.industries,
@@ -203,6 +210,11 @@ def _built(session: Session, runtime: Runtime, encode: bool) -> PartnerIndex:
         registry=runtime.registry,
         pending=pending,
     )
+    # Written after the build: on SQLite a write holds the database's one lock until the
+    # caller commits, and the build of a large pool takes a while.
+    if unsaved:
+        store_embeddings(session, unsaved)
+    return index
 
 
 def _ready_vectors(
