@@ -61,6 +61,7 @@ class BenchArgs:
     bulk_partners: int
     bulk_backend: str | None
     encoders_only: bool = False
+    backends: list[str] | None = None
 
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
@@ -140,6 +141,10 @@ def bench(
     bulk_backend: Annotated[
         str | None, typer.Option(help="backend of the bulk stage (default: the fastest kept)")
     ] = None,
+    backends: Annotated[
+        str | None,
+        typer.Option(help="encoder backends to compare, comma-separated (default: all)"),
+    ] = None,
     encoders_only: Annotated[
         bool,
         typer.Option(
@@ -174,6 +179,7 @@ def bench(
         bulk_partners=(200 if quick else 1200) if bulk_partners is None else bulk_partners,
         bulk_backend=bulk_backend,
         encoders_only=encoders_only,
+        backends=[b.strip() for b in backends.split(",") if b.strip()] if backends else None,
     )
     run(args)
 
@@ -377,6 +383,7 @@ def _encoder_stages(
             sample=min(args.embed_sample, len(offers)),
             devsets=args.devsets,
             runtime=runtime,
+            **({"backends": args.backends} if args.backends else {}),
         )
     if args.bulk_partners and args.encoder == "default" and not args.no_http:
         from bench.encoder_bench import bulk_stage
