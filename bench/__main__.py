@@ -276,7 +276,9 @@ def run(args: BenchArgs) -> None:
     result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     result["targets"] = check_targets(result)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    args.out.write_text(
+        json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+    )
     print()
     print(render(result))
     print(f"\nJSON: {args.out}")
