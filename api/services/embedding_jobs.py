@@ -197,7 +197,7 @@ def run_embedding_job(
                 _finish(session, worker, job_id)
                 return "done"
             session.commit()  # end the read transaction: encoding takes seconds
-        partners = todo.partners[:batch]
+        partners = _shortest_first(todo.partners)[:batch]
         enterprises = todo.enterprises[: max(batch - len(partners), 0)]
         offer = _encode_once(runtime, [t for _, t, _ in partners], "passage")
         need = _encode_once(runtime, [t for _, t, _ in enterprises], "query")
@@ -233,6 +233,13 @@ def run_embedding_job(
             session.commit()
         if progress is not None:
             progress(done + step, done + len(todo))
+
+
+def _shortest_first(texts: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """Pending offers by text length (ties by id): each step's texts are of similar length,
+    so the encoder's batches pad little, whatever order the partners were written in; and
+    the most partners get their vectors soonest."""
+    return sorted(texts, key=lambda item: (len(item[1]), item[0]))
 
 
 def _encode_once(runtime: Runtime, texts: list[str], prompt: str) -> list[np.ndarray]:

