@@ -177,24 +177,24 @@ def _built(session: Session, runtime: Runtime, encode: bool) -> PartnerIndex:
         select(Partner).where(col(Partner.archived).is_(False)).order_by(col(Partner.id))
     ).all()
     profiles = [partner_profile(r) for r in rows]
-    in_db = load_stored_embeddings(session, runtime.model_name)
-    known = _with_remembered(in_db, profiles, runtime)
     hashes = tuple(text_hash(partner_offer_text(p)) for p in profiles)
     runtime.pool.hashes = hashes
+    matrix, pending = _stored_vectors(session, profiles, hashes, runtime.model_name)
+    # What the database lacks: vectors this process encoded before (for another
+    # database) and, with `encode`, those encoded now.
+    unsaved = _remembered(hashes, pending, runtime)
     if encode:
-        matrix, fresh = embed_partners(runtime.encoder, profiles, known)
-        pending = None
-    else:
-        matrix, pending = _ready_vectors(profiles, hashes, known, runtime.model_name)
-        fresh = {}
-    # What the database lacks: freshly encoded vectors and ones this process remembered.
-    unsaved = {pid: item for pid, item in known.items() if pid not in in_db}
-    unsaved.update(fresh)
+        todo = [j for j in np.flatnonzero(pending).tolist() if j not in unsaved]
+        if todo:
+            _, fresh = embed_partners(runtime.encoder, [profiles[j] for j in todo], {})
+            for j in todo:
+                item = fresh[profiles[j].id or ""]
+                runtime.pool.encoded.add(item.model_name, item.text_hash, item.vector)
+                unsaved[j] = item
     if unsaved:
-        store_embeddings(session, unsaved)
-    runtime.pool.vectors.update(
-        {(pid, item.model_name): item for pid, item in {**known, **fresh}.items()}
-    )
+        store_embeddings(session, {profiles[j].id or "": item for j, item in unsaved.items()})
+        matrix = _filled(matrix, len(profiles), unsaved)
+        pending[list(unsaved)] = False
     return PartnerIndex.build(
         profiles,
         matrix if len(profiles) else None,
@@ -205,72 +205,89 @@ def _built(session: Session, runtime: Runtime, encode: bool) -> PartnerIndex:
     )
 
 
-def _ready_vectors(
-    profiles: list[PartnerProfile],
-    hashes: tuple[str, ...],
-    known: dict[str, StoredEmbedding],
-    model_name: str,
+STREAM_ROWS = 2000
+"""Stored vectors fetched from the database per step while the index is built."""
+
+
+def _stored_vectors(
+    session: Session, profiles: list[PartnerProfile], hashes: tuple[str, ...], model_name: str
 ) -> tuple[np.ndarray | None, np.ndarray]:
     """The stored vectors that still hold (model and text; zero rows elsewhere) and the
-    pending mask; no matrix at all while not one partner has a vector."""
+    pending mask; no matrix at all while not one partner has a vector.
+
+    The rows are streamed from the database into one matrix: no array and no
+    ORM object per partner is made, which at 100k partners would be twice the
+    matrix's own memory for the length of the build.
+    """
+    positions = {p.id: j for j, p in enumerate(profiles)}
     pending = np.ones(len(profiles), dtype=bool)
-    vectors: dict[int, np.ndarray] = {}
-    for j, (p, h) in enumerate(zip(profiles, hashes, strict=True)):
-        old = known.get(p.id or "")
-        if old is not None and old.model_name == model_name and old.text_hash == h:
-            vectors[j] = np.asarray(old.vector, dtype=np.float32)
-            pending[j] = False
-    if not vectors:
-        return None, pending
-    matrix = np.zeros((len(profiles), len(next(iter(vectors.values())))), dtype=np.float32)
-    for j, v in vectors.items():
-        matrix[j] = v
+    matrix: np.ndarray | None = None
+    query = (
+        select(PartnerEmbedding.partner_id, PartnerEmbedding.text_hash, PartnerEmbedding.vector)
+        .where(PartnerEmbedding.model_name == model_name)
+        .execution_options(yield_per=STREAM_ROWS)
+    )
+    for partner_id, digest, vector in session.exec(query):
+        j = positions.get(str(partner_id))
+        if j is None or digest != hashes[j]:
+            continue
+        row = np.frombuffer(vector, dtype=np.float32)
+        if matrix is None:
+            matrix = np.zeros((len(profiles), len(row)), dtype=np.float32)
+        matrix[j] = row
+        pending[j] = False
     return matrix, pending
 
 
+def _remembered(
+    hashes: tuple[str, ...], pending: np.ndarray, runtime: Runtime
+) -> dict[int, StoredEmbedding]:
+    """Row → a vector this process encoded for the same text, for the rows still pending.
+
+    A process that moved to another database (the test suite, a demo reset)
+    then stores them there instead of encoding the same texts again.
+    """
+    found = {}
+    for j in np.flatnonzero(pending).tolist():
+        vector = runtime.pool.encoded.get(runtime.model_name, hashes[j])
+        if vector is not None:
+            found[j] = StoredEmbedding(runtime.model_name, hashes[j], vector)
+    return found
+
+
+def _filled(matrix: np.ndarray | None, n: int, items: dict[int, StoredEmbedding]) -> np.ndarray:
+    """`matrix` (or zeros) with the rows of `items` set to their vectors."""
+    if matrix is None:
+        matrix = np.zeros((n, len(next(iter(items.values())).vector)), dtype=np.float32)
+    for j, item in items.items():
+        matrix[j] = item.vector
+    return matrix
+
+
 def _refreshed(session: Session, runtime: Runtime, index: PartnerIndex) -> PartnerIndex:
-    """The cached index with the vectors that have landed for its pending partners."""
+    """The cached index with the vectors that have landed for its pending partners.
+
+    Only the landed rows of the grid are computed (`PartnerIndex.with_rows`);
+    the others are kept as they are, so the index is exactly the one a fresh
+    build from the same stored vectors would make.
+    """
     if index.pending is None:
         return index
     waiting = [index.ids[j] for j in np.flatnonzero(index.pending).tolist()]
     landed = load_stored_embeddings(session, runtime.model_name, partner_ids=waiting)
-    if not landed:
-        return index
-    current = index.embeddings
     hashes = runtime.pool.hashes
     pending = index.pending.copy()
-    rows: dict[int, np.ndarray] = {}
+    rows: list[int] = []
+    vectors: list[np.ndarray] = []
     for pid, item in landed.items():
         j = index.positions.get(pid)
         if j is not None and j < len(hashes) and item.text_hash == hashes[j]:
-            rows[j] = np.asarray(item.vector, dtype=np.float32)
+            rows.append(j)
+            vectors.append(item.vector)
             pending[j] = False
-            runtime.pool.vectors[(pid, item.model_name)] = item
     if not rows:
         return index
-    dim = len(next(iter(rows.values())))
-    if current is None or current.shape[1] != dim:  # the first vectors of an all-pending pool
-        current = np.zeros((len(index), dim), dtype=np.float32)
-    for j, v in rows.items():
-        current[j] = v
-    return index.with_embeddings(current, pending)
-
-
-def _with_remembered(
-    in_db: dict[str, StoredEmbedding], profiles: list[PartnerProfile], runtime: Runtime
-) -> dict[str, StoredEmbedding]:
-    """Stored embeddings, completed with those this process computed for another database.
-
-    embed_partners still checks each one's model and text hash, so a remembered
-    vector is reused only for the same text.
-    """
-    known = dict(in_db)
-    for profile in profiles:
-        pid = profile.id or ""
-        remembered = runtime.pool.vectors.get((pid, runtime.model_name))
-        if pid not in known and remembered is not None:
-            known[pid] = remembered
-    return known
+    return index.with_rows(rows, np.stack(vectors), pending)
 
 
 def enterprise_query_vector(

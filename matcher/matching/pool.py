@@ -105,6 +105,42 @@ class PartnerIndex:
         """
         if embeddings is not None and len(embeddings) != len(self.partners):
             raise ValueError("embeddings and partners differ in length")
+        grid = None if embeddings is None else to_grid(embeddings, np.int16)
+        return self._with_grid(grid, pending)
+
+    def with_rows(
+        self, rows: Sequence[int], vectors: np.ndarray, pending: np.ndarray | None = None
+    ) -> PartnerIndex:
+        """The same pool with the embeddings of `rows` set (e.g. pending ones that landed).
+
+        The other rows keep their grid as it is: turning the grid back into
+        floats and rounding it again could move a component by one unit, and
+        then an index refreshed as vectors land would rank differently from
+        one built fresh from the same vectors (a process's history, or which
+        of several workers answers, would change a ranking).  `to_grid` treats
+        each row on its own, so the new rows are exactly those of a fresh build.
+
+        Args:
+            rows: row numbers, aligned with `vectors`.
+            vectors: (len(rows), d) offer embeddings of those rows.
+            pending: the new pending mask (as in `with_embeddings`).
+
+        Raises:
+            ValueError: when `rows` and `vectors` differ in length.
+        """
+        picked = np.asarray(rows, dtype=np.int64)
+        new = np.asarray(vectors)
+        if new.ndim != 2 or len(new) != len(picked):
+            raise ValueError("rows and vectors differ in length")
+        if self.grid is not None and self.grid.shape[1] == new.shape[1]:
+            grid = self.grid.copy()
+        else:  # the first vectors of an all-pending pool (or of another dimension)
+            grid = np.zeros((len(self.partners), new.shape[1]), dtype=np.int16)
+        if len(picked):
+            grid[picked] = to_grid(new, np.int16)
+        return self._with_grid(grid, pending)
+
+    def _with_grid(self, grid: np.ndarray | None, pending: np.ndarray | None) -> PartnerIndex:
         mask = None
         if pending is not None:
             mask = np.asarray(pending, dtype=bool)
@@ -112,7 +148,6 @@ class PartnerIndex:
                 raise ValueError("pending and partners differ in length")
             if not mask.any():
                 mask = None
-        grid = None if embeddings is None else to_grid(embeddings, np.int16)
         if mask is not None and grid is not None:
             grid[mask] = 0
         return replace(self, grid=grid, pending=mask)
