@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select, update
 
 from api.runtime import Runtime
 from api.services.mapping import partner_profile
+from matcher.cosine import to_grid
 from matcher.matching.embeddings import StoredEmbedding, embed_partners, text_hash
 from matcher.matching.pool import PartnerIndex
 from matcher.matching.texts import enterprise_need_text, partner_offer_text
@@ -179,7 +180,7 @@ def _built(session: Session, runtime: Runtime, encode: bool) -> PartnerIndex:
     profiles = [partner_profile(r) for r in rows]
     hashes = tuple(text_hash(partner_offer_text(p)) for p in profiles)
     runtime.pool.hashes = hashes
-    matrix, pending = _stored_vectors(session, profiles, hashes, runtime.model_name)
+    grid, pending = _stored_grid(session, profiles, hashes, runtime.model_name)
     # What the database lacks: vectors this process encoded before (for another
     # database) and, with `encode`, those encoded now.
     unsaved = _remembered(hashes, pending, runtime)
@@ -193,15 +194,16 @@ def _built(session: Session, runtime: Runtime, encode: bool) -> PartnerIndex:
                 unsaved[j] = item
     if unsaved:
         store_embeddings(session, {profiles[j].id or "": item for j, item in unsaved.items()})
-        matrix = _filled(matrix, len(profiles), unsaved)
+        grid = _on_grid(grid, len(profiles), list(unsaved), [v.vector for v in unsaved.values()])
         pending[list(unsaved)] = False
     return PartnerIndex.build(
         profiles,
-        matrix if len(profiles) else None,
+        None,
         runtime.industries,
         ngram_store=runtime.pool.ngrams,
         registry=runtime.registry,
         pending=pending,
+        grid=grid if len(profiles) else None,
     )
 
 
@@ -209,34 +211,48 @@ STREAM_ROWS = 2000
 """Stored vectors fetched from the database per step while the index is built."""
 
 
-def _stored_vectors(
+def _stored_grid(
     session: Session, profiles: list[PartnerProfile], hashes: tuple[str, ...], model_name: str
 ) -> tuple[np.ndarray | None, np.ndarray]:
-    """The stored vectors that still hold (model and text; zero rows elsewhere) and the
-    pending mask; no matrix at all while not one partner has a vector.
+    """The grid of the stored vectors that still hold (model and text; zero rows elsewhere)
+    and the pending mask; no grid at all while not one partner has a vector.
 
-    The rows are streamed from the database into one matrix: no array and no
-    ORM object per partner is made, which at 100k partners would be twice the
-    matrix's own memory for the length of the build.
+    The rows are streamed from the database and put on the grid a block at a
+    time (`PartnerIndex.build(grid=...)`): no float32 matrix of the pool, and no
+    array or ORM object per partner, is ever made; at 100k partners those were
+    each about the size of the grid several times over during the build.
     """
     positions = {p.id: j for j, p in enumerate(profiles)}
     pending = np.ones(len(profiles), dtype=bool)
-    matrix: np.ndarray | None = None
+    grid: np.ndarray | None = None
     query = (
         select(PartnerEmbedding.partner_id, PartnerEmbedding.text_hash, PartnerEmbedding.vector)
         .where(PartnerEmbedding.model_name == model_name)
         .execution_options(yield_per=STREAM_ROWS)
     )
-    for partner_id, digest, vector in session.exec(query):
-        j = positions.get(str(partner_id))
-        if j is None or digest != hashes[j]:
-            continue
-        row = np.frombuffer(vector, dtype=np.float32)
-        if matrix is None:
-            matrix = np.zeros((len(profiles), len(row)), dtype=np.float32)
-        matrix[j] = row
-        pending[j] = False
-    return matrix, pending
+    for batch in session.exec(query).partitions():
+        rows: list[int] = []
+        vectors: list[np.ndarray] = []
+        for partner_id, digest, vector in batch:
+            j = positions.get(str(partner_id))
+            if j is not None and digest == hashes[j]:
+                rows.append(j)
+                vectors.append(np.frombuffer(vector, dtype=np.float32))
+        if rows:
+            grid = _on_grid(grid, len(profiles), rows, vectors)
+            pending[rows] = False
+    return grid, pending
+
+
+def _on_grid(
+    grid: np.ndarray | None, n: int, rows: list[int], vectors: list[np.ndarray]
+) -> np.ndarray:
+    """`grid` (or zeros) with `rows` set to the grid of `vectors`, in place."""
+    block = to_grid(np.stack(vectors), np.int16)
+    if grid is None:
+        grid = np.zeros((n, block.shape[1]), dtype=np.int16)
+    grid[rows] = block
+    return grid
 
 
 def _remembered(
@@ -253,15 +269,6 @@ def _remembered(
         if vector is not None:
             found[j] = StoredEmbedding(runtime.model_name, hashes[j], vector)
     return found
-
-
-def _filled(matrix: np.ndarray | None, n: int, items: dict[int, StoredEmbedding]) -> np.ndarray:
-    """`matrix` (or zeros) with the rows of `items` set to their vectors."""
-    if matrix is None:
-        matrix = np.zeros((n, len(next(iter(items.values())).vector)), dtype=np.float32)
-    for j, item in items.items():
-        matrix[j] = item.vector
-    return matrix
 
 
 def _refreshed(session: Session, runtime: Runtime, index: PartnerIndex) -> PartnerIndex:

@@ -57,6 +57,7 @@ class PartnerIndex:
         ngram_store: NgramStore | None = None,
         registry: Registry = STANDARD_REGISTRY,
         pending: np.ndarray | None = None,
+        grid: np.ndarray | None = None,
     ) -> PartnerIndex:
         """Precompute the arrays for a pool.
 
@@ -71,6 +72,10 @@ class PartnerIndex:
             registry: the components to prepare (and later rank with).
             pending: bool mask of the rows whose embedding is not ready (their
                 rows of `embeddings` are ignored); None or all False: none.
+            grid: instead of `embeddings`, their int16 grid (`to_grid(embeddings,
+                np.int16)`, which may be computed a block of rows at a time:
+                each row is put on the grid on its own), so that a large pool
+                never needs its float32 matrix.
 
         Raises:
             ValueError: when `embeddings` and `partners` differ in length.
@@ -80,10 +85,14 @@ class PartnerIndex:
         """
         if embeddings is not None and len(embeddings) != len(partners):
             raise ValueError("embeddings and partners differ in length")
+        if grid is not None and (embeddings is not None or grid.dtype != np.int16):
+            raise ValueError("grid is an int16 grid, given instead of embeddings")
+        if grid is not None and len(grid) != len(partners):
+            raise ValueError("grid and partners differ in length")
         rows = tuple(partners)
         ids = tuple(p.id or str(j) for j, p in enumerate(rows))
         prepared = (*registry.components, *registry.filters)
-        return cls(
+        index = cls(
             partners=rows,
             ids=ids,
             positions={pid: j for j, pid in enumerate(ids)},
@@ -93,7 +102,10 @@ class PartnerIndex:
             else None,
             registry=registry,
             states={c.name: c.prepare(rows, industries) for c in prepared},
-        ).with_embeddings(embeddings, pending)
+        )
+        if grid is not None:
+            return index._with_grid(grid, pending)
+        return index.with_embeddings(embeddings, pending)
 
     def with_embeddings(
         self, embeddings: np.ndarray | None, pending: np.ndarray | None = None
