@@ -32,8 +32,11 @@ CHUNK = 5000
 """Partners per create_partners transaction while writing the database."""
 
 
-def build_database(path: Path, n: int) -> dict[str, Any]:
-    """Write `n` partners and a stored vector each into a fresh SQLite file at `path`."""
+def build_database(path: Path, n: int, offers: int = 0) -> dict[str, Any]:
+    """Write `n` partners and a stored vector each into a fresh SQLite file at `path`.
+
+    `offers`: how many distinct offer texts they share (0: every text distinct).
+    """
     from sqlmodel import Session
 
     from api.auth import Principal
@@ -53,7 +56,9 @@ def build_database(path: Path, n: int) -> dict[str, Any]:
     engine = make_engine(f"sqlite:///{path}")
     run_migrations(engine)
     admin = Principal(name="bench", role="admin")
-    profiles = with_distinct_records(make_partners(n))
+    profiles = make_partners(n, distinct_offers=offers)
+    if not offers:
+        profiles = with_distinct_records(make_partners(n))
     try:
         for start in range(0, n, CHUNK):
             items = [PartnerCreate(**partner_payload(p)) for p in profiles[start : start + CHUNK]]
@@ -128,11 +133,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--partners", type=int, default=100_000)
     parser.add_argument("--db", type=Path, required=True, help="SQLite file (written if absent)")
+    parser.add_argument(
+        "--offers", type=int, default=0, help="distinct offer texts (0: all distinct)"
+    )
     parser.add_argument("--repeat", type=int, default=1, help="fresh processes to measure in")
     parser.add_argument("--child", choices=("build", "measure"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child == "build":
-        print(json.dumps(build_database(args.db, args.partners)))
+        print(json.dumps(build_database(args.db, args.partners, args.offers)))
         return
     if args.child == "measure":
         print(json.dumps(measure(args.db)))
@@ -145,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def _child(args: argparse.Namespace, what: str) -> str:
     command = [sys.executable, "-m", "bench.service_memory", "--db", str(args.db)]
-    command += ["--partners", str(args.partners), "--child", what]
+    command += ["--partners", str(args.partners), "--offers", str(args.offers), "--child", what]
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     return done.stdout.strip().splitlines()[-1]
 
