@@ -7,7 +7,8 @@ dimensions), then measures in a fresh process what the service does on its first
 ranking: `api.services.pool.partner_index(session=..., runtime=...)` as a request
 calls it (background mode: nothing is encoded).  It reports the resident set before
 the build, its peak during the build, what stays resident once the session is closed
-and the garbage collected (the index and the runtime's PoolCache), and the bytes of
+and the garbage collected (the index and the runtime's PoolCache), the same after
+glibc's `malloc_trim` (the build's freed temporaries handed back), and the bytes of
 NumPy arrays each of those two holds (`bench.measure.held_bytes`).
 
 Everything is measured in a child process so that no earlier allocation of this
@@ -17,6 +18,7 @@ process flatters or inflates the figures.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import json
 import subprocess
@@ -113,6 +115,7 @@ def measure(path: Path) -> dict[str, Any]:
     gc.collect()
     peak, held = peak_rss_mb(), rss_mb()
     engine.dispose()
+    live = _trimmed_rss_mb()
     assert before is not None and peak is not None and held is not None
     cache = runtime.pool
     return {
@@ -122,11 +125,22 @@ def measure(path: Path) -> dict[str, Any]:
         "rss_before_mb": round(before, 1),
         "rss_peak_rise_mb": round(peak - before, 1),
         "rss_held_rise_mb": round(held - before, 1),
+        "rss_after_trim_rise_mb": None if live is None else round(live - before, 1),
         "index_arrays_mb": round(held_bytes(index) / MB, 1),
         "pool_cache_arrays_mb": round(
             held_bytes({k: v for k, v in vars(cache).items() if k != "index"}) / MB, 1
         ),
     }
+
+
+def _trimmed_rss_mb() -> float | None:
+    """The resident set once glibc has handed its free heap back (malloc_trim): what is
+    live, without the pages the build's temporaries left free but mapped."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        return None
+    return rss_mb()
 
 
 def main(argv: list[str] | None = None) -> None:
