@@ -17,7 +17,6 @@ process flatters or inflates the figures.
 
 from __future__ import annotations
 
-import argparse
 import ctypes
 import gc
 import json
@@ -25,7 +24,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+import typer
 
 from bench.encoders import HashEncoder
 from bench.measure import MB, held_bytes, peak_rss_mb, reset_peak, rss_mb
@@ -143,34 +144,32 @@ def _trimmed_rss_mb() -> float | None:
     return rss_mb()
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--partners", type=int, default=100_000)
-    parser.add_argument("--db", type=Path, required=True, help="SQLite file (written if absent)")
-    parser.add_argument(
-        "--offers", type=int, default=0, help="distinct offer texts (0: all distinct)"
-    )
-    parser.add_argument("--repeat", type=int, default=1, help="fresh processes to measure in")
-    parser.add_argument("--child", choices=("build", "measure"), help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.child == "build":
-        print(json.dumps(build_database(args.db, args.partners, args.offers)))
+def main(
+    db: Annotated[Path, typer.Option(help="SQLite file (written if absent)")],
+    partners: Annotated[int, typer.Option(help="partners in the database")] = 100_000,
+    offers: Annotated[int, typer.Option(help="distinct offer texts (0: all distinct)")] = 0,
+    repeat: Annotated[int, typer.Option(help="fresh processes to measure in")] = 1,
+    child: Annotated[str, typer.Option(hidden=True)] = "",
+) -> None:
+    """The service process's RSS for building and holding the partner index."""
+    if child == "build":
+        print(json.dumps(build_database(db, partners, offers)))
         return
-    if args.child == "measure":
-        print(json.dumps(measure(args.db)))
+    if child == "measure":
+        print(json.dumps(measure(db)))
         return
-    if not args.db.exists():
-        print(_child(args, "build"), flush=True)
-    for _ in range(args.repeat):
-        print(_child(args, "measure"), flush=True)
+    settings = ["--db", str(db), "--partners", str(partners), "--offers", str(offers)]
+    if not db.exists():
+        print(_child(settings, "build"), flush=True)
+    for _ in range(repeat):
+        print(_child(settings, "measure"), flush=True)
 
 
-def _child(args: argparse.Namespace, what: str) -> str:
-    command = [sys.executable, "-m", "bench.service_memory", "--db", str(args.db)]
-    command += ["--partners", str(args.partners), "--offers", str(args.offers), "--child", what]
+def _child(settings: list[str], what: str) -> str:
+    command = [sys.executable, "-m", "bench.service_memory", *settings, "--child", what]
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     return done.stdout.strip().splitlines()[-1]
 
 
 if __name__ == "__main__":
-    main()
+    typer.run(main)
