@@ -10,8 +10,11 @@ stand-in encoder or a registry of their own.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from api.config import Settings
 from matcher.chain import IndustryChain
@@ -20,7 +23,6 @@ from matcher.diagnosis.model import load_treatment_model
 from matcher.encoders.loading import Encoder, lazy_encoder
 from matcher.industry import IndustryTable
 from matcher.matching.config import MatcherConfig
-from matcher.matching.embeddings import StoredEmbedding
 from matcher.matching.lexical import NgramStore
 from matcher.matching.pool import PartnerIndex
 from matcher.matching.registry import STANDARD_REGISTRY, Registry
@@ -32,6 +34,35 @@ MATCHER_CONFIG_FILE = "matcher_config.toml"
 CHAIN_FILE = "industry_chain.toml"
 
 
+class EncodedVectors:
+    """The partner vectors this process encoded, by (model, offer-text hash); the latest `limit`.
+
+    So that a process that moves to another database holding the same texts
+    without their vectors (the test suite, a demo reset) reuses them instead of
+    encoding them again.  Vectors read from the database are not kept: the index
+    already holds them (on its grid), and a second float copy of every one was
+    half the service's memory at 100k partners.  What is kept is bounded, so an
+    inline import of a large pool does not bring that copy back.
+    """
+
+    def __init__(self, limit: int = 4096) -> None:
+        self.limit = limit
+        self._vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+
+    def get(self, model_name: str, text_hash: str) -> np.ndarray | None:
+        return self._vectors.get((model_name, text_hash))
+
+    def add(self, model_name: str, text_hash: str, vector: np.ndarray) -> None:
+        key = (model_name, text_hash)
+        self._vectors[key] = np.asarray(vector, dtype=np.float32)
+        self._vectors.move_to_end(key)
+        while len(self._vectors) > self.limit:
+            self._vectors.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+
 @dataclass
 class PoolCache:
     """The last built PartnerIndex and the pool version it was built for."""
@@ -39,8 +70,8 @@ class PoolCache:
     version: str = ""
     index: PartnerIndex | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
-    vectors: dict[tuple[str, str], StoredEmbedding] = field(default_factory=dict)
-    """(partner id, model) → the last embedding this process computed or loaded."""
+    encoded: EncodedVectors = field(default_factory=lambda: EncodedVectors())
+    """The vectors this process's encoder computed lately (never those read from the database)."""
     ngrams: NgramStore = field(default_factory=NgramStore)
     """The offer texts' analysed n-grams, so that a rebuild analyses only changed texts."""
     partners_key: str = ""

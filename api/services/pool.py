@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select, update
 
 from api.runtime import Runtime
 from api.services.mapping import partner_profile
+from matcher.cosine import to_grid
 from matcher.matching.embeddings import StoredEmbedding, embed_partners, text_hash
 from matcher.matching.pool import PartnerIndex
 from matcher.matching.texts import enterprise_need_text, partner_offer_text
@@ -186,103 +187,127 @@ def _built(session: Session, runtime: Runtime, encode: bool) -> PartnerIndex:
         select(Partner).where(col(Partner.archived).is_(False)).order_by(col(Partner.id))
     ).all()
     profiles = [partner_profile(r) for r in rows]
-    in_db = load_stored_embeddings(session, runtime.model_name)
-    known = _with_remembered(in_db, profiles, runtime)
     hashes = tuple(text_hash(partner_offer_text(p)) for p in profiles)
     runtime.pool.hashes = hashes
+    grid, pending = _stored_grid(session, profiles, hashes, runtime.model_name)
+    # What the database lacks: vectors this process encoded before (for another
+    # database) and, with `encode`, those encoded now.
+    unsaved = _remembered(hashes, pending, runtime)
     if encode:
-        matrix, fresh = embed_partners(runtime.encoder, profiles, known)
-        pending = None
-    else:
-        matrix, pending = _ready_vectors(profiles, hashes, known, runtime.model_name)
-        fresh = {}
-    # What the database lacks: freshly encoded vectors and ones this process remembered.
-    unsaved = {pid: item for pid, item in known.items() if pid not in in_db}
-    unsaved.update(fresh)
-    runtime.pool.vectors.update(
-        {(pid, item.model_name): item for pid, item in {**known, **fresh}.items()}
-    )
+        todo = [j for j in np.flatnonzero(pending).tolist() if j not in unsaved]
+        if todo:
+            _, fresh = embed_partners(runtime.encoder, [profiles[j] for j in todo], {})
+            for j in todo:
+                item = fresh[profiles[j].id or ""]
+                runtime.pool.encoded.add(item.model_name, item.text_hash, item.vector)
+                unsaved[j] = item
+    if unsaved:
+        grid = _on_grid(grid, len(profiles), list(unsaved), [v.vector for v in unsaved.values()])
+        pending[list(unsaved)] = False
     index = PartnerIndex.build(
         profiles,
-        matrix if len(profiles) else None,
+        None,
         runtime.industries,
         ngram_store=runtime.pool.ngrams,
         registry=runtime.registry,
         pending=pending,
+        grid=grid if len(profiles) else None,
     )
     # Written after the build: on SQLite a write holds the database's one lock until the
     # caller commits, and the build of a large pool takes a while.
     if unsaved:
-        store_embeddings(session, unsaved)
+        store_embeddings(session, {profiles[j].id or "": item for j, item in unsaved.items()})
     return index
 
 
-def _ready_vectors(
-    profiles: list[PartnerProfile],
-    hashes: tuple[str, ...],
-    known: dict[str, StoredEmbedding],
-    model_name: str,
+STREAM_ROWS = 2000
+"""Stored vectors fetched from the database per step while the index is built."""
+
+
+def _stored_grid(
+    session: Session, profiles: list[PartnerProfile], hashes: tuple[str, ...], model_name: str
 ) -> tuple[np.ndarray | None, np.ndarray]:
-    """The stored vectors that still hold (model and text; zero rows elsewhere) and the
-    pending mask; no matrix at all while not one partner has a vector."""
+    """The grid of the stored vectors that still hold (model and text; zero rows elsewhere)
+    and the pending mask; no grid at all while not one partner has a vector.
+
+    The rows are streamed from the database and put on the grid a block at a
+    time (`PartnerIndex.build(grid=...)`): no float32 matrix of the pool, and no
+    array or ORM object per partner, is ever made; at 100k partners those were
+    each about the size of the grid several times over during the build.
+    """
+    positions = {p.id: j for j, p in enumerate(profiles)}
     pending = np.ones(len(profiles), dtype=bool)
-    vectors: dict[int, np.ndarray] = {}
-    for j, (p, h) in enumerate(zip(profiles, hashes, strict=True)):
-        old = known.get(p.id or "")
-        if old is not None and old.model_name == model_name and old.text_hash == h:
-            vectors[j] = np.asarray(old.vector, dtype=np.float32)
-            pending[j] = False
-    if not vectors:
-        return None, pending
-    matrix = np.zeros((len(profiles), len(next(iter(vectors.values())))), dtype=np.float32)
-    for j, v in vectors.items():
-        matrix[j] = v
-    return matrix, pending
+    grid: np.ndarray | None = None
+    query = (
+        select(PartnerEmbedding.partner_id, PartnerEmbedding.text_hash, PartnerEmbedding.vector)
+        .where(PartnerEmbedding.model_name == model_name)
+        .execution_options(yield_per=STREAM_ROWS)
+    )
+    for batch in session.exec(query).partitions():
+        rows: list[int] = []
+        vectors: list[np.ndarray] = []
+        for partner_id, digest, vector in batch:
+            j = positions.get(str(partner_id))
+            if j is not None and digest == hashes[j]:
+                rows.append(j)
+                vectors.append(np.frombuffer(vector, dtype=np.float32))
+        if rows:
+            grid = _on_grid(grid, len(profiles), rows, vectors)
+            pending[rows] = False
+    return grid, pending
+
+
+def _on_grid(
+    grid: np.ndarray | None, n: int, rows: list[int], vectors: list[np.ndarray]
+) -> np.ndarray:
+    """`grid` (or zeros) with `rows` set to the grid of `vectors`, in place."""
+    block = to_grid(np.stack(vectors), np.int16)
+    if grid is None:
+        grid = np.zeros((n, block.shape[1]), dtype=np.int16)
+    grid[rows] = block
+    return grid
+
+
+def _remembered(
+    hashes: tuple[str, ...], pending: np.ndarray, runtime: Runtime
+) -> dict[int, StoredEmbedding]:
+    """Row → a vector this process encoded for the same text, for the rows still pending.
+
+    A process that moved to another database (the test suite, a demo reset)
+    then stores them there instead of encoding the same texts again.
+    """
+    found = {}
+    for j in np.flatnonzero(pending).tolist():
+        vector = runtime.pool.encoded.get(runtime.model_name, hashes[j])
+        if vector is not None:
+            found[j] = StoredEmbedding(runtime.model_name, hashes[j], vector)
+    return found
 
 
 def _refreshed(session: Session, runtime: Runtime, index: PartnerIndex) -> PartnerIndex:
-    """The cached index with the vectors that have landed for its pending partners."""
+    """The cached index with the vectors that have landed for its pending partners.
+
+    Only the landed rows of the grid are computed (`PartnerIndex.with_rows`);
+    the others are kept as they are, so the index is exactly the one a fresh
+    build from the same stored vectors would make.
+    """
     if index.pending is None:
         return index
     waiting = [index.ids[j] for j in np.flatnonzero(index.pending).tolist()]
     landed = load_stored_embeddings(session, runtime.model_name, partner_ids=waiting)
-    if not landed:
-        return index
-    current = index.embeddings
     hashes = runtime.pool.hashes
     pending = index.pending.copy()
-    rows: dict[int, np.ndarray] = {}
+    rows: list[int] = []
+    vectors: list[np.ndarray] = []
     for pid, item in landed.items():
         j = index.positions.get(pid)
         if j is not None and j < len(hashes) and item.text_hash == hashes[j]:
-            rows[j] = np.asarray(item.vector, dtype=np.float32)
+            rows.append(j)
+            vectors.append(item.vector)
             pending[j] = False
-            runtime.pool.vectors[(pid, item.model_name)] = item
     if not rows:
         return index
-    dim = len(next(iter(rows.values())))
-    if current is None or current.shape[1] != dim:  # the first vectors of an all-pending pool
-        current = np.zeros((len(index), dim), dtype=np.float32)
-    for j, v in rows.items():
-        current[j] = v
-    return index.with_embeddings(current, pending)
-
-
-def _with_remembered(
-    in_db: dict[str, StoredEmbedding], profiles: list[PartnerProfile], runtime: Runtime
-) -> dict[str, StoredEmbedding]:
-    """Stored embeddings, completed with those this process computed for another database.
-
-    embed_partners still checks each one's model and text hash, so a remembered
-    vector is reused only for the same text.
-    """
-    known = dict(in_db)
-    for profile in profiles:
-        pid = profile.id or ""
-        remembered = runtime.pool.vectors.get((pid, runtime.model_name))
-        if pid not in known and remembered is not None:
-            known[pid] = remembered
-    return known
+    return index.with_rows(rows, np.stack(vectors), pending)
 
 
 def enterprise_query_vector(

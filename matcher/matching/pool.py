@@ -57,6 +57,7 @@ class PartnerIndex:
         ngram_store: NgramStore | None = None,
         registry: Registry = STANDARD_REGISTRY,
         pending: np.ndarray | None = None,
+        grid: np.ndarray | None = None,
     ) -> PartnerIndex:
         """Precompute the arrays for a pool.
 
@@ -71,6 +72,10 @@ class PartnerIndex:
             registry: the components to prepare (and later rank with).
             pending: bool mask of the rows whose embedding is not ready (their
                 rows of `embeddings` are ignored); None or all False: none.
+            grid: instead of `embeddings`, their int16 grid (`to_grid(embeddings,
+                np.int16)`, which may be computed a block of rows at a time:
+                each row is put on the grid on its own), so that a large pool
+                never needs its float32 matrix.
 
         Raises:
             ValueError: when `embeddings` and `partners` differ in length.
@@ -80,10 +85,14 @@ class PartnerIndex:
         """
         if embeddings is not None and len(embeddings) != len(partners):
             raise ValueError("embeddings and partners differ in length")
+        if grid is not None and (embeddings is not None or grid.dtype != np.int16):
+            raise ValueError("grid is an int16 grid, given instead of embeddings")
+        if grid is not None and len(grid) != len(partners):
+            raise ValueError("grid and partners differ in length")
         rows = tuple(partners)
         ids = tuple(p.id or str(j) for j, p in enumerate(rows))
         prepared = (*registry.components, *registry.filters)
-        return cls(
+        index = cls(
             partners=rows,
             ids=ids,
             positions={pid: j for j, pid in enumerate(ids)},
@@ -93,7 +102,10 @@ class PartnerIndex:
             else None,
             registry=registry,
             states={c.name: c.prepare(rows, industries) for c in prepared},
-        ).with_embeddings(embeddings, pending)
+        )
+        if grid is not None:
+            return index._with_grid(grid, pending)
+        return index.with_embeddings(embeddings, pending)
 
     def with_embeddings(
         self, embeddings: np.ndarray | None, pending: np.ndarray | None = None
@@ -105,6 +117,42 @@ class PartnerIndex:
         """
         if embeddings is not None and len(embeddings) != len(self.partners):
             raise ValueError("embeddings and partners differ in length")
+        grid = None if embeddings is None else to_grid(embeddings, np.int16)
+        return self._with_grid(grid, pending)
+
+    def with_rows(
+        self, rows: Sequence[int], vectors: np.ndarray, pending: np.ndarray | None = None
+    ) -> PartnerIndex:
+        """The same pool with the embeddings of `rows` set (e.g. pending ones that landed).
+
+        The other rows keep their grid as it is: turning the grid back into
+        floats and rounding it again could move a component by one unit, and
+        then an index refreshed as vectors land would rank differently from
+        one built fresh from the same vectors (a process's history, or which
+        of several workers answers, would change a ranking).  `to_grid` treats
+        each row on its own, so the new rows are exactly those of a fresh build.
+
+        Args:
+            rows: row numbers, aligned with `vectors`.
+            vectors: (len(rows), d) offer embeddings of those rows.
+            pending: the new pending mask (as in `with_embeddings`).
+
+        Raises:
+            ValueError: when `rows` and `vectors` differ in length.
+        """
+        picked = np.asarray(rows, dtype=np.int64)
+        new = np.asarray(vectors)
+        if new.ndim != 2 or len(new) != len(picked):
+            raise ValueError("rows and vectors differ in length")
+        if self.grid is not None and self.grid.shape[1] == new.shape[1]:
+            grid = self.grid.copy()
+        else:  # the first vectors of an all-pending pool (or of another dimension)
+            grid = np.zeros((len(self.partners), new.shape[1]), dtype=np.int16)
+        if len(picked):
+            grid[picked] = to_grid(new, np.int16)
+        return self._with_grid(grid, pending)
+
+    def _with_grid(self, grid: np.ndarray | None, pending: np.ndarray | None) -> PartnerIndex:
         mask = None
         if pending is not None:
             mask = np.asarray(pending, dtype=bool)
@@ -112,7 +160,6 @@ class PartnerIndex:
                 raise ValueError("pending and partners differ in length")
             if not mask.any():
                 mask = None
-        grid = None if embeddings is None else to_grid(embeddings, np.int16)
         if mask is not None and grid is not None:
             grid[mask] = 0
         return replace(self, grid=grid, pending=mask)

@@ -103,3 +103,14 @@ def test_int16_storage_gives_the_same_bits_as_float32() -> None:
         assert np.array_equal(grid_cosines(narrow, q), grid_cosines(wide, q))
     with pytest.raises(ValueError, match="float32 or int16"):
         to_grid(x, np.int8)
+
+
+def test_a_row_is_put_on_the_grid_the_same_alone_as_inside_any_pool() -> None:
+    """What lets an index refresh only the rows whose vectors landed (PartnerIndex.with_rows)
+    and still hold exactly the grid of a fresh build."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(5000, 384)).astype(np.float32)  # more rows than one conversion step
+    whole = to_grid(x, np.int16)
+    for rows in (np.array([0]), np.array([4999]), np.arange(2040, 2060), rng.choice(5000, 300)):
+        assert np.array_equal(to_grid(x[rows], np.int16), whole[rows])
+    assert np.array_equal(to_grid(x[17], np.int16), whole[17])

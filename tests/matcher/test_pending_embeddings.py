@@ -6,7 +6,9 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 
+from matcher.cosine import to_grid
 from matcher.matching.config import MatcherConfig
 from matcher.matching.embeddings import embed_partners
 from matcher.matching.pool import PartnerIndex
@@ -74,3 +76,45 @@ def test_vectors_that_land_replace_the_pending_rows_without_a_rebuild() -> None:
     assert landed.pending is None and landed.lexical is waiting.lexical
     full = PartnerIndex.build(partners, emb, table())
     assert _dense_parts(landed) == _dense_parts(full)
+
+
+def test_rows_that_land_give_the_grid_and_ranking_of_a_fresh_build() -> None:
+    """with_rows computes only the landed rows; the others keep their grid unconverted."""
+    partners = _pool()
+    emb, _ = embed_partners(HashEncoder(), partners, {})
+    pending = np.zeros(len(partners), dtype=bool)
+    pending[[1, 3, 4]] = True
+    waiting = PartnerIndex.build(
+        partners, np.where(pending[:, None], 0, emb), table(), pending=pending
+    )
+    one = waiting.with_rows([4], emb[[4]], pending & (np.arange(len(partners)) != 4))
+    assert one.pending_count == 2 and one.lexical is waiting.lexical
+    assert waiting.grid is not None and one.grid is not None
+    assert one.grid[4].any() and not one.grid[[1, 3]].any()
+    assert not waiting.grid[4].any(), "the index refreshed from is left as it was"
+    landed = one.with_rows([1, 3], emb[[1, 3]], np.zeros(len(partners), dtype=bool))
+    full = PartnerIndex.build(partners, emb, table())
+    assert landed.pending is None and landed.grid is not None and full.grid is not None
+    assert np.array_equal(landed.grid, full.grid)
+    assert _dense_parts(landed) == _dense_parts(full)
+    assert _dense_parts(landed, many=True) == _dense_parts(full, many=True)
+    first = PartnerIndex.build(partners, None, table(), pending=np.ones(len(partners), dtype=bool))
+    assert np.array_equal(first.with_rows(range(len(partners)), emb).grid, full.grid)
+
+
+def test_a_grid_built_a_block_at_a_time_is_the_grid_of_the_embeddings() -> None:
+    """PartnerIndex.build(grid=...): the service streams stored vectors onto the grid."""
+    partners = _pool()
+    emb, _ = embed_partners(HashEncoder(), partners, {})
+    grid = np.zeros(emb.shape, dtype=np.int16)
+    for start in range(0, len(emb), 2):
+        grid[start : start + 2] = to_grid(emb[start : start + 2], np.int16)
+    streamed = PartnerIndex.build(partners, None, table(), grid=grid)
+    full = PartnerIndex.build(partners, emb, table())
+    assert streamed.grid is not None and full.grid is not None
+    assert np.array_equal(streamed.grid, full.grid)
+    assert _dense_parts(streamed) == _dense_parts(full)
+    with pytest.raises(ValueError, match="int16 grid"):
+        PartnerIndex.build(partners, None, table(), grid=grid.astype(np.float32))
+    with pytest.raises(ValueError, match="differ in length"):
+        PartnerIndex.build(partners, None, table(), grid=grid[1:])
