@@ -6,12 +6,11 @@ that the ranking services can read the state without importing the learner.
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from api.errors import NOT_FOUND, NotFound
 from api.runtime import Runtime
+from api.services.active_versions import ActiveVersion
 from matcher.matching.config import MatcherConfig
 from matcher.matching.learning_data import Overlay
 from models.config_tables import BASE_VERSION, MatcherConfigState, MatcherConfigVersion
@@ -19,23 +18,13 @@ from models.config_tables import BASE_VERSION, MatcherConfigState, MatcherConfig
 CONFIG_LABEL = "匹配配置"
 
 
-_ACTIVE_VERSION = select(MatcherConfigState.active_version).where(col(MatcherConfigState.id) == 1)
-"""Built once: every request reads it (api.deps.get_runtime), and building a statement
-costs more than running this one."""
+ALREADY_ACTIVE = "匹配配置 {version} 已是当前生效版本"
+STATE = ActiveVersion(MatcherConfigState, entity="matcher_config", already_active=ALREADY_ACTIVE)
+"""The row naming the active matcher config (read on every request and job block)."""
 
 
 def active_version(session: Session) -> str:
-    return active_version_of(session.exec(_ACTIVE_VERSION).first())
-
-
-def active_version_of(stored: str | None) -> str:
-    """The active version from the state row's column (None: no row, the base config)."""
-    return stored if stored is not None else BASE_VERSION
-
-
-def active_version_column() -> Any:
-    """The active version as a scalar subquery, for a query that reads more at once."""
-    return _ACTIVE_VERSION.scalar_subquery()
+    return STATE.read(session)
 
 
 def _row(session: Session, version: str) -> MatcherConfigVersion | None:

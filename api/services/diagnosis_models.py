@@ -23,13 +23,14 @@ from sqlmodel import Session, col, select
 
 from api.errors import NOT_FOUND, Conflict, NotFound
 from api.runtime import Runtime
+from api.services.active_versions import ActiveVersion
 from api.services.audit import record_audit
 from api.services.triggers import queue_automatic_rescore
 from matcher.diagnosis import ProbabilityModel
 from matcher.diagnosis.engine import model_version_of
 from matcher.diagnosis.model import TreatmentModel, treatment_model_from_bytes
 from models.config_tables import BASE_VERSION, DiagnosisModelState, DiagnosisModelVersion
-from models.tables import Job, utcnow
+from models.tables import Job
 
 MODEL_LABEL = "诊断模型"
 ALREADY_ACTIVE = "诊断模型 {version} 已是当前生效版本"
@@ -37,26 +38,12 @@ ALREADY_STORED = "诊断模型 {version} 已保存过（同样的训练数据得
 ACTIVATION_REASON = "diagnosis model activated"
 
 
-def _state(session: Session) -> DiagnosisModelState | None:
-    return session.get(DiagnosisModelState, 1)
-
-
-_ACTIVE_VERSION = select(DiagnosisModelState.active_version).where(col(DiagnosisModelState.id) == 1)
-"""Built once: every request reads it (api.deps.get_runtime)."""
+STATE = ActiveVersion(DiagnosisModelState, entity="diagnosis_model", already_active=ALREADY_ACTIVE)
+"""The row naming the active diagnosis model (read on every request and job block)."""
 
 
 def active_version(session: Session) -> str:
-    return active_version_of(session.exec(_ACTIVE_VERSION).first())
-
-
-def active_version_of(stored: str | None) -> str:
-    """The active version from the state row's column (None: no row, the shipped model)."""
-    return stored if stored is not None else BASE_VERSION
-
-
-def active_version_column() -> Any:
-    """The active version as a scalar subquery, for a query that reads more at once."""
-    return _ACTIVE_VERSION.scalar_subquery()
+    return STATE.read(session)
 
 
 def _row(session: Session, version: str) -> DiagnosisModelVersion | None:
@@ -202,22 +189,7 @@ def activate(*, session: Session, version: str, actor: str) -> Job | None:
     """
     if version != BASE_VERSION and _row(session, version) is None:
         raise NotFound(NOT_FOUND.format(entity=MODEL_LABEL, id=version))
-    state = _state(session)
-    old = state.active_version if state is not None else BASE_VERSION
-    if old == version:
-        raise Conflict(ALREADY_ACTIVE.format(version=version))
-    if state is None:
-        state = DiagnosisModelState(id=1)
-    state.active_version, state.activated_by, state.activated_at = version, actor, utcnow()
-    session.add(state)
-    record_audit(
-        session=session,
-        actor=actor,
-        action="activate",
-        entity="diagnosis_model",
-        entity_id=version,
-        changes={"active_version": [old, version]},
-    )
+    STATE.switch(session, version, actor=actor)
     job = queue_automatic_rescore(session=session, enterprise_ids=None, reason=ACTIVATION_REASON)
     session.flush()
     return job

@@ -22,20 +22,19 @@ from api.config import Settings
 from api.errors import Conflict
 from api.runtime import Runtime
 from api.services.audit import record_audit
-from api.services.config_state import active_version, config_of, sync_runtime
+from api.services.config_state import STATE, active_version, config_of, sync_runtime
 from api.services.decisions import collect_decisions
 from api.services.triggers import queue_automatic_rescore
 from matcher.matching.config import MatcherConfig
 from matcher.matching.learning_data import LearnSettings, NotEnoughDecisions, Overlay
 from matcher.matching.learning_loop import learn
-from models.config_tables import BASE_VERSION, MatcherConfigState, MatcherConfigVersion
-from models.tables import Job, utcnow
+from models.config_tables import BASE_VERSION, MatcherConfigVersion
+from models.tables import Job
 
 TOO_FEW_DECISIONS = (
     "决策数量不足，无法学习新的匹配权重：已有 {count} 条审核决策，至少需要 {needed} 条"
     "（LD_LEARN_MIN_DECISIONS）"
 )
-ALREADY_ACTIVE = "匹配配置 {version} 已是当前生效版本"
 ACTIVATION_REASON = "matcher config activated"
 
 
@@ -54,10 +53,6 @@ def learn_settings(settings: Settings) -> LearnSettings:
         min_category_decisions=settings.learn_min_category_decisions,
         holdout_share=settings.learn_holdout_share,
     )
-
-
-def _state(session: Session) -> MatcherConfigState | None:
-    return session.get(MatcherConfigState, 1)
 
 
 def _next_version(session: Session) -> str:
@@ -176,22 +171,7 @@ def activate(
         Conflict: when it is already active.
     """
     config = config_of(session, runtime, version)
-    state = _state(session)
-    old = state.active_version if state is not None else BASE_VERSION
-    if old == version:
-        raise Conflict(ALREADY_ACTIVE.format(version=version))
-    if state is None:
-        state = MatcherConfigState(id=1)
-    state.active_version, state.activated_by, state.activated_at = version, actor, utcnow()
-    session.add(state)
-    record_audit(
-        session=session,
-        actor=actor,
-        action="activate",
-        entity="matcher_config",
-        entity_id=version,
-        changes={"active_version": [old, version], "config_hash": config.config_hash()},
-    )
+    STATE.switch(session, version, actor=actor, changes={"config_hash": config.config_hash()})
     job = queue_automatic_rescore(session=session, enterprise_ids=None, reason=ACTIVATION_REASON)
     session.flush()
     return config, job

@@ -22,10 +22,10 @@ from sqlmodel import Session, col, func, select, update
 from api.auth import Principal
 from api.errors import NOT_FOUND, NotFound
 from api.runtime import Runtime
-from api.services.config_state import active_version_column, active_version_of, sync_runtime
+from api.services.config_state import STATE as CONFIG_STATE
+from api.services.config_state import sync_runtime
 from api.services.diagnoses import DiagnosisView, current_diagnosis
-from api.services.diagnosis_models import active_version_column as active_model_column
-from api.services.diagnosis_models import active_version_of as active_model_of
+from api.services.diagnosis_models import STATE as MODEL_STATE
 from api.services.diagnosis_models import sync_diagnosis_model
 from api.services.enterprises import (
     get_asset,
@@ -300,9 +300,9 @@ def _state_query() -> Any:
             PoolState.epoch,
             PoolState.revision,
             PoolState.embedding_revision,
-            active_version_column(),
+            CONFIG_STATE.column(),
             diagnosed_by,
-            active_model_column(),
+            MODEL_STATE.column(),
             MatchRun,
         )
         .select_from(Enterprise)
@@ -363,7 +363,7 @@ def ranking_state(session: Session, enterprise_id: int, runtime: Runtime) -> Sto
         diagnosed_by=diagnosed_by,
         diagnosis_model=model_version_of(runtime.treatment_model),
     )
-    return StoredRun(run, state, county, active_version_of(active), active_model_of(active_model))
+    return StoredRun(run, state, county, CONFIG_STATE.of(active), MODEL_STATE.of(active_model))
 
 
 def _query_matrix(items: Sequence[RankingInput]) -> np.ndarray | None:
