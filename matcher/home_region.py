@@ -141,6 +141,11 @@ def _common(divisions: set[HomeRegion]) -> HomeRegion | None:
     return HomeRegion(first.province, city, county)
 
 
+@lru_cache(maxsize=1)
+def _longest() -> int:
+    return max((len(n) for n in place_names()), default=0)
+
+
 @lru_cache(maxsize=65536)
 def home_region(name: str) -> HomeRegion | None:
     """The division the partner's name begins with, the longest name first.
@@ -157,7 +162,7 @@ def home_region(name: str) -> HomeRegion | None:
         if text.startswith(prefix):
             text = text[len(prefix) :]
             break
-    longest = max((len(n) for n in names), default=0)
+    longest = _longest()
     for size in range(min(longest, len(text)), 1, -1):
         found = names.get(text[:size])
         if found is not None:
