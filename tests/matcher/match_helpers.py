@@ -153,6 +153,10 @@ def pool() -> list[PartnerProfile]:
             treatment_types=("strategic_investment", "merger_restructuring"),
             asset_interests=(),
         ),
+        # Named after a place, stating no region: the home_* levels (matcher.home_region).
+        partner("P18", name="临淄区财金投资有限公司", kind="local_soe", industries=()),
+        partner("P19", name="淄博市城市资产运营有限公司", kind="local_soe", industries=()),
+        partner("P20", name="山东某产业投资集团有限公司", kind="local_soe", industries=()),
     ]
 
 

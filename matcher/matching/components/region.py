@@ -6,6 +6,10 @@ is not a fact: when the enterprise's county is not given and the partner
 names counties (…县, …区, …旗) but not the enterprise's city or province, the
 enterprise may well be in one of them, so the level is `unknown`: no filter,
 no bonus, and the reason says so.
+
+A partner stating no region is neutral unless its name begins with the
+enterprise's county, city or province (`home_*` levels: a modest bonus for
+the local white knight, never a filter; a mismatch stays neutral).
 """
 
 from __future__ import annotations
@@ -15,12 +19,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from matcher.home_region import home_region
 from matcher.industry import IndustryTable
 from matcher.matching.arrays import levels_where, membership
 from matcher.matching.component import Contribution, Key, Level, RuleComponent, level_filter
 from matcher.matching.context import MatchContext, MatchQuery
 from matcher.matching.policy import weight_factor
 from matcher.profile import PartnerProfile
+
+HOME_REASON = "名称显示为{scope}（{name}）主体，本地纾困常由本地国企/龙头承接"
+"""The `home_*` levels: a partner stating no region but whose name begins with the
+enterprise's county, city or province (`matcher.home_region`).  Below the stated
+county and city levels (a name is weaker evidence than a stated preference); the
+province level is above the stated one, because a stated province is often one
+of many a fund lists, while a provincial SOE or champion is the white knight the
+province's government calls first.  A mismatch is neutral (`null`), never a penalty."""
 
 LEVELS = (
     Level("null", "不限地区", 0.0, "不限地区"),
@@ -33,6 +46,9 @@ LEVELS = (
         0.0,
         "企业未填县区，无法确定是否在合作方偏好地区（{names}）内，不作筛选",
     ),
+    Level("home_county", "本县区主体", 0.3, HOME_REASON.format(scope="本县区", name="{name}")),
+    Level("home_city", "本市主体", 0.3, HOME_REASON.format(scope="本市", name="{name}")),
+    Level("home_province", "本省主体", 0.2, HOME_REASON.format(scope="本省", name="{name}")),
     Level("else", "不在偏好地区", -5.0, "不在合作方偏好地区"),
 )
 COUNTY_SUFFIXES = ("县", "区", "旗")
@@ -47,7 +63,7 @@ def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> Contribution:
     e = q.enterprise
     regions = set(p.preferred_regions)
     if not regions:
-        return REGION.verdict(q, ctx, "null")
+        return _home(q, p, ctx)
     if e.county and e.county in regions:
         return REGION.verdict(q, ctx, "county", name=e.county)
     if e.city in regions:
@@ -60,6 +76,20 @@ def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> Contribution:
     return REGION.verdict(q, ctx, "else")
 
 
+def _home(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> Contribution:
+    e = q.enterprise
+    home = home_region(p.name)
+    if home is not None:
+        for label, mine, theirs in (
+            ("home_county", e.county, home.county),
+            ("home_city", e.city, home.city),
+            ("home_province", e.province, home.province),
+        ):
+            if mine and mine == theirs:
+                return REGION.verdict(q, ctx, label, name=mine)
+    return REGION.verdict(q, ctx, "null")
+
+
 @dataclass(frozen=True)
 class RegionState:
     n: int
@@ -69,6 +99,10 @@ class RegionState:
     has_region_pref: np.ndarray
     has_county_pref: np.ndarray
     """Partners naming at least one county-level region."""
+    home_names: tuple[str, ...] = ()
+    home: np.ndarray | None = None
+    """(3, partners): index into `home_names` of the province, city and county the
+    partner's name begins with (`matcher.home_region`), -1 where not named."""
 
 
 def prepare(partners: Sequence[PartnerProfile], industries: IndustryTable) -> RegionState:
@@ -76,7 +110,20 @@ def prepare(partners: Sequence[PartnerProfile], industries: IndustryTable) -> Re
     has = mat.any(axis=0) if len(regions) else np.zeros(len(partners), bool)
     county_rows = [i for i, r in enumerate(regions) if county_like(r)]
     counties = mat[county_rows].any(axis=0) if county_rows else np.zeros(len(partners), bool)
-    return RegionState(len(partners), regions, mat, has, counties)
+    homes = [home_region(p.name) for p in partners]
+    parts = [[(h.province, h.city, h.county)[i] if h else "" for h in homes] for i in range(3)]
+    home_names = tuple(sorted({name for part in parts for name in part if name}))
+    lookup = {name: i for i, name in enumerate(home_names)}
+    home = np.array([[lookup.get(n, -1) for n in part] for part in parts], dtype=np.int32)
+    home = home.reshape(3, len(partners))
+    return RegionState(len(partners), regions, mat, has, counties, home_names, home)
+
+
+def _home_mask(state: RegionState, part: int, name: str) -> np.ndarray | None:
+    """Partners stating no region whose home `part` (0 province, 1 city, 2 county) is `name`."""
+    if not name or name not in state.home_names or state.home is None:
+        return None
+    return (state.home[part] == state.home_names.index(name)) & ~state.has_region_pref
 
 
 def pool(state: RegionState, q: MatchQuery, ctx: MatchContext) -> np.ndarray:
@@ -90,6 +137,15 @@ def pool(state: RegionState, q: MatchQuery, ctx: MatchContext) -> np.ndarray:
     ]
     # A partner with no preference is null whatever the names say.
     pairs.append((~state.has_region_pref, REGION.index("null")))
+    # …unless its name says it is from the enterprise's province, city or county.
+    for part, label, name in (
+        (0, "home_province", e.province),
+        (1, "home_city", e.city),
+        (2, "home_county", e.county),
+    ):
+        mask = _home_mask(state, part, name)
+        if mask is not None:
+            pairs.append((mask, REGION.index(label)))
     return levels_where(state.n, REGION.index("else"), pairs)
 
 
