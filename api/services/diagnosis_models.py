@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from api.errors import NOT_FOUND, Conflict, NotFound
@@ -50,6 +51,12 @@ def _row(session: Session, version: str) -> DiagnosisModelVersion | None:
     return session.exec(
         select(DiagnosisModelVersion).where(DiagnosisModelVersion.version == version)
     ).first()
+
+
+def _stored(session: Session, version: str) -> bool:
+    """Whether `version` is stored, without reading its artifact (a few hundred KB)."""
+    query = select(DiagnosisModelVersion.id).where(DiagnosisModelVersion.version == version)
+    return session.exec(query).first() is not None
 
 
 def model_of(
@@ -95,7 +102,7 @@ def store_candidate(
     Raises:
         Conflict: when this version is already stored.
     """
-    if model.model_version == BASE_VERSION or _row(session, model.model_version) is not None:
+    if model.model_version == BASE_VERSION or _stored(session, model.model_version):
         raise Conflict(ALREADY_STORED.format(version=model.model_version))
     row = DiagnosisModelVersion(
         version=model.model_version,
@@ -142,10 +149,13 @@ def _cross_validated(metadata: Any) -> dict[str, Any]:
 
 
 def list_models(*, session: Session, base: ProbabilityModel | None) -> tuple[str, list[ModelEntry]]:
-    """(the active version, every stored version newest first, the shipped `base` last)."""
+    """(the active version, every stored version newest first, the shipped `base` last);
+    the artifacts are not read."""
     active = active_version(session)
     rows = session.exec(
-        select(DiagnosisModelVersion).order_by(col(DiagnosisModelVersion.id).desc())
+        select(DiagnosisModelVersion)
+        .options(defer(DiagnosisModelVersion.artifact))
+        .order_by(col(DiagnosisModelVersion.id).desc())
     ).all()
     entries = [
         ModelEntry(
@@ -187,7 +197,7 @@ def activate(*, session: Session, version: str, actor: str) -> Job | None:
         NotFound: for an unknown version.
         Conflict: when it is already active.
     """
-    if version != BASE_VERSION and _row(session, version) is None:
+    if version != BASE_VERSION and not _stored(session, version):
         raise NotFound(NOT_FOUND.format(entity=MODEL_LABEL, id=version))
     STATE.switch(session, version, actor=actor)
     job = queue_automatic_rescore(session=session, enterprise_ids=None, reason=ACTIVATION_REASON)

@@ -240,9 +240,9 @@ class RankingState:
     model_name: str
     query_vector_at: datetime | None
     """When the enterprise's query vector was last stored (None: it has none)."""
-    diagnosed_by: str | None = None
+    diagnosed_by: str | None
     """The model that made the latest diagnosis (None: none yet)."""
-    diagnosis_model: str = ""
+    diagnosis_model: str
     """The model that diagnoses now (the active version's)."""
 
     def holds(self, run: MatchRun) -> bool:
@@ -327,7 +327,7 @@ class StoredRun:
     county: str
     active_version: str
     """The matcher config version active in the database (the runtime may be behind)."""
-    active_model: str = "base"
+    active_model: str
     """The diagnosis model version active in the database (likewise)."""
 
     @property
