@@ -36,6 +36,7 @@ from matcher.matching.learning_data import (
     reviewed_count,
     split_by_time,
 )
+from matcher.threads import single_threaded
 
 
 def _ndcg(items: Sequence[Decision], overlay: Overlay) -> float | None:
@@ -197,8 +198,9 @@ def fitted(
     Raises:
         NotEnoughDecisions: when too few pairs were reviewed in `decisions`.
     """
-    chosen, scores = tuned(decisions, current, components, settings)
-    overlay = fit_overlay(decisions, current, components, chosen)
+    with single_threaded():  # tiny fits: BLAS threads only spin (matcher/threads.py)
+        chosen, scores = tuned(decisions, current, components, settings)
+        overlay = fit_overlay(decisions, current, components, chosen)
     data = data_summary(decisions)
     data["strength"], data["category_strength"] = chosen.strength, chosen.category_strength
     if scores:
