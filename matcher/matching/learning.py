@@ -223,9 +223,9 @@ matcher.matching.policy (industry, region, deal size, assets, text)."""
 
 KEEP_ACTIVE = "active"
 SHARED = "shared"
-"""A category's choice (matcher.matching.learning_loop.tuned): a category strength λ_k (its
-own part fitted with that pull), SHARED (the global weights alone: too few decisions of its
-own, or its own part did not help on inner cross-validation) or KEEP_ACTIVE (the learned
+"""A category's choice (`fit_overlay`; matcher.matching.learning_loop.tuned makes it): a
+category strength λ_k (its own part fitted with that pull), SHARED (the global weights
+alone, as for a category with too few decisions of its own) or KEEP_ACTIVE (the learned
 weights did not beat the active ones on its enterprises: it keeps them exactly)."""
 
 Choice = float | str
