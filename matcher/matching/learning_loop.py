@@ -281,6 +281,7 @@ def fitted(
         overlay = fit_overlay(decisions, current, components, tuning.settings, tuning.choices)
     data = data_summary(decisions)
     data["strength"] = tuning.settings.strength
+    data["category_strength"] = tuning.settings.category_strength
     data["categories"] = dict(tuning.choices)
     if tuning.table:
         data["cross_validated"] = tuning.table
