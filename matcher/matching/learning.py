@@ -50,26 +50,30 @@ simulation in matcher/matching/simulation.py) and stores the result.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
-from scipy.optimize import minimize
 
 from matcher.matching.coverage import COVERAGE
+from matcher.matching.learning_category import (
+    KEEP_ACTIVE,
+    CategoryPart,
+    Choice,
+    fit_category,
+    fitted_categories,
+    with_parts,
+)
 from matcher.matching.learning_data import (
     FACTOR_BOUNDS,
-    OUTCOMES,
-    SHOWN,
     ZERO_LEVEL,
     Decision,
     LearnSettings,
     NotEnoughDecisions,
     Overlay,
-    _by_enterprise,
     reviewed_count,
 )
+from matcher.matching.learning_fit import fit_logistic, level_order, pairs
 
 
 def _columns(decisions: Sequence[Decision], current: Overlay, components: Sequence[str]):  # type: ignore[no-untyped-def]
@@ -116,130 +120,6 @@ def _features(d: Decision, names: Sequence[tuple[str, str | None]]) -> np.ndarra
     return row
 
 
-def _pairs(
-    decisions: Sequence[Decision], features: Callable[[Decision], np.ndarray]
-) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
-    """(feature differences better − worse, pair weights, each pair's category)."""
-    diffs, weights, cats = [], [], []
-    for items in _by_enterprise(decisions).values():
-        rows = np.array([features(d) for d in items])
-        grades = np.array([OUTCOMES[d.outcome] for d in items])
-        better, worse = np.nonzero(grades[:, None] > grades[None, :])
-        if not len(better):
-            continue
-        reviewed = sum(1 for d in items if d.outcome != SHOWN)
-        diffs.append(rows[better] - rows[worse])
-        weights.append(np.full(len(better), reviewed / len(better)))
-        cats += [items[0].category] * len(better)
-    if not diffs:
-        return np.zeros((0, 0)), np.zeros(0), []
-    return np.vstack(diffs), np.concatenate(weights), cats
-
-
-def _fit_logistic(
-    diffs: np.ndarray,
-    weights: np.ndarray,
-    prior: np.ndarray,
-    penalty: np.ndarray,
-    bounds: Sequence[tuple[float | None, float | None]],
-    order: np.ndarray | None = None,
-    floor: np.ndarray | None = None,
-    offset: np.ndarray | None = None,
-) -> np.ndarray:
-    """argmin Σ w·log(1 + exp(−s·θ·d)) + Σ λ/2·(θ − θ⁰)² over θ and a free temperature s.
-
-    `order` (rows over θ) asks order @ θ ≥ floor (0 when None): the level order
-    kept (`_level_order`; a category's deltas keep it on top of the shared weights).
-    `offset` is each pair's score difference from what is not fitted (0 when None).
-    """
-    if not len(diffs):
-        return prior.copy()
-
-    def loss(p: np.ndarray) -> tuple[float, np.ndarray]:
-        s, theta = float(np.exp(p[0])), p[1:]
-        raw = diffs @ theta if offset is None else diffs @ theta + offset
-        margin = s * raw
-        value = float(np.sum(weights * np.logaddexp(0.0, -margin)))
-        slope = -weights / (1.0 + np.exp(np.clip(margin, -500, 500)))  # d loss / d margin
-        grad = s * (slope @ diffs) + penalty * (theta - prior)
-        value += float(np.sum(penalty / 2 * (theta - prior) ** 2))
-        return value, np.concatenate([[float(np.sum(slope * margin))], grad])
-
-    inside = [
-        min(max(x, -np.inf if lo is None else lo), np.inf if hi is None else hi)
-        for x, (lo, hi) in zip(prior, bounds, strict=True)
-    ]
-    start = np.concatenate([[0.0], inside])
-    box = [(-5.0, 5.0), *bounds]
-    if order is None or not len(order):
-        found = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=box)
-        return np.asarray(found.x[1:])
-    rows = np.hstack([np.zeros((len(order), 1)), order])  # the temperature is not ordered
-    least = np.zeros(len(order)) if floor is None else floor
-    keep = {"type": "ineq", "fun": lambda p: rows @ p - least, "jac": lambda p: rows}
-    found = minimize(
-        loss,
-        start,
-        jac=True,
-        method="SLSQP",
-        bounds=box,
-        constraints=[keep],
-        options={"maxiter": 500},
-    )
-    return np.asarray(found.x[1:])
-
-
-def _level_order(names: Sequence[tuple[str, str | None]], prior: np.ndarray) -> np.ndarray:
-    """Rows r with r @ θ ≥ 0: within a component, a level weighted above another stays above.
-
-    The file's order of levels is the team's judgement of which match is
-    better (a same 小类 over a same 门类, a county over a province); the
-    decisions say by how much.  Levels of equal weight may part either way.
-    """
-    rows = []
-    by_component: dict[str, list[int]] = defaultdict(list)
-    for j, (c, label) in enumerate(names):
-        if label is not None:
-            by_component[c].append(j)
-    for members in by_component.values():
-        weights = sorted({float(prior[j]) for j in members}, reverse=True)
-        groups = [[j for j in members if float(prior[j]) == w] for w in weights]
-        for upper, lower in zip(groups, groups[1:], strict=False):
-            for hi in upper:
-                for lo in lower:
-                    row = np.zeros(len(names))
-                    row[hi], row[lo] = 1.0, -1.0
-                    rows.append(row)
-    return np.array(rows).reshape(len(rows), len(names))
-
-
-CATEGORY_LEVELS = ("treatment",)
-"""Rule components whose levels a category may weigh its own way: the treatment levels are
-the engagement matrix's (which engagements a partner lists serve this category, and how
-well: `natural`, `partial`, a listed secondary category …), and how much a `partial`
-engagement is worth differs by category (an asset buyer in a 清算, a lender in a 技改).
-Every other component gets one factor per category: the per-treatment weights of
-matcher.matching.policy (industry, region, deal size, assets, text)."""
-
-KEEP_ACTIVE = "active"
-SHARED = "shared"
-"""A category's choice (`fit_overlay`; matcher.matching.learning_loop.tuned makes it): a
-category strength λ_k (its own part fitted with that pull), SHARED (the global weights
-alone, as for a category with too few decisions of its own) or KEEP_ACTIVE (the learned
-weights did not beat the active ones on its enterprises: it keeps them exactly)."""
-
-Choice = float | str
-
-
-def fitted_categories(decisions: Sequence[Decision], minimum: int) -> list[str]:
-    """The categories with at least `minimum` reviewed pairs: those that may get their own part."""
-    counts: dict[str, int] = defaultdict(int)
-    for d in decisions:
-        if d.outcome != SHOWN and d.category:
-            counts[d.category] += 1
-    return sorted(c for c, n in counts.items() if n >= minimum)
-
-
 def fit_shared(
     decisions: Sequence[Decision], current: Overlay, components: Sequence[str], strength: float
 ) -> Overlay:
@@ -248,9 +128,9 @@ def fit_shared(
 
     In the fit's own units (not scaled back: `assemble` does that once)."""
     names, prior, bounds = _columns(decisions, current, components)
-    diffs, weights, _ = _pairs(decisions, lambda d: _features(d, names))
+    diffs, weights, _ = pairs(decisions, lambda d: _features(d, names))
     penalty = np.full(len(prior), strength)
-    theta = _fit_logistic(diffs, weights, prior, penalty, bounds, _level_order(names, prior))
+    theta = fit_logistic(diffs, weights, prior, penalty, bounds, level_order(names, prior))
     levels = {c: dict(table) for c, table in current.levels.items()}
     factors = dict(current.component_factors)
     penalty_value = current.coverage_penalty
@@ -265,125 +145,6 @@ def fit_shared(
     # A category's current part rides on the new shared weights unchanged: its factors, and
     # its own level weights as the same differences from the shared ones.
     return with_parts(shared, current, {})
-
-
-@dataclass(frozen=True)
-class CategoryPart:
-    """One category's own part: a factor per component, and its own level weights."""
-
-    factors: dict[str, float]
-    levels: dict[str, dict[str, float]]
-
-
-def _current_part(shared: Overlay, current: Overlay, category: str) -> CategoryPart:
-    """The current config's part for `category`, on top of (new) shared weights."""
-    levels: dict[str, dict[str, float]] = {}
-    for c, table in current.category_levels.get(category, {}).items():
-        if c in shared.levels:
-            levels[c] = {
-                lab: shared.levels[c][lab] + w - current.levels[c][lab] for lab, w in table.items()
-            }
-    return CategoryPart(dict(current.category_factors.get(category, {})), levels)
-
-
-def with_parts(shared: Overlay, current: Overlay, parts: dict[str, CategoryPart]) -> Overlay:
-    """The shared weights with each category's part: its fitted one, else the current one."""
-    categories = {*current.category_factors, *current.category_levels, *parts}
-    factors, levels = {}, {}
-    for k in sorted(categories):
-        part = parts.get(k) or _current_part(shared, current, k)
-        if part.factors:
-            factors[k] = dict(part.factors)
-        if part.levels:
-            levels[k] = {c: dict(t) for c, t in part.levels.items()}
-    return replace(
-        shared,
-        category_factors=factors,
-        category_levels=levels,
-        category_coverage_penalty=dict(current.category_coverage_penalty),
-    )
-
-
-def fit_category(
-    decisions: Sequence[Decision],
-    current: Overlay,
-    shared: Overlay,
-    components: Sequence[str],
-    category: str,
-    strength: float,
-) -> CategoryPart:
-    """Stage two for one category: its own part on top of `shared`, from its decisions alone.
-
-    Hierarchical shrinkage: the part is pulled by `strength` (λ_k) toward the
-    current part (none for the hand-set file: the shared weights), which stage one
-    pulled toward the current config.  A factor per component (within
-    FACTOR_BOUNDS) and, for CATEGORY_LEVELS, a weight per level added to the
-    shared one, keeping its sign and the file's order of levels.
-    """
-    mine = [d for d in decisions if d.category == category]
-    now = _current_part(shared, current, category)
-    plain = replace(shared, category_factors={}, category_levels={})  # the part is fitted whole
-    own_levels = [c for c in CATEGORY_LEVELS if c in components and c in shared.levels]
-    names: list[tuple[str, str | None]] = []
-    prior, bounds, base = [], [], []
-    lo, hi = FACTOR_BOUNDS
-    for c in components:
-        if c in own_levels:
-            for label, w0 in current.levels[c].items():
-                if label == "null":
-                    continue
-                w = shared.levels[c][label]
-                names.append((c, label))
-                prior.append(now.levels.get(c, {}).get(label, w) - w)
-                base.append(w)
-                bounds.append(
-                    (-w, None) if w0 > 0 else (None, -w) if w0 < 0 else (ZERO_LEVEL[0] - w, -w)
-                )
-        else:
-            names.append((c, None))
-            prior.append(now.factors.get(c, 1.0))
-            base.append(0.0)
-            bounds.append((lo, hi))
-    factor_of = {c: shared.factor(c, None) * now.factors.get(c, 1.0) for c in own_levels}
-
-    def features(d: Decision) -> np.ndarray:
-        """The columns, then what does not move: the shared weights of the own levels and the
-        coverage part (an offset of the pair's score difference)."""
-        row = np.zeros(len(names) + 1)
-        for j, (c, label) in enumerate(names):
-            if label is None:
-                row[j] = plain.part(d, c)
-            elif d.levels.get(c) == label:
-                row[j] = factor_of[c] * d.scales.get(c, 1.0)
-                row[-1] += row[j] * base[j]
-        row[-1] += shared.coverage_part(d)
-        return row
-
-    diffs, weights, _ = _pairs(mine, features)
-    order = _level_order(names, np.array(_file_weights(names, current)))
-    theta = _fit_logistic(
-        diffs[:, :-1] if len(diffs) else diffs,
-        weights,
-        np.array(prior, dtype=float),
-        np.full(len(names), strength),
-        bounds,
-        order,
-        floor=-(order @ np.array(base)) if len(order) else None,
-        offset=diffs[:, -1] if len(diffs) else None,
-    )
-    factors = dict(now.factors)
-    levels = {c: dict(t) for c, t in now.levels.items()}
-    for (c, label), value in zip(names, theta, strict=True):
-        if label is None:
-            factors[c] = float(value)
-        else:
-            levels.setdefault(c, {})[label] = float(shared.levels[c][label] + value)
-    return CategoryPart(factors, levels)
-
-
-def _file_weights(names: Sequence[tuple[str, str | None]], current: Overlay) -> list[float]:
-    """The current (file's) weight of each level column: what orders them (`_level_order`)."""
-    return [current.levels[c][label] if label is not None else 0.0 for c, label in names]
 
 
 def assemble(

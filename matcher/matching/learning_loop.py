@@ -21,12 +21,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 from sklearn.metrics import ndcg_score
 
-from matcher.matching.learning import (
+from matcher.matching.learning import fit_overlay, fit_shared
+from matcher.matching.learning_category import (
     KEEP_ACTIVE,
     Choice,
     fit_category,
-    fit_overlay,
-    fit_shared,
     fitted_categories,
     with_parts,
 )

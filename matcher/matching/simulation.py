@@ -34,7 +34,7 @@ from matcher.matching.evaluation import (
     evaluate_matching,
     gold_diagnosis,
 )
-from matcher.matching.learning import KEEP_ACTIVE
+from matcher.matching.learning_category import KEEP_ACTIVE
 from matcher.matching.learning_data import Decision, LearnSettings, Overlay
 from matcher.matching.learning_loop import Learned, fitted
 from matcher.matching.observed import pair_parts

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from matcher.matching.config import MatcherConfig
-from matcher.matching.learning import KEEP_ACTIVE, SHARED, fit_category, fit_overlay, fit_shared
+from matcher.matching.learning import fit_overlay, fit_shared
+from matcher.matching.learning_category import KEEP_ACTIVE, SHARED, fit_category
 from matcher.matching.learning_data import (
     Decision,
     LearnSettings,
