@@ -26,7 +26,10 @@ class ConfigLearned(BaseModel):
     )
     held_out: dict[str, Any] = Field(description="the same summary of the held-out decisions")
     overlay: dict[str, Any] = Field(
-        description="levels, component_factors, category_factors over the shipped weights file"
+        description=(
+            "levels, component_factors, category_factors, coverage_penalty, category_levels, "
+            "category_coverage_penalty over the shipped weights file"
+        )
     )
 
 

@@ -30,7 +30,7 @@ class MatcherConfigVersion(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     version: str = Field(max_length=40, unique=True)
     overlay: dict[str, Any] = _json()
-    """component_factors and category_factors (the learned part of the config)."""
+    """The learned part of the config (matcher.matching.learning_data.Overlay.to_dict)."""
     base_hash: str = Field(max_length=64)
     """The hash of the weights file it was learned over."""
     config_hash: str = Field(max_length=64)

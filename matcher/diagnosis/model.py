@@ -11,7 +11,6 @@ version, cross-validated metrics), so a deployment loads it without training.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import io
 import json
@@ -28,27 +27,17 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import ThreadpoolController
 
 from matcher.diagnosis.evidence import Evidence
 from matcher.diagnosis.features import FEATURE_NAMES, feature_vector
 from matcher.profile import EnterpriseProfile
 from matcher.text import normalize_zh, tokenize_zh
+from matcher.threads import single_threaded
 from matcher.vocab import CATEGORIES
 
 ARTIFACT_FORMAT = 2
 _N = len(FEATURE_NAMES)
 SITUATION, DEMANDS = _N, _N + 1
-
-
-@functools.lru_cache(maxsize=1)
-def _controller() -> ThreadpoolController:
-    return ThreadpoolController()
-
-
-def single_threaded() -> Any:
-    """Keep BLAS on one thread: the matrices are tiny and the machine is shared."""
-    return _controller().limit(limits=1)
 
 
 def build_pipeline(*, c: float = 1.0) -> Pipeline:

@@ -29,11 +29,11 @@ from matcher.diagnosis.model import (
     build_pipeline,
     hash_rows,
     model_rows,
-    single_threaded,
 )
 from matcher.diagnosis.policy import contributions, policy_scores, softmax
 from matcher.diagnosis.review import review_reasons
 from matcher.profile import EnterpriseProfile
+from matcher.threads import single_threaded
 from matcher.vocab import CATEGORIES
 
 WEIGHTS = tuple(round(w, 2) for w in np.arange(0.0, 1.0001, 0.1))

@@ -158,7 +158,7 @@ class RuleComponent:
         if detail is None:
             reason = self._by_label[label].reason
             detail = reason.format_map(fields) if fields else reason
-        weight = ctx.config.levels[self.name][label]
+        weight = ctx.config.level_weight(self.name, label, query.primary)
         if self.factor is not _unit_factor:  # the explanation of 100 results calls this 600 times
             weight *= self.factor(query, ctx)
         if ctx.config.component_factors or ctx.config.category_factors:

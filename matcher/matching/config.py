@@ -78,6 +78,13 @@ class MatcherConfig:
         category_factors: primary treatment category -> component -> a further
             multiplier, learned where a category has enough decisions.  Hard
             filters are not components: no factor reaches them.
+        category_levels: primary treatment category -> rule component -> level
+            -> the weight that replaces `levels` for enterprises of that
+            category (a learned overlay writes it: the engagement matrix's
+            levels as one category's officers weigh them, or the whole table of
+            a category that keeps the weights it had); empty in the hand-set file.
+        category_coverage_penalty: primary treatment category -> the coverage
+            penalty in place of `coverage_penalty` (likewise learned).
 
     Raises:
         ValueError: on a missing level weight or an out-of-range threshold.
@@ -138,6 +145,8 @@ class MatcherConfig:
     )
     component_factors: dict[str, float] = field(default_factory=dict)
     category_factors: dict[str, dict[str, float]] = field(default_factory=dict)
+    category_levels: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    category_coverage_penalty: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for component, given in self.levels.items():
@@ -149,13 +158,23 @@ class MatcherConfig:
             raise ValueError("secondary_min_probability must be in [0, 1]")
         if not 1.0 <= self.ticket_near_factor <= self.ticket_far_factor:
             raise ValueError("need 1 <= ticket_near_factor <= ticket_far_factor")
-        if self.coverage_penalty < 0:
-            raise ValueError("coverage_penalty must be >= 0")
+        if self.coverage_penalty < 0 or min(self.category_coverage_penalty.values(), default=0) < 0:
+            raise ValueError("coverage_penalty (and each category's) must be >= 0")
+        for primary, tables in self.category_levels.items():
+            for component, given in tables.items():
+                if component not in self.levels or set(given) - set(self.levels[component]):
+                    raise ValueError(f"category_levels.{primary}.{component}: unknown levels")
+                if given.get("null", 0.0) != 0.0:
+                    raise ValueError(f"category_levels.{primary}.{component}.null must be 0")
         if self.coverage_lead_places < 1 or self.coverage_support_places < 1:
             raise ValueError("coverage_lead_places and coverage_support_places must be >= 1")
         numbers = [self.base, self.dense_weight, self.lexical_weight, self.similarity_clip]
         numbers += [self.fit_floor, self.coverage_penalty]
         numbers += [w for lv in self.levels.values() for w in lv.values()]
+        numbers += [
+            w for t in self.category_levels.values() for lv in t.values() for w in lv.values()
+        ]
+        numbers += list(self.category_coverage_penalty.values())
         factors = [*self.component_factors.values()]
         factors += [f for table in self.category_factors.values() for f in table.values()]
         if not all(math.isfinite(f) and f >= 0.0 for f in factors):
@@ -172,8 +191,19 @@ class MatcherConfig:
             return 1.0
         return float(self.treatment_weights.get(primary, {}).get(part, 1.0))
 
-    def level_weight(self, component: str, level: str) -> float:
+    def level_weight(self, component: str, level: str, category: str | None = None) -> float:
+        """The level's weight for an enterprise of primary `category` (its own, if learned)."""
+        if category is not None and self.category_levels:
+            own = self.category_levels.get(category, {}).get(component, {}).get(level)
+            if own is not None:
+                return own
         return self.levels[component][level]
+
+    def coverage_penalty_for(self, category: str | None) -> float:
+        """The coverage penalty for an enterprise of primary `category` (its own, if learned)."""
+        if category is None:
+            return self.coverage_penalty
+        return self.category_coverage_penalty.get(category, self.coverage_penalty)
 
     def factor_for(self, component: str, category: str | None) -> float:
         """The learned multiplier of a component's weights for an enterprise of `category`."""
@@ -186,7 +216,12 @@ class MatcherConfig:
         data = asdict(self)
         # Empty overlays are left out, so the hand-set configs keep the hashes their
         # stored rankings were stamped with (and the TOML has no empty tables).
-        for name in ("component_factors", "category_factors"):
+        for name in (
+            "component_factors",
+            "category_factors",
+            "category_levels",
+            "category_coverage_penalty",
+        ):
             if not data[name]:
                 del data[name]
         return data

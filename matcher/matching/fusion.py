@@ -175,7 +175,8 @@ def score_pool(
         scale = factors.get(c.name, 1.0) * c.factor(query, ctx)
         scale *= config.factor_for(c.name, query.primary)
         weights = np.array(
-            [config.level_weight(c.name, lab) * scale for lab in c.labels], dtype=np.float32
+            [config.level_weight(c.name, lab, query.primary) * scale for lab in c.labels],
+            dtype=np.float32,
         )
         parts[c.name] = weights.take(levels[c.name])
     rows = _passing(query, index, ctx, levels, memo)

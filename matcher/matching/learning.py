@@ -22,14 +22,22 @@ is kept (a same 小类 stays above a same 门类, a county above a province): th
 decisions say by how much one match is better, not which; signs are kept, so
 a penalty stays a penalty; `null` stays 0.
 
-Then, for each treatment category with enough decisions, one factor per
-component on top (the same model over the stage-one contributions, pulled
-toward the current category factors by λ_k).
+Then, for each treatment category with enough decisions, its own part on top
+(`fit_category`, the same model over that category's decisions alone): one
+factor per component (the per-treatment weights: industry, region, deal size,
+assets, text) and its own weights of the engagement matrix's levels
+(`CATEGORY_LEVELS`), pulled toward the current part (none in the hand-set file)
+by λ_k.  That is hierarchical shrinkage: a category's weights are pulled toward
+the global ones, which are pulled toward the active config, so a category with
+few decisions stays near the global weights and one with many follows its own.
+A category whose part does not beat the active weights on inner
+cross-validation keeps the active weights exactly (KEEP_ACTIVE; the choice is
+matcher/matching/learning_loop.py's).
 
 scikit-learn's LogisticRegression centres its penalty on zero and takes no
 constraints, so the same loss is minimised with scipy (SLSQP with the order
-constraints; L-BFGS-B, the solver scikit-learn uses, for the category
-factors).  Choosing λ, fitting and comparing on held-out decisions is
+constraints; L-BFGS-B, the solver scikit-learn uses, where there are none).
+Choosing λ, fitting and comparing on held-out decisions is
 matcher/matching/learning_loop.py.
 
 Hard filters are not components: a filtered partner never scores and never
@@ -42,25 +50,30 @@ simulation in matcher/matching/simulation.py) and stores the result.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
-from scipy.optimize import minimize
 
 from matcher.matching.coverage import COVERAGE
+from matcher.matching.learning_category import (
+    KEEP_ACTIVE,
+    CategoryPart,
+    Choice,
+    fit_category,
+    fitted_categories,
+    with_parts,
+)
 from matcher.matching.learning_data import (
     FACTOR_BOUNDS,
-    OUTCOMES,
-    SHOWN,
     ZERO_LEVEL,
     Decision,
     LearnSettings,
     NotEnoughDecisions,
     Overlay,
-    _by_enterprise,
     reviewed_count,
 )
+from matcher.matching.learning_fit import fit_logistic, level_order, pairs
 
 
 def _columns(decisions: Sequence[Decision], current: Overlay, components: Sequence[str]):  # type: ignore[no-untyped-def]
@@ -107,124 +120,17 @@ def _features(d: Decision, names: Sequence[tuple[str, str | None]]) -> np.ndarra
     return row
 
 
-def _pairs(
-    decisions: Sequence[Decision], features: Callable[[Decision], np.ndarray]
-) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
-    """(feature differences better − worse, pair weights, each pair's category)."""
-    diffs, weights, cats = [], [], []
-    for items in _by_enterprise(decisions).values():
-        rows = np.array([features(d) for d in items])
-        grades = np.array([OUTCOMES[d.outcome] for d in items])
-        better, worse = np.nonzero(grades[:, None] > grades[None, :])
-        if not len(better):
-            continue
-        reviewed = sum(1 for d in items if d.outcome != SHOWN)
-        diffs.append(rows[better] - rows[worse])
-        weights.append(np.full(len(better), reviewed / len(better)))
-        cats += [items[0].category] * len(better)
-    if not diffs:
-        return np.zeros((0, 0)), np.zeros(0), []
-    return np.vstack(diffs), np.concatenate(weights), cats
-
-
-def _fit_logistic(
-    diffs: np.ndarray,
-    weights: np.ndarray,
-    prior: np.ndarray,
-    penalty: np.ndarray,
-    bounds: Sequence[tuple[float | None, float | None]],
-    order: np.ndarray | None = None,
-) -> np.ndarray:
-    """argmin Σ w·log(1 + exp(−s·θ·d)) + Σ λ/2·(θ − θ⁰)² over θ and a free temperature s.
-
-    `order` (rows over θ) asks order @ θ ≥ 0: the level order kept (`_level_order`).
-    """
-    if not len(diffs):
-        return prior.copy()
-
-    def loss(p: np.ndarray) -> tuple[float, np.ndarray]:
-        s, theta = float(np.exp(p[0])), p[1:]
-        raw = diffs @ theta
-        margin = s * raw
-        value = float(np.sum(weights * np.logaddexp(0.0, -margin)))
-        slope = -weights / (1.0 + np.exp(np.clip(margin, -500, 500)))  # d loss / d margin
-        grad = s * (slope @ diffs) + penalty * (theta - prior)
-        value += float(np.sum(penalty / 2 * (theta - prior) ** 2))
-        return value, np.concatenate([[float(np.sum(slope * margin))], grad])
-
-    start = np.concatenate([[0.0], prior])
-    box = [(-5.0, 5.0), *bounds]
-    if order is None or not len(order):
-        found = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=box)
-        return np.asarray(found.x[1:])
-    rows = np.hstack([np.zeros((len(order), 1)), order])  # the temperature is not ordered
-    keep = {"type": "ineq", "fun": lambda p: rows @ p, "jac": lambda p: rows}
-    found = minimize(
-        loss,
-        start,
-        jac=True,
-        method="SLSQP",
-        bounds=box,
-        constraints=[keep],
-        options={"maxiter": 500},
-    )
-    return np.asarray(found.x[1:])
-
-
-def _level_order(names: Sequence[tuple[str, str | None]], prior: np.ndarray) -> np.ndarray:
-    """Rows r with r @ θ ≥ 0: within a component, a level weighted above another stays above.
-
-    The file's order of levels is the team's judgement of which match is
-    better (a same 小类 over a same 门类, a county over a province); the
-    decisions say by how much.  Levels of equal weight may part either way.
-    """
-    rows = []
-    by_component: dict[str, list[int]] = defaultdict(list)
-    for j, (c, label) in enumerate(names):
-        if label is not None:
-            by_component[c].append(j)
-    for members in by_component.values():
-        weights = sorted({float(prior[j]) for j in members}, reverse=True)
-        groups = [[j for j in members if float(prior[j]) == w] for w in weights]
-        for upper, lower in zip(groups, groups[1:], strict=False):
-            for hi in upper:
-                for lo in lower:
-                    row = np.zeros(len(names))
-                    row[hi], row[lo] = 1.0, -1.0
-                    rows.append(row)
-    return np.array(rows).reshape(len(rows), len(names))
-
-
-def _fitted_categories(decisions: Sequence[Decision], minimum: int) -> list[str]:
-    counts: dict[str, int] = defaultdict(int)
-    for d in decisions:
-        if d.outcome != SHOWN and d.category:
-            counts[d.category] += 1
-    return sorted(c for c, n in counts.items() if n >= minimum)
-
-
-def fit_overlay(
-    decisions: Sequence[Decision],
-    current: Overlay,
-    components: Sequence[str],
-    settings: LearnSettings,
+def fit_shared(
+    decisions: Sequence[Decision], current: Overlay, components: Sequence[str], strength: float
 ) -> Overlay:
-    """The weights the decisions support, pulled toward `current` (see the module's note).
+    """Stage one: the level weights, similarity factors and coverage penalty shared by every
+    enterprise, pulled toward `current` by `strength`; the current category parts kept.
 
-    Two stages: the level weights and similarity factors shared by every
-    enterprise; then, for each category with enough decisions, one factor per
-    component on top of those (the same model over the stage-one parts).
-
-    Raises:
-        NotEnoughDecisions: when fewer than `settings.min_decisions` pairs were reviewed.
-    """
-    count = reviewed_count(decisions)
-    if count < settings.min_decisions:
-        raise NotEnoughDecisions(count, settings.min_decisions)
+    In the fit's own units (not scaled back: `assemble` does that once)."""
     names, prior, bounds = _columns(decisions, current, components)
-    diffs, weights, _ = _pairs(decisions, lambda d: _features(d, names))
-    penalty = np.full(len(prior), settings.strength)
-    theta = _fit_logistic(diffs, weights, prior, penalty, bounds, _level_order(names, prior))
+    diffs, weights, _ = pairs(decisions, lambda d: _features(d, names))
+    penalty = np.full(len(prior), strength)
+    theta = fit_logistic(diffs, weights, prior, penalty, bounds, level_order(names, prior))
     levels = {c: dict(table) for c, table in current.levels.items()}
     factors = dict(current.component_factors)
     penalty_value = current.coverage_penalty
@@ -236,18 +142,85 @@ def fit_overlay(
         else:
             levels[c][label] = float(value)
     shared = Overlay(levels, factors, {}, penalty_value)
-    comps = list(components)
-    lo, hi = FACTOR_BOUNDS
-    by_category = {k: dict(v) for k, v in current.category_factors.items()}
-    for cat in _fitted_categories(decisions, settings.min_category_decisions):
-        mine = [d for d in decisions if d.category == cat]
-        cdiffs, cweights, _ = _pairs(mine, lambda d: np.array([shared.part(d, c) for c in comps]))
-        cprior = np.array([current.category_factors.get(cat, {}).get(c, 1.0) for c in comps])
-        penalty = np.full(len(comps), settings.category_strength)
-        fitted = _fit_logistic(cdiffs, cweights, cprior, penalty, [(lo, hi)] * len(comps))
-        by_category[cat] = {c: float(f) for c, f in zip(comps, fitted, strict=True)}
-    fitted_overlay = Overlay(levels, factors, by_category, penalty_value)
-    return _rounded(fitted_overlay.scaled(_unit(decisions, current, fitted_overlay)))
+    # A category's current part rides on the new shared weights unchanged: its factors, and
+    # its own level weights as the same differences from the shared ones.
+    return with_parts(shared, current, {})
+
+
+def assemble(
+    decisions: Sequence[Decision],
+    current: Overlay,
+    shared: Overlay,
+    parts: dict[str, CategoryPart],
+    keep: set[str],
+    components: Sequence[str],
+) -> Overlay:
+    """The candidate: the shared weights with the categories' parts, in the current units,
+    and every category of `keep` with exactly the weights it has now."""
+    fitted = with_parts(shared, current, parts)
+    learned = [d for d in decisions if d.category not in keep]
+    out = fitted.scaled(_unit(learned, current, fitted))
+    for category in sorted(keep):
+        out = _keeping(out, current, category, components)
+    return _rounded(out)
+
+
+def _keeping(
+    overlay: Overlay, current: Overlay, category: str, components: Sequence[str]
+) -> Overlay:
+    """`overlay` with `category` scored exactly as `current` scores it: its whole level tables,
+    factors that undo the shared ones and its coverage penalty, as its own."""
+    names = {*components, *overlay.component_factors, *current.component_factors}
+    names.discard(COVERAGE)
+    factors = {
+        c: current.factor(c, category) / max(overlay.factor(c, None), 1e-12) for c in sorted(names)
+    }
+    levels = {
+        c: {lab: current.level_weight(c, lab, category) for lab in table}
+        for c, table in current.levels.items()
+    }
+    return replace(
+        overlay,
+        category_factors={**overlay.category_factors, category: factors},
+        category_levels={**overlay.category_levels, category: levels},
+        category_coverage_penalty={
+            **overlay.category_coverage_penalty,
+            category: current.penalty(category),
+        },
+    )
+
+
+def fit_overlay(
+    decisions: Sequence[Decision],
+    current: Overlay,
+    components: Sequence[str],
+    settings: LearnSettings,
+    choices: dict[str, Choice] | None = None,
+) -> Overlay:
+    """The weights the decisions support, pulled toward `current` (see the module's note).
+
+    Stage one (`fit_shared`) for every enterprise; then each category of `choices`
+    (category → its λ_k, SHARED or KEEP_ACTIVE; None: settings.category_strength for
+    every category with settings.min_category_decisions) gets its own part
+    (`fit_category`), the global weights alone, or the current weights kept.
+
+    Raises:
+        NotEnoughDecisions: when fewer than `settings.min_decisions` pairs were reviewed.
+    """
+    count = reviewed_count(decisions)
+    if count < settings.min_decisions:
+        raise NotEnoughDecisions(count, settings.min_decisions)
+    if choices is None:
+        found = fitted_categories(decisions, settings.min_category_decisions)
+        choices = dict.fromkeys(found, settings.category_strength)
+    shared = fit_shared(decisions, current, components, settings.strength)
+    parts = {
+        k: fit_category(decisions, current, shared, components, k, float(c))
+        for k, c in choices.items()
+        if not isinstance(c, str)
+    }
+    keep = {k for k, c in choices.items() if c == KEEP_ACTIVE}
+    return assemble(decisions, current, shared, parts, keep, components)
 
 
 def _unit(decisions: Sequence[Decision], current: Overlay, fitted: Overlay) -> float:
@@ -278,6 +251,11 @@ def _rounded(overlay: Overlay) -> Overlay:
         {c: _round(f) for c, f in overlay.component_factors.items()},
         {k: {c: _round(f) for c, f in t.items()} for k, t in overlay.category_factors.items()},
         None if penalty is None else _round(penalty),
+        {
+            k: {c: {lab: _round(w) for lab, w in t.items()} for c, t in v.items()}
+            for k, v in overlay.category_levels.items()
+        },
+        {k: _round(p) for k, p in overlay.category_coverage_penalty.items()},
     )
 
 

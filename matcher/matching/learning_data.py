@@ -95,12 +95,17 @@ class Overlay:
         component_factors: similarity component → multiplier of its weight.
         category_factors: primary category → component → a further multiplier.
         coverage_penalty: the coverage step's penalty (None: the base file's).
+        category_levels: primary category → rule component → level → the weight in
+            place of `levels` for that category (MatcherConfig.category_levels).
+        category_coverage_penalty: primary category → its coverage penalty.
     """
 
     levels: dict[str, dict[str, float]] = field(default_factory=dict)
     component_factors: dict[str, float] = field(default_factory=dict)
     category_factors: dict[str, dict[str, float]] = field(default_factory=dict)
     coverage_penalty: float | None = None
+    category_levels: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    category_coverage_penalty: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def of(cls, config: MatcherConfig) -> Overlay:
@@ -110,6 +115,8 @@ class Overlay:
             dict(config.component_factors),
             {k: dict(v) for k, v in config.category_factors.items()},
             config.coverage_penalty,
+            _copy_levels(config.category_levels),
+            dict(config.category_coverage_penalty),
         )
 
     @classmethod
@@ -123,11 +130,20 @@ class Overlay:
         assert isinstance(factors, Mapping)
         penalty = data.get("coverage_penalty")
         assert penalty is None or isinstance(penalty, int | float)
+        own = data.get("category_levels") or {}
+        assert isinstance(own, Mapping)
+        own_penalty = data.get("category_coverage_penalty") or {}
+        assert isinstance(own_penalty, Mapping)
         return cls(
             table("levels"),
             {str(k): float(v) for k, v in factors.items()},
             table("category_factors"),
             None if penalty is None else float(penalty),
+            {
+                str(k): {str(c): {str(a): float(b) for a, b in t.items()} for c, t in v.items()}
+                for k, v in own.items()
+            },
+            {str(k): float(v) for k, v in own_penalty.items()},
         )
 
     def apply(self, base: MatcherConfig, version: str) -> MatcherConfig:
@@ -149,6 +165,15 @@ class Overlay:
             coverage_penalty=(
                 base.coverage_penalty if self.coverage_penalty is None else self.coverage_penalty
             ),
+            category_levels={
+                k: {
+                    c: {lab: w for lab, w in t.items() if lab in base.levels[c]}
+                    for c, t in v.items()
+                    if c in base.levels
+                }
+                for k, v in self.category_levels.items()
+            },
+            category_coverage_penalty=dict(self.category_coverage_penalty),
         )
 
     def factor(self, component: str, category: str | None) -> float:
@@ -157,12 +182,27 @@ class Overlay:
             f *= self.category_factors.get(category, {}).get(component, 1.0)
         return f
 
+    def level_weight(self, component: str, level: str, category: str | None) -> float:
+        """As MatcherConfig.level_weight: the category's own weight where it has one."""
+        if category is not None:
+            own = self.category_levels.get(category, {}).get(component, {}).get(level)
+            if own is not None:
+                return own
+        return self.levels[component][level]
+
+    def penalty(self, category: str | None) -> float:
+        """The coverage penalty for an enterprise of `category` (0 when none is set)."""
+        if category is not None and category in self.category_coverage_penalty:
+            return self.category_coverage_penalty[category]
+        return self.coverage_penalty or 0.0
+
     def part(self, decision: Decision, component: str) -> float:
         """The component's contribution to the pair's score under these weights."""
         f = self.factor(component, decision.category)
         level = decision.levels.get(component)
         if level is not None and component in self.levels:
-            return f * decision.scales.get(component, 1.0) * self.levels[component][level]
+            weight = self.level_weight(component, level, decision.category)
+            return f * decision.scales.get(component, 1.0) * weight
         return f * decision.parts.get(component, 0.0)
 
     def score(self, decision: Decision) -> float:
@@ -172,7 +212,7 @@ class Overlay:
 
     def coverage_part(self, decision: Decision) -> float:
         """What the coverage step takes off the pair's score (0 or negative)."""
-        return -(self.coverage_penalty or 0.0) * decision.crowded
+        return -self.penalty(decision.category) * decision.crowded
 
     def scaled(self, by: float) -> Overlay:
         """Every weight (levels, similarity factors, coverage penalty) times `by`: the same
@@ -183,6 +223,11 @@ class Overlay:
             {c: f if c in self.levels else f * by for c, f in self.component_factors.items()},
             {k: dict(v) for k, v in self.category_factors.items()},
             None if self.coverage_penalty is None else self.coverage_penalty * by,
+            {
+                k: {c: {lab: w * by for lab, w in t.items()} for c, t in v.items()}
+                for k, v in self.category_levels.items()
+            },
+            {k: p * by for k, p in self.category_coverage_penalty.items()},
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -193,7 +238,15 @@ class Overlay:
         }
         if self.coverage_penalty is not None:
             out["coverage_penalty"] = self.coverage_penalty
+        if self.category_levels:
+            out["category_levels"] = self.category_levels
+        if self.category_coverage_penalty:
+            out["category_coverage_penalty"] = self.category_coverage_penalty
         return out
+
+
+def _copy_levels(tables: Mapping[str, Mapping[str, Mapping[str, float]]]) -> dict:  # type: ignore[type-arg]
+    return {k: {c: dict(t) for c, t in v.items()} for k, v in tables.items()}
 
 
 @dataclass(frozen=True)

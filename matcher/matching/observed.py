@@ -53,7 +53,7 @@ qualified list is counted as not crowded: no officer sees it there)."""
 def _crowding(query: MatchQuery, ctx: MatchContext, index: PartnerIndex, total, rows):  # type: ignore[no-untyped-def]
     """Row → its crowding count, for the qualified rows the coverage step places (one pass)."""
     roles = role_numbers(index)
-    penalty = ctx.config.coverage_penalty
+    penalty = ctx.config.coverage_penalty_for(query.primary)
     if roles is None or query.primary is None or penalty <= 0:
         return {}
     qualified = rows[total[rows] >= ctx.config.fit_floor]

@@ -93,7 +93,12 @@ def _pick(
         covered = cover(order, total, np.zeros(len(total), np.int8), limit, 0.0)
     else:
         covered = cover(
-            order, total, roles, limit, ctx.config.coverage_penalty, free_places(query, ctx)
+            order,
+            total,
+            roles,
+            limit,
+            ctx.config.coverage_penalty_for(query.primary),
+            free_places(query, ctx),
         )
     out += explain(
         covered.rows, query, index, ctx, scored, adjust=covered.adjust, above=covered.above

@@ -34,6 +34,7 @@ from matcher.matching.evaluation import (
     evaluate_matching,
     gold_diagnosis,
 )
+from matcher.matching.learning_category import KEEP_ACTIVE
 from matcher.matching.learning_data import Decision, LearnSettings, Overlay
 from matcher.matching.learning_loop import Learned, fitted
 from matcher.matching.observed import pair_parts
@@ -216,17 +217,28 @@ def _groups(fold: Fold) -> list[str]:
 def _fold_lines(n: int, fold: Fold) -> list[str]:
     lines = [
         f"fold {n} (seed {fold.seed}): learned on {len(fold.trained_on)} enterprises "
-        f"({fold.learned.data['decisions']} decisions; λ={fold.learned.data['strength']:g}, "
-        f"λ_k={fold.learned.data['category_strength']:g} by cross-validation over them), "
-        f"tested on the other {len(fold.tested_on)}"
+        f"({fold.learned.data['decisions']} decisions; λ={fold.learned.data['strength']:g} "
+        f"by cross-validation over them), tested on the other {len(fold.tested_on)}"
     ]
+    choices = fold.learned.data.get("categories") or {}
+    if choices:
+        said = ", ".join(
+            f"{k}: {c if isinstance(c, str) else f'λ_k={c:g}'}" for k, c in choices.items()
+        )
+        lines.append(f"  categories (by the same cross-validation): {said}")
     overlay = fold.learned.overlay
     factors = ", ".join(f"{c}={f:.3f}" for c, f in overlay.component_factors.items())
     lines.append(f"  factors: {factors}; coverage_penalty={overlay.coverage_penalty}")
     for c, table in overlay.levels.items():
         lines.append(f"  {c}: " + ", ".join(f"{lab}={w:.2f}" for lab, w in table.items()))
     for cat, table in overlay.category_factors.items():
-        lines.append(f"  {cat}: " + ", ".join(f"{c}={f:.3f}" for c, f in table.items()))
+        if choices.get(cat) == KEEP_ACTIVE:
+            lines.append(f"  {cat}: keeps the active weights")
+            continue
+        own = overlay.category_levels.get(cat, {})
+        said = [f"{c}={f:.3f}" for c, f in table.items()]
+        said += [f"{c}.{lab}={w:.2f}" for c, t in own.items() for lab, w in t.items()]
+        lines.append(f"  {cat}: " + ", ".join(said))
     lines.append(
         f"  {'group':<24} {'n':>3} {'NDCG@10 hand-set':>17} {'learned':>8} {'Δ':>7} "
         f"{'HN hand-set':>12} {'learned':>8}"

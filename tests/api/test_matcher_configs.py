@@ -8,6 +8,7 @@ background job the worker runs.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -106,6 +107,19 @@ def test_candidate_changes_nothing_until_activated_and_rollback_restores_exactly
     assert body["data"]["decisions"] >= 1 and len(body["data"]["hash"]) == 16
     overall = body["metrics"]["overall"]
     assert overall["enterprises"] >= 1 and overall["ndcg_active"] is not None
+    # Each category with enough decisions learned its own part or kept the active weights,
+    # as the inner cross-validation over the fitted decisions said; a kept one has the
+    # active weights as its own.
+    choices = body["data"]["categories"]
+    assert all(c == "active" or isinstance(c, float) for c in choices.values())
+    for category, choice in choices.items():
+        if choice == "active":
+            assert (
+                body["overlay"]["category_levels"][category]["treatment"]
+                == (
+                    own_runtime.base_config.levels["treatment"]  # type: ignore[union-attr]
+                )
+            )
 
     # A candidate is not used: same rankings, from the same stored runs.
     assert rankings(learning) == before
@@ -186,3 +200,13 @@ def test_what_the_decisions_say(learning: TestClient) -> None:
     assert [(g["component"], g["count"], g["notes"]) for g in report["rejections"]] == [
         (strongest, 1, ["担保链风险过高"])
     ]
+
+
+def test_learning_runs_off_the_event_loop() -> None:
+    """The learn request and page are plain functions: Starlette runs them on a worker
+    thread, so the fits (a few seconds with many decisions) never hold the event loop."""
+    from api.pages.configs import learn_page
+    from api.routes.matcher_configs import learn_config
+
+    for endpoint in (learn_config, learn_page):
+        assert not inspect.iscoroutinefunction(endpoint), endpoint.__name__

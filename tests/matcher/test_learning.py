@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from matcher.matching.config import MatcherConfig
-from matcher.matching.learning import fit_overlay
+from matcher.matching.learning import fit_overlay, fit_shared
+from matcher.matching.learning_category import KEEP_ACTIVE, SHARED, fit_category
 from matcher.matching.learning_data import (
     Decision,
     LearnSettings,
@@ -199,7 +200,137 @@ def test_the_strengths_are_chosen_on_the_fitted_decisions_alone() -> None:
     assert one.data["strength"] == two.data["strength"] in settings.strengths
     assert one.overlay == two.overlay
     assert set(one.data["cross_validated"]) == {"0.5/20", "4/20", "32/20"}
-    chosen, scores = tuned(early, current(), COMPONENTS, settings)
-    assert chosen.strength == one.data["strength"] and scores == one.data["cross_validated"]
-    fixed, none = tuned(early, current(), COMPONENTS, LearnSettings(min_decisions=6, strength=3.0))
-    assert (fixed.strength, none) == (3.0, {})
+    tuning = tuned(early, current(), COMPONENTS, settings)
+    assert tuning.settings.strength == one.data["strength"]
+    assert tuning.table == one.data["cross_validated"]
+    fixed = tuned(early, current(), COMPONENTS, LearnSettings(min_decisions=6, strength=3.0))
+    assert fixed.settings.strength == 3.0 and "3/20" in fixed.table
+
+
+TREATMENT = {
+    "null": 0.0,
+    "primary": 3.0,
+    "inferred": 2.4,
+    "natural": 1.6,
+    "secondary": 1.0,
+    "partial": 0.6,
+    "else": -3.0,
+}
+
+
+def engaged(e: int, p: int, outcome: str, level: str, dense: float, category: str) -> Decision:
+    return Decision(
+        enterprise=f"{category}-{e}",
+        partner=f"p{p}",
+        outcome=outcome,
+        parts={"treatment": TREATMENT[level], "dense": dense},
+        levels={"treatment": level},
+        scales={"treatment": 1.0},
+        category=category,
+        at=START + timedelta(days=e),
+    )
+
+
+def officers(category: str, enterprises: int, *, partial_first: bool) -> list[Decision]:
+    """Each enterprise: a `natural` and a `partial` engagement, the latter a little closer in
+    text.  The active weights put the `natural` one first (1.6 − 0.3 > 0.6 + 0.3); officers
+    of `partial_first` sign the `partial` one and reject the other, the rest agree with the
+    active weights."""
+    out = []
+    for e in range(enterprises):
+        first, second = ("signed", "rejected") if partial_first else ("rejected", "signed")
+        out.append(engaged(e, 1, first, "partial", 0.3, category))
+        out.append(engaged(e, 2, second, "natural", -0.3, category))
+        out.append(engaged(e, 3, "rejected", "else", 0.0, category))
+    return out
+
+
+def engagement_overlay() -> Overlay:
+    return Overlay(levels={"treatment": dict(TREATMENT)}, component_factors={"dense": 1.0})
+
+
+CATEGORY_SETTINGS = LearnSettings(
+    min_decisions=6, strength=2.0, category_strength=5.0, min_category_decisions=20, inner_folds=3
+)
+
+
+def test_a_category_whose_officers_weigh_an_engagement_their_own_way_gets_its_own_part() -> None:
+    """清算 officers sign the partial engagement; 纾困 officers agree with the active weights.
+    The learner finds the 清算 effect in 清算's own part and leaves 纾困 exactly as it was."""
+    decisions = officers("exit_liquidation", 12, partial_first=True)
+    decisions += officers("relief", 12, partial_first=False)
+    active = engagement_overlay()
+    result = learn(decisions, active, ("treatment", "dense"), replace(CATEGORY_SETTINGS))
+    assert result.data["categories"]["exit_liquidation"] not in (KEEP_ACTIVE, SHARED)
+    assert result.data["categories"]["relief"] == KEEP_ACTIVE
+    overlay = result.overlay
+    exit_part = overlay.category_levels["exit_liquidation"]["treatment"]
+    # The partial engagement gains on the natural one for 清算 (never above it: order kept).
+    gap_exit = exit_part["natural"] - exit_part["partial"]
+    gap_shared = overlay.levels["treatment"]["natural"] - overlay.levels["treatment"]["partial"]
+    assert 0.0 <= gap_exit < gap_shared
+    exit_firsts = [
+        d for d in decisions if d.category == "exit_liquidation" and d.outcome == "signed"
+    ]
+    for d in exit_firsts:
+        rival = next(x for x in decisions if x.enterprise == d.enterprise and x.partner == "p2")
+        assert overlay.score(d) > overlay.score(rival)
+    # 纾困 keeps the active weights exactly: every pair scores as before.
+    for d in (d for d in decisions if d.category == "relief"):
+        assert overlay.score(d) == pytest.approx(active.score(d), abs=1e-5)
+    config = overlay.apply(MatcherConfig(), "x")
+    assert config.level_weight("treatment", "partial", "relief") == TREATMENT["partial"]
+    assert config.level_weight("treatment", "partial", "exit_liquidation") == (exit_part["partial"])
+
+
+def test_without_a_category_effect_no_category_moves() -> None:
+    """Officers of every category agree with the active weights: nothing beats them on inner
+    cross-validation, so every category keeps them exactly."""
+    decisions = officers("exit_liquidation", 12, partial_first=False)
+    decisions += officers("relief", 12, partial_first=False)
+    active = engagement_overlay()
+    result = learn(decisions, active, ("treatment", "dense"), CATEGORY_SETTINGS)
+    assert set(result.data["categories"].values()) == {KEEP_ACTIVE}
+    for d in decisions:
+        assert result.overlay.score(d) == pytest.approx(active.score(d), abs=1e-5)
+    assert result.metrics["overall"]["delta"] == 0.0
+
+
+def test_a_category_part_grows_with_its_decisions_and_stays_near_the_shared_weights() -> None:
+    """Hierarchical shrinkage: a few decisions of a category move its part a little, many
+    move it more; the part is pulled toward the shared weights, not toward zero."""
+    active = engagement_overlay()
+    agreeing = officers("relief", 12, partial_first=False)
+    shared = fit_shared(agreeing, active, ("treatment", "dense"), 2.0)
+    moved = []
+    for n in (2, 40):
+        decisions = agreeing + officers("exit_liquidation", n, partial_first=True)
+        part = fit_category(
+            decisions, active, shared, ("treatment", "dense"), "exit_liquidation", 5.0
+        )
+        own = part.levels["treatment"]
+        moved.append(own["partial"] - shared.levels["treatment"]["partial"])
+        assert "null" not in own  # missing data stays neutral in every category
+        assert own["natural"] >= own["partial"] >= 0.0
+    assert 0.0 < moved[0] < moved[1]
+
+
+def test_category_levels_and_penalties_round_trip_and_leave_the_hand_set_hash() -> None:
+    learned = Overlay(
+        levels={},
+        category_levels={"relief": {"treatment": {"partial": 0.9}}},
+        category_coverage_penalty={"relief": 0.25},
+    )
+    assert Overlay.from_dict(learned.to_dict()) == learned
+    config = learned.apply(BASE, "x")
+    assert config.level_weight("treatment", "partial", "relief") == 0.9
+    assert (
+        config.level_weight("treatment", "partial", "tech_upgrade")
+        == BASE.levels["treatment"]["partial"]
+    )
+    assert config.coverage_penalty_for("relief") == 0.25
+    assert config.coverage_penalty_for("tech_upgrade") == BASE.coverage_penalty
+    assert "category_levels" not in BASE.to_dict()
+    assert MatcherConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(ValueError, match="category_levels.relief.treatment"):
+        replace(BASE, category_levels={"relief": {"treatment": {"nearby": 1.0}}})
