@@ -140,10 +140,10 @@ class IndustryChain:
         )
 
     def trade_covers(self, code: str, traded: frozenset[str]) -> str:
-        """The name of the cluster of `code` (or one linked to it) among `traded`, else "".
+        """The name of a cluster of `code` among `traded`, else "".
 
-        A trader of the maker's own goods, of its inputs or of its outputs covers its chain.
+        Only the maker's own chain: a trader of its goods knows its buyers and suppliers; one
+        trading a linked chain (fertiliser for a fish farm) is a supplier, not a buyer of it.
         """
-        own = self.clusters_of(code) & traded
-        hit = own or (self.linked_clusters(code) & traded)
+        hit = self.clusters_of(code) & traded
         return self.clusters[min(hit)][0] if hit else ""

@@ -200,7 +200,8 @@ def test_listing_no_industry_fits_when_the_role_serves_any_trade(
             MERGER,
             "trade_chain",
         ),
-        ("the input's wholesale code", ("F5169",), "化工原料分销", REORG, "trade_chain"),
+        ("its own goods' wholesale code", ("F5172",), "配件分销", REORG, "trade_chain"),
+        ("an input's trader is a supplier", ("F5169",), "化工原料分销", REORG, "else"),
         ("another chain's goods", ("F51",), "钢铁、铁矿石大宗商品贸易", REORG, "else"),
         ("a trader is no buyer in relief", ("F51",), "橡胶轮胎供应链", RELIEF, "else"),
         (
@@ -220,9 +221,8 @@ def test_a_trader_of_the_chain_is_a_buyer_in_a_reorganisation(
     dx: DiagnosisCategories,
     level: str,
 ) -> None:
-    """A supply-chain group under 51 whose goods (codes or description) are the tyre maker's
-    own, its inputs or its outputs is at trade_chain in a 重整 or 兼并重组
-    (fixtures/industry_chain.toml)."""
+    """A supply-chain group under 51 whose goods (codes or description) are of the tyre maker's
+    own chain is at trade_chain in a 重整 or 兼并重组 (fixtures/industry_chain.toml)."""
     p = partner("P", industries=industries, capabilities=text, interests="", kind="local_soe")
     got = INDUSTRY.pair(query(enterprise(industry_code="C2911"), dx), p, ctx())
     assert got.level == level, description

@@ -56,7 +56,7 @@ ASSET_CATEGORIES = frozenset({"asset_revitalization", "exit_liquidation"})
 # invests in.  A platform, a disposal channel or a professional serves a case whatever the trade.
 INDUSTRY_ROLES = frozenset({"industrial", "technology", "financial"})
 # Engagements where the partner buys the firm: a supply-chain group trading the firm's chain
-# (its inputs or its outputs) is then a buyer of it (`trade_chain`), whatever its 51 code says.
+# (the goods of its cluster) is then a buyer of it (`trade_chain`), whatever its 51 code says.
 BUYER_CATEGORIES = frozenset({"judicial_reorganization", "merger_restructuring"})
 WHOLESALE = "F51"
 """GB/T 4754 大类 51 批发业: the code a trading or supply-chain group is registered under."""
