@@ -26,7 +26,9 @@ engagements and the text, in that order of precedence:
    chain they trade in, and the 平台 they build for clients is no platform role;
 7. a local state firm with platform cues in its text (平台, 园区 …): platform;
    国资 alone is not one ("国资控股", "国资委下属" name the owner of every local
-   state firm, the chlorine-alkali maker as much as the county platform);
+   state firm, the chlorine-alkali maker as much as the county platform), and a
+   firm listing a trade that calls itself a group's 旗下 platform is that
+   group's business in the trade (越秀集团旗下食品平台): an industrial investor;
 8. a firm whose only engagement is 技术改造: technology;
 9. otherwise an industrial investor.
 """
@@ -83,6 +85,8 @@ _PLATFORM_NAME = (
 """What a county or city investment platform calls itself (on a local state firm)."""
 _PLATFORM = ("平台", "国有资本", "国有资产", "园区", "城市", "城乡", "产业投资", "开发")
 """A platform business in a local state firm's text.  Not 国资: it names the owner."""
+_ARM = "旗下"
+"""A group's arm: "越秀集团旗下食品平台" is the group's food business, not a platform."""
 _LENDING_AFTER = ("金融", "融资")
 """供应链金融, 供应链融资: a lender's product, not a supply-chain business."""
 _FINANCIAL_KINDS = frozenset({"amc", "bank", "pe_vc", "industrial_fund"})
@@ -193,6 +197,8 @@ def derive_role(p: PartnerProfile) -> Role:
         return Role("industrial", f"供应链企业，简介含“{cue}”")
     if p.kind == "local_soe":
         cue = _cue(head, _PLATFORM)
+        if cue and p.industries and 0 <= head.find(_ARM) < head.find(cue):
+            return Role("industrial", f"产业集团{_ARM}的业务{cue}")
         if cue:
             return Role("platform", f"地方国企，简介含“{cue}”")
     if set(p.effective_treatments) == {"tech_upgrade"} or (

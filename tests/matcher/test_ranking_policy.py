@@ -166,6 +166,20 @@ def test_bad_policy_tables_are_refused(change: dict[str, object], message: str) 
             "industrial",
         ),
         ({"name": "某县资管公司", "kind": "local_soe", "capabilities": "县国资平台"}, "platform"),
+        # An industrial group's business in a trade is that group's arm, not a platform.
+        (
+            {
+                "name": "广州越秀风行食品集团有限公司",
+                "kind": "local_soe",
+                "industries": ("C144",),
+                "capabilities": "越秀集团旗下食品平台，布局乳业与生猪养殖",
+            },
+            "industrial",
+        ),
+        (
+            {"name": "某县投资公司", "kind": "local_soe", "capabilities": "城投集团旗下投资平台"},
+            "platform",
+        ),
         # A supply-chain group buys the makers of the chain it trades in; the 平台 it builds for
         # clients is not a platform role.  供应链金融 is a lender's product.
         (
