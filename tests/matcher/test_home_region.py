@@ -90,7 +90,8 @@ def test_home_region_levels(name: str, regions: tuple[str, ...], level: str) -> 
     ("name", "level"),
     [
         ("郑州市城投集团有限公司", "away"),  # another province's platform
-        ("潍坊市城投集团有限公司", "away"),  # the province shared, the city not
+        ("潍坊市城投集团有限公司", "home_province"),  # a city's may invest in a neighbouring city
+        ("广饶县城投集团有限公司", "away"),  # a county's platform serves its county
         ("淄博市城投集团有限公司", "home_city"),
         ("山东省国有资本投资运营有限公司", "home_province"),  # a provincial platform is at home
         ("城投集团有限公司", "null"),  # no place named
@@ -142,7 +143,7 @@ def test_pool_form_agrees_with_the_pair_form() -> None:
         "null",
         "city",
         "null",
-        "away",
+        "home_province",
         "away",
     ]
 

@@ -10,7 +10,9 @@ no bonus, and the reason says so.
 A partner stating no region is neutral unless its name begins with the
 enterprise's county, city or province (`home_*` levels: a modest bonus for
 the local white knight, never a filter; a mismatch stays neutral), or it is a
-platform (matcher.matching.roles) whose name places it elsewhere (`away`).
+platform (matcher.matching.roles) whose name places it in another province, or
+a county's platform outside its county (`away`): a city's state capital group
+does invest in a neighbouring city (泉州发展 in 漳州's 傲农), a county's does not.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ enterprise's county, city or province (`matcher.home_region`).  Below the stated
 county and city levels (a name is weaker evidence than a stated preference); the
 province level is above the stated one, because a stated province is often one
 of many a fund lists, while a provincial SOE or champion is the white knight the
-province's government calls first.  A mismatch is neutral (`null`), never a penalty."""
+province's government calls first.  A mismatch is neutral (`null`), never a penalty, but for
+a platform out of its jurisdiction (`away`)."""
 
 LEVELS = (
     Level("null", "不限地区", 0.0, "不限地区"),
@@ -86,13 +89,15 @@ def _home(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> Contribution:
     e = q.enterprise
     home = home_region(p.name)
     if home is not None and derive_role(p).code in AWAY_ROLES:
-        for mine, theirs in (
-            (e.province, home.province),
-            (e.city, home.city),
-            (e.county, home.county),
-        ):
-            if mine and theirs and mine != theirs:
-                return REGION.verdict(q, ctx, "away", name=theirs)
+
+        def differs(mine: str, theirs: str) -> bool:
+            return bool(mine and theirs and mine != theirs)
+
+        county = bool(home.county) and (
+            differs(e.city, home.city) or differs(e.county, home.county)
+        )
+        if differs(e.province, home.province) or county:
+            return REGION.verdict(q, ctx, "away", name=home.county or home.province)
     if home is not None:
         for label, mine, theirs in (
             ("home_county", e.county, home.county),
@@ -164,13 +169,15 @@ def pool(state: RegionState, q: MatchQuery, ctx: MatchContext) -> np.ndarray:
         mask = _home_mask(state, part, name)
         if mask is not None:
             pairs.append((mask, REGION.index(label)))
-    # …and a platform named after another place is away, whatever coarser part it shares.
+    # …and a platform of another province, or a county's outside its county, is away.
     if state.bound is not None and state.home is not None:
-        away = np.zeros(state.n, dtype=bool)
+        differs = []
         for part, name in enumerate((e.province, e.city, e.county)):
-            if name:
-                mine = state.home_names.index(name) if name in state.home_names else -2
-                away |= (state.home[part] >= 0) & (state.home[part] != mine)
+            mine = state.home_names.index(name) if name in state.home_names else -2
+            named = state.home[part] >= 0
+            differs.append(named & (state.home[part] != mine) if name else np.zeros_like(named))
+        county = (state.home[2] >= 0) & (differs[1] | differs[2])
+        away = differs[0] | county
         out = levels_where(state.n, REGION.index("else"), pairs)
         out[away & state.bound] = REGION.index("away")  # levels_where packs at most 8 masks
         return out
