@@ -63,12 +63,8 @@ WHOLESALE = "F51"
 
 
 def trade_cluster(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> str:
-    """The chain of the enterprise a trader (a 51 code) deals in, in a buyer's treatment, or "".
-
-    Example:
-        >>> trade_cluster(reorg_query_c2911, guomao, ctx)  # doctest: +SKIP
-        '橡胶塑料'
-    """
+    """The chain of the enterprise a trader (a 51 code) deals in, in a buyer's treatment, or ""
+    (厦门国贸, 51 and "进入橡胶轮胎领域", for a tyre maker in 重整: '橡胶塑料')."""
     if q.primary not in BUYER_CATEGORIES or not q.industry_code:
         return ""
     codes = canonical_codes(p.industries, ctx.industries)
