@@ -77,6 +77,7 @@ def match_item(view: MatchView) -> MatchItem:
             partner_kind=partner.kind,
             partner_capabilities=partner.capabilities,
             partner_treatments=partner.treatment_types,
+            partner_industries=partner.industries,
             status=view.status,
         )
     )
@@ -89,6 +90,7 @@ def match_item_of_row(row: Any) -> MatchItem:
         kind=row.partner_kind,
         capabilities=row.partner_capabilities,
         treatment_types=tuple(row.partner_treatments),
+        industries=tuple(row.partner_industries),  # a fund's one trade makes it industrial
     )
     role = derive_role(partner)
     return MatchItem(

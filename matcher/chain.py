@@ -22,11 +22,15 @@ class IndustryChain:
         clusters: cluster key -> (Chinese name, code prefixes).
         links: unordered pairs of linked cluster keys.
         version: the table's own version string.
+        trade: cluster key -> the GB/T 51 wholesale code prefixes of its goods.
+        goods: cluster key -> the words that name its goods in a trader's description.
     """
 
     clusters: dict[str, tuple[str, tuple[str, ...]]]
     links: frozenset[frozenset[str]]
     version: str = ""
+    trade: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    goods: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _clusters_memo: dict[str, frozenset[str]] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -54,7 +58,14 @@ class IndustryChain:
             if a not in clusters or b not in clusters:
                 raise ValueError(f"industry chain link names an unknown cluster: {a} -> {b}")
             links.add(frozenset((a, b)))
-        return cls(clusters=clusters, links=frozenset(links), version=str(data.get("version", "")))
+        bodies = data.get("clusters", {}).items()
+        return cls(
+            clusters=clusters,
+            links=frozenset(links),
+            version=str(data.get("version", "")),
+            trade={k: tuple(str(c) for c in b.get("trade", ())) for k, b in bodies},
+            goods={k: tuple(str(w) for w in b.get("goods", ())) for k, b in bodies},
+        )
 
     @classmethod
     def empty(cls) -> IndustryChain:
@@ -112,3 +123,27 @@ class IndustryChain:
                 if frozenset((x, y)) in self.links:
                     return ADJACENT_CLUSTER, f"{self.clusters[x][0]}↔{self.clusters[y][0]}"
         return NO_CHAIN, ""
+
+    def traded(self, codes: tuple[str, ...], text: str) -> frozenset[str]:
+        """The clusters a trader deals in: those whose wholesale codes cover one of `codes`,
+        and those whose goods its description names (a bare 51 code says only "wholesale").
+
+        Example:
+            >>> sorted(chain.traded(("F51",), "大宗商品供应链，进入橡胶轮胎领域"))  # doctest: +SKIP
+            ['rubber_plastics', 'tyre_auto']
+        """
+        return frozenset(
+            key
+            for key in self.clusters
+            if any(c.startswith(self.trade.get(key, ())) for c in codes)
+            or any(w in text for w in self.goods.get(key, ()))
+        )
+
+    def trade_covers(self, code: str, traded: frozenset[str]) -> str:
+        """The name of a cluster of `code` among `traded`, else "".
+
+        Only the maker's own chain: a trader of its goods knows its buyers and suppliers; one
+        trading a linked chain (fertiliser for a fish farm) is a supplier, not a buyer of it.
+        """
+        hit = self.clusters_of(code) & traded
+        return self.clusters[min(hit)][0] if hit else ""

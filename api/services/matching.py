@@ -576,6 +576,7 @@ ITEM_COLUMNS = (
     col(Partner.kind).label("partner_kind"),
     col(Partner.capabilities).label("partner_capabilities"),
     col(Partner.treatment_types).label("partner_treatments"),
+    col(Partner.industries).label("partner_industries"),
     col(Engagement.status).label("status"),
 )
 """What a listed match shows (api.presenters.match_item_of_row), the partner's role included."""

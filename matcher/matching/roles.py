@@ -17,10 +17,20 @@ engagements and the text, in that order of precedence:
 2. text cues of a profession or a channel;
 3. text cues of a finance business on a non-financial kind (融资担保, 转贷,
    租赁 …); 担保 alone is not one: 担保链 is the risk a platform resolves;
-4. the kind (amc, bank, funds: financial; research: technology);
-5. a local state firm with platform cues in its text (平台, 园区 …): platform;
-6. a firm whose only engagement is 技术改造: technology;
-7. otherwise an industrial investor.
+4. a fund whose listed industries lie in one GB/T 大类 (a 钢铁产业结构调整基金
+   listing C31, an industrial group's 产业基金 for its own trade): an industrial
+   investor, since its mandate is that trade and it takes a firm over for it;
+5. the kind (amc, bank, other funds: financial; research: technology);
+6. a firm whose business is a supply chain (供应链, 大宗商品): an industrial
+   investor; the trading groups (物产中大, 厦门国贸, 建发) buy the makers of the
+   chain they trade in, and the 平台 they build for clients is no platform role;
+7. a local state firm with platform cues in its text (平台, 园区 …): platform;
+   国资 alone is not one ("国资控股", "国资委下属" name the owner of every local
+   state firm, the chlorine-alkali maker as much as the county platform), and a
+   firm listing a trade that calls itself a group's 旗下 platform is that
+   group's business in the trade (越秀集团旗下食品平台): an industrial investor;
+8. a firm whose only engagement is 技术改造: technology;
+9. otherwise an industrial investor.
 """
 
 from __future__ import annotations
@@ -73,8 +83,45 @@ _PLATFORM_NAME = (
     "资产经营",
 )
 """What a county or city investment platform calls itself (on a local state firm)."""
-_PLATFORM = ("平台", "国有资本", "国有资产", "国资", "园区", "城市", "城乡", "产业投资", "开发")
+_PLATFORM = ("平台", "国有资本", "国有资产", "园区", "城市", "城乡", "产业投资", "开发")
+"""A platform business in a local state firm's text.  Not 国资: it names the owner."""
+_ARM = "旗下"
+"""A group's arm: "越秀集团旗下食品平台" is the group's food business, not a platform."""
+_LENDING_AFTER = ("金融", "融资")
+"""供应链金融, 供应链融资: a lender's product, not a supply-chain business."""
 _FINANCIAL_KINDS = frozenset({"amc", "bank", "pe_vc", "industrial_fund"})
+_FUND_KINDS = frozenset({"pe_vc", "industrial_fund"})
+
+
+def supply_chain_cue(text: str) -> str | None:
+    """供应链 or 大宗商品 as a business in `text`, if it says so (供应链金融 is lending).
+
+    Examples:
+        >>> supply_chain_cue("从事大宗商品供应链经营"), supply_chain_cue("开展供应链金融")
+        ('供应链', None)
+    """
+    at = text.find("供应链")
+    while at >= 0:
+        if not text.startswith(_LENDING_AFTER, at + 3):
+            return "供应链"
+        at = text.find("供应链", at + 3)
+    return "大宗商品" if "大宗商品" in text else None
+
+
+def single_trade(industries: tuple[str, ...]) -> str | None:
+    """The one GB/T 大类 (letter and two digits) all the listed codes lie in, if there is one.
+
+    A code of a 门类 alone ("C") states no trade.
+
+    Examples:
+        >>> single_trade(("C31",)), single_trade(("C2651", "C26")), single_trade(("C26", "C28"))
+        ('C31', 'C26', None)
+    """
+    heads = {code.strip().upper()[:3] for code in industries}
+    if len(heads) != 1:
+        return None
+    head = heads.pop()
+    return head if len(head) == 3 else None
 
 
 class Role(NamedTuple):
@@ -137,12 +184,21 @@ def derive_role(p: PartnerProfile) -> Role:
     cue = _cue(head, _FINANCE)
     if cue:
         return Role("financial", f"名称或简介含“{cue}”")
+    if p.kind in _FUND_KINDS:
+        trade = single_trade(p.industries)
+        if trade:
+            return Role("industrial", f"单一产业基金（{trade}）")
     if p.kind in _FINANCIAL_KINDS:
         return Role("financial", "按主体类型")
     if p.kind == "research":
         return Role("technology", "按主体类型")
+    cue = supply_chain_cue(head)
+    if cue:
+        return Role("industrial", f"供应链企业，简介含“{cue}”")
     if p.kind == "local_soe":
         cue = _cue(head, _PLATFORM)
+        if cue and p.industries and 0 <= head.find(_ARM) < head.find(cue):
+            return Role("industrial", f"产业集团{_ARM}的业务{cue}")
         if cue:
             return Role("platform", f"地方国企，简介含“{cue}”")
     if set(p.effective_treatments) == {"tech_upgrade"} or (

@@ -100,6 +100,46 @@ def test_matrix_and_treatment_weights_reach_the_route(seeded: TestClient) -> Non
     assert exit_[buyer]["components"]["industry"] < reorg[buyer]["components"]["industry"]
 
 
+def test_a_trader_and_a_one_trade_fund_are_shown_as_industrial_buyers(seeded: TestClient) -> None:
+    """In a 重整 a supply-chain group under 51 trading the debtor's goods is at trade_chain and a
+    fund whose industries lie in the debtor's 大类 is an industrial investor: the stored list
+    shows both as 产业投资人 (the fund was 金融机构), with the reason of the trade."""
+    code = seeded.get("/enterprises/1").json()["industry_code"]
+    common = {"preferred_regions": [], "ticket_min": None, "ticket_max": None}
+    trader = _add(
+        seeded,
+        name="某物产供应链集团有限公司",
+        kind="local_soe",
+        industries=["F51"],
+        capabilities="国资控股的大宗商品供应链企业，经营橡胶、轮胎及化工原料",
+        interests="借供应链优势并购制造业资产",
+        treatment_types=["merger_restructuring", "judicial_reorganization"],
+        **common,
+    )
+    fund = _add(
+        seeded,
+        name="某橡胶产业结构调整基金合伙企业（有限合伙）",
+        kind="industrial_fund",
+        industries=[code[:3]],
+        capabilities="龙头企业牵头设立的行业结构调整基金",
+        interests="本行业企业重组",
+        treatment_types=["judicial_reorganization"],
+        **common,
+    )
+    _override(seeded, 1, "judicial_reorganization")
+    items = {
+        i["partner_id"]: i
+        for i in seeded.get(
+            "/enterprises/1/matches", params={"limit": 100, "include_weak": True}
+        ).json()["items"]
+    }
+    assert items[trader]["role"] == "industrial" and items[fund]["role"] == "industrial"
+    assert items[fund]["role_title"] == ROLES["industrial"]
+    assert items[trader]["levels"]["industry"] == "trade_chain"
+    assert any("供应链贸易覆盖" in r for r in items[trader]["reasons"])
+    assert items[fund]["levels"]["role"] == "lead"
+
+
 def test_a_county_investment_platform_is_shown_as_a_platform(seeded: TestClient) -> None:
     """广饶县坤源城乡发展投资集团 lists 担保链风险化解 among its duties: that is a platform's
     work, not a guarantee business, so the route shows it as 平台 (it was 金融机构)."""

@@ -157,6 +157,13 @@ def pool() -> list[PartnerProfile]:
         partner("P18", name="临淄区财金投资有限公司", kind="local_soe", industries=()),
         partner("P19", name="淄博市城市资产运营有限公司", kind="local_soe", industries=()),
         partner("P20", name="山东某产业投资集团有限公司", kind="local_soe", industries=()),
+        partner(  # a supply-chain group under 51 trading rubber: trade_chain in a merger
+            "P21",
+            name="某国贸物产有限公司",
+            kind="local_soe",
+            industries=("F51",),
+            capabilities="大宗商品供应链经营，进入橡胶轮胎领域",
+        ),
     ]
 
 

@@ -86,6 +86,28 @@ def test_home_region_levels(name: str, regions: tuple[str, ...], level: str) -> 
         assert "主体，本地纾困常由本地国企/龙头承接" in got.detail
 
 
+@pytest.mark.parametrize(
+    ("name", "level"),
+    [
+        ("郑州市城投集团有限公司", "away"),  # another province's platform
+        ("潍坊市城投集团有限公司", "home_province"),  # a city's may invest in a neighbouring city
+        ("广饶县城投集团有限公司", "away"),  # a county's platform serves its county
+        ("淄博市城投集团有限公司", "home_city"),
+        ("山东省国有资本投资运营有限公司", "home_province"),  # a provincial platform is at home
+        ("城投集团有限公司", "null"),  # no place named
+    ],
+)
+def test_a_platform_named_after_another_place_is_away(name: str, level: str) -> None:
+    """A local government's platform acts in its own jurisdiction: out of it, `away` (a
+    penalty, not the filter of a stated region).  An industrial firm so named stays neutral."""
+    p = partner("P", name=name, kind="local_soe", industries=())
+    got = REGION.pair(query(enterprise(), REORG), p, ctx())
+    assert got.level == level
+    if level == "away":
+        assert got.weight < 0
+        assert "地方平台服务本辖区" in got.detail
+
+
 def test_home_levels_are_below_stated_county_and_city() -> None:
     levels = MatcherConfig().levels["region"]
     assert 0 < levels["home_county"] < levels["county"]
@@ -101,6 +123,8 @@ def _index() -> PartnerIndex:
         partner("D", name="河南某产业集团有限公司"),
         partner("E", name="山东某产业集团有限公司二", preferred_regions=("淄博市",)),
         partner("F", name="合作方F"),
+        partner("G", name="潍坊市城投集团有限公司", kind="local_soe", industries=()),
+        partner("H", name="郑州市城投集团有限公司", kind="local_soe", industries=()),
     ]
     emb = HashEncoder().encode([p.name for p in partners])
     return PartnerIndex.build(partners, emb, table())
@@ -112,7 +136,16 @@ def test_pool_form_agrees_with_the_pair_form() -> None:
         assert_forms_agree(index, query(e, REORG), ctx())
     levels = REGION.pool(index.state("region"), query(enterprise(), REORG), ctx())
     got = [REGION.labels[i] for i in levels]
-    assert got == ["home_county", "home_city", "home_province", "null", "city", "null"]
+    assert got == [
+        "home_county",
+        "home_city",
+        "home_province",
+        "null",
+        "city",
+        "null",
+        "home_province",
+        "away",
+    ]
 
 
 def test_ranking_shows_the_home_reason() -> None:

@@ -156,6 +156,59 @@ def test_bad_policy_tables_are_refused(change: dict[str, object], message: str) 
             },
             "disposal",
         ),
+        # 国资 names the owner of every local state firm; it is no platform business.
+        (
+            {
+                "name": "新疆中泰化学股份有限公司",
+                "kind": "local_soe",
+                "capabilities": "新疆国资控股的氯碱化工上市公司，主营PVC、烧碱",
+            },
+            "industrial",
+        ),
+        ({"name": "某县资管公司", "kind": "local_soe", "capabilities": "县国资平台"}, "platform"),
+        # An industrial group's business in a trade is that group's arm, not a platform.
+        (
+            {
+                "name": "广州越秀风行食品集团有限公司",
+                "kind": "local_soe",
+                "industries": ("C144",),
+                "capabilities": "越秀集团旗下食品平台，布局乳业与生猪养殖",
+            },
+            "industrial",
+        ),
+        (
+            {"name": "某县投资公司", "kind": "local_soe", "capabilities": "城投集团旗下投资平台"},
+            "platform",
+        ),
+        # A supply-chain group buys the makers of the chain it trades in; the 平台 it builds for
+        # clients is not a platform role.  供应链金融 is a lender's product.
+        (
+            {
+                "name": "物产中大化工集团有限公司",
+                "kind": "local_soe",
+                "capabilities": "化工供应链集成服务商，可为轮胎企业搭建原材料集中采购平台",
+            },
+            "industrial",
+        ),
+        (
+            {"name": "厦门国贸集团", "kind": "local_soe", "capabilities": "大宗商品经营"},
+            "industrial",
+        ),
+        (
+            {"name": "某县兴业有限公司", "kind": "local_soe", "capabilities": "供应链金融平台"},
+            "platform",
+        ),
+        ({"name": "某银行", "kind": "bank", "capabilities": "供应链服务"}, "financial"),
+        # A fund whose industries lie in one 大类 has that trade as its mandate: an industrial
+        # investor.  Several 大类, or a 门类 alone, is a financier's spread.
+        (
+            {"name": "四源合股权投资管理公司", "kind": "industrial_fund", "industries": ("C31",)},
+            "industrial",
+        ),
+        ({"name": "某化工基金", "kind": "pe_vc", "industries": ("C2651", "C26")}, "industrial"),
+        ({"name": "某基金", "kind": "industrial_fund", "industries": ("C26", "C30")}, "financial"),
+        ({"name": "某制造业基金", "kind": "industrial_fund", "industries": ("C",)}, "financial"),
+        ({"name": "某纾困基金", "kind": "industrial_fund", "industries": ("C31",)}, "financial"),
         # A platform name on a firm that is not a local state firm says nothing of its role.
         ({"name": "某开发投资集团", "kind": "private_leader"}, "industrial"),
         ({"name": "某铝业集团", "kind": "private_leader"}, "industrial"),

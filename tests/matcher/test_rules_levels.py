@@ -183,6 +183,53 @@ def test_listing_no_industry_fits_when_the_role_serves_any_trade(
     assert INDUSTRY.pair(query(enterprise(industry_code="C2911"), dx), p, ctx()).level == level
 
 
+@pytest.mark.parametrize(
+    ("description", "industries", "text", "dx", "level"),
+    [
+        (
+            "bare 51, its goods named",
+            ("F51",),
+            "大宗商品供应链，进入橡胶轮胎领域",
+            REORG,
+            "trade_chain",
+        ),
+        (
+            "bare 51, in a merger too",
+            ("F51",),
+            "大宗商品供应链，进入橡胶轮胎领域",
+            MERGER,
+            "trade_chain",
+        ),
+        ("its own goods' wholesale code", ("F5172",), "配件分销", REORG, "trade_chain"),
+        ("an input's trader is a supplier", ("F5169",), "化工原料分销", REORG, "else"),
+        ("another chain's goods", ("F51",), "钢铁、铁矿石大宗商品贸易", REORG, "else"),
+        ("a trader is no buyer in relief", ("F51",), "橡胶轮胎供应链", RELIEF, "else"),
+        (
+            "its own maker's code is better",
+            ("F51", "C2911"),
+            "橡胶轮胎供应链",
+            REORG,
+            "same_xiaolei",
+        ),
+        ("goods named, no 51 code", ("A0141",), "橡胶轮胎供应链", REORG, "else"),
+    ],
+)
+def test_a_trader_of_the_chain_is_a_buyer_in_a_reorganisation(
+    description: str,
+    industries: tuple[str, ...],
+    text: str,
+    dx: DiagnosisCategories,
+    level: str,
+) -> None:
+    """A supply-chain group under 51 whose goods (codes or description) are of the tyre maker's
+    own chain is at trade_chain in a 重整 or 兼并重组 (fixtures/industry_chain.toml)."""
+    p = partner("P", industries=industries, capabilities=text, interests="", kind="local_soe")
+    got = INDUSTRY.pair(query(enterprise(industry_code="C2911"), dx), p, ctx())
+    assert got.level == level, description
+    if level == "trade_chain":
+        assert "供应链贸易覆盖" in got.detail
+
+
 def test_agnostic_asset_category_needs_matching_interest() -> None:
     p = partner("P", industries=(), asset_interests=("mining_right",))
     assert INDUSTRY.pair(query(enterprise(), ASSETS), p, ctx()).level == "agnostic"

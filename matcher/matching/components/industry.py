@@ -55,6 +55,23 @@ ASSET_CATEGORIES = frozenset({"asset_revitalization", "exit_liquidation"})
 # technology partner or an equity fund that lists no industry has not said what it knows or
 # invests in.  A platform, a disposal channel or a professional serves a case whatever the trade.
 INDUSTRY_ROLES = frozenset({"industrial", "technology", "financial"})
+# Engagements where the partner buys the firm: a supply-chain group trading the firm's chain
+# (the goods of its cluster) is then a buyer of it (`trade_chain`), whatever its 51 code says.
+BUYER_CATEGORIES = frozenset({"judicial_reorganization", "merger_restructuring"})
+WHOLESALE = "F51"
+"""GB/T 4754 大类 51 批发业: the code a trading or supply-chain group is registered under."""
+
+
+def trade_cluster(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> str:
+    """The chain of the enterprise a trader (a 51 code) deals in, in a buyer's treatment, or ""
+    (厦门国贸, 51 and "进入橡胶轮胎领域", for a tyre maker in 重整: '橡胶塑料')."""
+    if q.primary not in BUYER_CATEGORIES or not q.industry_code:
+        return ""
+    codes = canonical_codes(p.industries, ctx.industries)
+    if not any(c.startswith(WHOLESALE) for c in codes):
+        return ""
+    traded = ctx.chain.traded(codes, f"{p.capabilities}\n{p.interests}")
+    return ctx.chain.trade_covers(q.industry_code, traded)
 
 
 def industry_free_roles(primary: str | None, ctx: MatchContext) -> frozenset[str]:
@@ -77,6 +94,12 @@ LEVELS = (
     Level("same_xiaolei", "同小类", 3.0, "行业同小类（{code} {name}）"),
     Level("same_zhonglei", "同中类", 2.7, "行业同中类（{code} {name}）"),
     Level("same_dalei", "同大类", 2.2, "行业同大类（{code} {name}）"),
+    Level(
+        "trade_chain",
+        "经营本产业链的供应链企业",
+        2.2,
+        "供应链贸易覆盖{cluster}产业链，可作产业买方",
+    ),
     Level("agnostic_fit", "不限行业且适合该类处置", 2.2, "不限行业，适合该类处置"),
     Level("chain_same", "同产业链", 1.2, "同属{cluster}产业链"),
     Level("chain_adjacent", "产业链上下游", 0.9, "产业链上下游相关（{cluster}）"),
@@ -112,9 +135,12 @@ def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> Contribution:
         return INDUSTRY.verdict(q, ctx, "null", detail="合作方行业代码无法识别")
     best = max(codes, key=lambda c: industry_relation(code, c))
     rel = industry_relation(code, best)
-    if rel in _BY_RELATION:
+    if rel in _BY_RELATION:  # every one of them above trade_chain
         name = ctx.industries.name(best) or best
         return INDUSTRY.verdict(q, ctx, _BY_RELATION[rel], code=best, name=name)
+    traded = trade_cluster(q, p, ctx)
+    if traded:
+        return INDUSTRY.verdict(q, ctx, "trade_chain", cluster=traded)
     chain = max((ctx.chain.relation(code, c) for c in codes), key=lambda r: r[0])
     if chain[0] == SAME_CLUSTER:
         return INDUSTRY.verdict(q, ctx, "chain_same", cluster=chain[1])
@@ -221,7 +247,14 @@ class IndustryState:
     agnostic_asset_bits: np.ndarray
     agnostic_roles: np.ndarray
     """The role (matcher.matching.roles.ROLES, by position) of each partner listing no industry."""
+    trader_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    """Partners listing a 51 (wholesale) code: the trading and supply-chain groups."""
+    trader_offers: tuple[tuple[tuple[str, ...], str], ...] = ()
+    """Each trader's canonical codes and description, aligned with `trader_rows`."""
     _levels: dict[str, tuple[IndustryChain, np.ndarray]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    _covers: dict[str, tuple[IndustryChain, np.ndarray]] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -238,6 +271,15 @@ class IndustryState:
             self._levels[code] = hit
         return hit[1]
 
+    def trading_rows(self, code: str, chain: IndustryChain) -> np.ndarray:
+        """The traders whose trade covers the chain of an enterprise in `code` (trade_cluster)."""
+        hit = self._covers.get(code)
+        if hit is None or hit[0] is not chain:
+            covers = [bool(chain.trade_covers(code, chain.traded(*o))) for o in self.trader_offers]
+            hit = (chain, self.trader_rows[np.array(covers, dtype=bool)])
+            self._covers[code] = hit
+        return hit[1]
+
 
 def prepare(partners: Sequence[PartnerProfile], industries: IndustryTable) -> IndustryState:
     lists = CodeLists.build(
@@ -247,7 +289,14 @@ def prepare(partners: Sequence[PartnerProfile], industries: IndustryTable) -> In
     agnostic = [partners[j] for j in lists.agnostic_rows.tolist()]
     bits = np.array([bit_mask(p.asset_interests, _ASSETS) for p in agnostic], dtype=np.int32)
     roles = np.array([_ROLE_CODES.index(derive_role(p).code) for p in agnostic], dtype=np.int8)
-    return IndustryState(len(partners), lists, bits, roles)
+    known = [canonical_codes(p.industries, industries) for p in partners]
+    traders = [j for j, codes in enumerate(known) if any(c.startswith(WHOLESALE) for c in codes)]
+    offers = tuple(
+        (known[j], f"{partners[j].capabilities}\n{partners[j].interests}") for j in traders
+    )
+    return IndustryState(
+        len(partners), lists, bits, roles, np.array(traders, dtype=np.int64), offers
+    )
 
 
 def pool(state: IndustryState, q: MatchQuery, ctx: MatchContext) -> np.ndarray:
@@ -258,6 +307,9 @@ def pool(state: IndustryState, q: MatchQuery, ctx: MatchContext) -> np.ndarray:
     # Each partner takes the best (lowest) level among its codes; listed codes
     # none of which the table knows leave it at null.
     out = state.code_lists.best(state.code_levels(code, ctx.chain), n, null)
+    if q.primary in BUYER_CATEGORIES and len(state.trader_rows):
+        rows = state.trading_rows(code, ctx.chain)
+        out[rows] = np.minimum(out[rows], INDUSTRY.index("trade_chain"))
     agnostic = state.code_lists.agnostic_rows
     if not len(agnostic):
         return out

@@ -9,7 +9,10 @@ no bonus, and the reason says so.
 
 A partner stating no region is neutral unless its name begins with the
 enterprise's county, city or province (`home_*` levels: a modest bonus for
-the local white knight, never a filter; a mismatch stays neutral).
+the local white knight, never a filter; a mismatch stays neutral), or it is a
+platform (matcher.matching.roles) whose name places it in another province, or
+a county's platform outside its county (`away`): a city's state capital group
+does invest in a neighbouring city (泉州发展 in 漳州's 傲农), a county's does not.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from matcher.matching.arrays import levels_where, membership
 from matcher.matching.component import Contribution, Key, Level, RuleComponent, level_filter
 from matcher.matching.context import MatchContext, MatchQuery
 from matcher.matching.policy import weight_factor
+from matcher.matching.roles import derive_role
 from matcher.profile import PartnerProfile
 
 HOME_REASON = "名称显示为{scope}（{name}）主体，本地纾困常由本地国企/龙头承接"
@@ -33,7 +37,8 @@ enterprise's county, city or province (`matcher.home_region`).  Below the stated
 county and city levels (a name is weaker evidence than a stated preference); the
 province level is above the stated one, because a stated province is often one
 of many a fund lists, while a provincial SOE or champion is the white knight the
-province's government calls first.  A mismatch is neutral (`null`), never a penalty."""
+province's government calls first.  A mismatch is neutral (`null`), never a penalty, but for
+a platform out of its jurisdiction (`away`)."""
 
 LEVELS = (
     Level("null", "不限地区", 0.0, "不限地区"),
@@ -49,8 +54,12 @@ LEVELS = (
     Level("home_county", "本县区主体", 0.3, HOME_REASON.format(scope="本县区", name="{name}")),
     Level("home_city", "本市主体", 0.3, HOME_REASON.format(scope="本市", name="{name}")),
     Level("home_province", "本省主体", 0.2, HOME_REASON.format(scope="本省", name="{name}")),
+    Level("away", "外地平台", -1.0, "名称显示为{name}的平台，地方平台服务本辖区"),
     Level("else", "不在偏好地区", -5.0, "不在合作方偏好地区"),
 )
+AWAY_ROLES = frozenset({"platform"})
+"""Roles bound to the territory their name gives: a county's or a province's investment or
+asset platform acts for its own government, in its own jurisdiction."""
 COUNTY_SUFFIXES = ("县", "区", "旗")
 """Names ending so are county-level (a county-level 市 such as 邹平市 is not told apart)."""
 
@@ -79,6 +88,16 @@ def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> Contribution:
 def _home(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> Contribution:
     e = q.enterprise
     home = home_region(p.name)
+    if home is not None and derive_role(p).code in AWAY_ROLES:
+
+        def differs(mine: str, theirs: str) -> bool:
+            return bool(mine and theirs and mine != theirs)
+
+        county = bool(home.county) and (
+            differs(e.city, home.city) or differs(e.county, home.county)
+        )
+        if differs(e.province, home.province) or county:
+            return REGION.verdict(q, ctx, "away", name=home.county or home.province)
     if home is not None:
         for label, mine, theirs in (
             ("home_county", e.county, home.county),
@@ -103,6 +122,8 @@ class RegionState:
     home: np.ndarray | None = None
     """(3, partners): index into `home_names` of the province, city and county the
     partner's name begins with (`matcher.home_region`), -1 where not named."""
+    bound: np.ndarray | None = None
+    """Partners stating no region whose role is bound to their territory (AWAY_ROLES)."""
 
 
 def prepare(partners: Sequence[PartnerProfile], industries: IndustryTable) -> RegionState:
@@ -116,7 +137,9 @@ def prepare(partners: Sequence[PartnerProfile], industries: IndustryTable) -> Re
     lookup = {name: i for i, name in enumerate(home_names)}
     home = np.array([[lookup.get(n, -1) for n in part] for part in parts], dtype=np.int32)
     home = home.reshape(3, len(partners))
-    return RegionState(len(partners), regions, mat, has, counties, home_names, home)
+    roles = np.array([derive_role(p).code in AWAY_ROLES for p in partners], dtype=bool)
+    bound = roles & ~has
+    return RegionState(len(partners), regions, mat, has, counties, home_names, home, bound)
 
 
 def _home_mask(state: RegionState, part: int, name: str) -> np.ndarray | None:
@@ -146,6 +169,18 @@ def pool(state: RegionState, q: MatchQuery, ctx: MatchContext) -> np.ndarray:
         mask = _home_mask(state, part, name)
         if mask is not None:
             pairs.append((mask, REGION.index(label)))
+    # …and a platform of another province, or a county's outside its county, is away.
+    if state.bound is not None and state.home is not None:
+        differs = []
+        for part, name in enumerate((e.province, e.city, e.county)):
+            mine = state.home_names.index(name) if name in state.home_names else -2
+            named = state.home[part] >= 0
+            differs.append(named & (state.home[part] != mine) if name else np.zeros_like(named))
+        county = (state.home[2] >= 0) & (differs[1] | differs[2])
+        away = differs[0] | county
+        out = levels_where(state.n, REGION.index("else"), pairs)
+        out[away & state.bound] = REGION.index("away")  # levels_where packs at most 8 masks
+        return out
     return levels_where(state.n, REGION.index("else"), pairs)
 
 
