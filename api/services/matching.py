@@ -13,7 +13,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from sqlalchemy import Float, Integer, String, bindparam
@@ -545,7 +545,7 @@ def list_run_matches(
     return [MatchView(match, partner, status) for match, partner, status in rows]
 
 
-def list_run_items(
+def page_rows(
     *,
     session: Session,
     run: MatchRun,
@@ -555,13 +555,22 @@ def list_run_items(
     include_rejected: bool = False,
     include_weak: bool = False,
 ) -> list[Any]:
-    """`list_run_matches` as plain rows of the columns the API shows (ITEM_COLUMNS' names),
-    not ORM objects: what the stored `GET …/matches` reads on every request."""
+    """The match ids and review statuses of `list_run_matches`' page (PAGE_COLUMNS' names):
+    what the stored `GET …/matches` reads on every request (api.services.match_pages)."""
     flags = (kind is not None, min_score is not None, include_weak, include_rejected)
-    query = _matches_query(*flags, columns=True)
+    query = _matches_query(*flags, view="page")
     params = {"run_id": run.id, "limit": max(limit, 0), "kind": kind, "min_score": min_score}
     return list(session.exec(query, params=params).all())
 
+
+def items_by_id(*, session: Session, match_ids: Sequence[int]) -> list[Any]:
+    """The matches `match_ids` as plain rows of ITEM_COLUMNS (their statuses included)."""
+    return list(session.exec(_ITEMS_BY_ID, params={"ids": list(match_ids)}).all())
+
+
+PAGE_COLUMNS = (col(Match.id).label("match_id"), col(Engagement.status).label("status"))
+"""What changes between two reads of one stored run: which matches are listed, and their
+review status."""
 
 ITEM_COLUMNS = (
     col(Match.id).label("match_id"),
@@ -581,17 +590,10 @@ ITEM_COLUMNS = (
 """What a listed match shows (api.presenters.match_item_of_row), the partner's role included."""
 
 
-@functools.cache
-def _matches_query(
-    by_kind: bool, by_score: bool, include_weak: bool, include_rejected: bool, columns: bool = False
-) -> Any:
-    """The statement of `list_run_matches` for one combination of filters, built once
-    (bound: run_id, limit, kind, min_score): building it cost more than running it.
-    `columns`: ITEM_COLUMNS rather than the Match and Partner objects."""
-    chosen = ITEM_COLUMNS if columns else (Match, Partner, Engagement.status)
-    query = (
-        select(*chosen)  # type: ignore[call-overload]
-        .select_from(Match)
+def _with_partner(query: Any) -> Any:
+    """`query` over Match joined to its partner and to the pair's engagement, if any."""
+    return (
+        query.select_from(Match)
         .join(Partner, col(Partner.id) == col(Match.partner_id))
         .join(
             Engagement,
@@ -599,9 +601,30 @@ def _matches_query(
             & (col(Engagement.enterprise_id) == col(Match.enterprise_id)),
             isouter=True,
         )
-        .where(col(Match.run_id) == bindparam("run_id", type_=Integer))
-        .order_by(col(Match.rank))
     )
+
+
+_ITEMS_BY_ID = _with_partner(select(*ITEM_COLUMNS)).where(  # type: ignore[call-overload]
+    col(Match.id).in_(bindparam("ids", expanding=True))
+)
+
+
+@functools.cache
+def _matches_query(
+    by_kind: bool,
+    by_score: bool,
+    include_weak: bool,
+    include_rejected: bool,
+    view: Literal["objects", "page"] = "objects",
+) -> Any:
+    """The statement of `list_run_matches` for one combination of filters, built once
+    (bound: run_id, limit, kind, min_score): building it cost more than running it.
+    `view`: the Match and Partner objects, or only PAGE_COLUMNS."""
+    chosen = PAGE_COLUMNS if view == "page" else (Match, Partner, Engagement.status)
+    query = _with_partner(select(*chosen)).where(  # type: ignore[call-overload]
+        col(Match.run_id) == bindparam("run_id", type_=Integer)
+    )
+    query = query.order_by(col(Match.rank))
     if by_kind:
         query = query.where(col(Partner.kind) == bindparam("kind", type_=String))
     if by_score:
