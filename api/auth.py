@@ -129,10 +129,18 @@ _TOKEN_QUERY = select(
 so a revoked token stops at once in every server process."""
 
 
-def resolve_token(*, session: Session, token: str, admin_token: str | None) -> Principal | None:
-    """The principal a presented token stands for, or None when it is unknown or revoked."""
+def bootstrap_principal(token: str, admin_token: str | None) -> Principal | None:
+    """The bootstrap admin if `token` is LD_ADMIN_TOKEN (compared in constant time), else None."""
     if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
         return Principal(name=BOOTSTRAP_NAME, role="admin")
+    return None
+
+
+def resolve_token(*, session: Session, token: str, admin_token: str | None) -> Principal | None:
+    """The principal a presented token stands for, or None when it is unknown or revoked."""
+    bootstrap = bootstrap_principal(token, admin_token)
+    if bootstrap is not None:
+        return bootstrap
     row = session.exec(_TOKEN_QUERY, params={"token_hash": hash_token(token)}).first()
     if row is None or row.revoked_at is not None:
         return None

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
-from api.auth import Principal, resolve_token
+from api.auth import Principal, bootstrap_principal, resolve_token
 from api.config import Settings
 from api.errors import BAD_TOKEN, DEPARTMENT_ONLY_CASES, MISSING_TOKEN, DomainError, Forbidden
 from api.etags import parse_if_match
@@ -17,6 +18,7 @@ from api.guard import Guard, attempt_of
 from api.runtime import Runtime
 from api.services.config_state import sync_runtime
 from api.services.diagnosis_models import sync_diagnosis_model
+from api.services.match_pages import PageCache
 from matcher.industry import IndustryTable
 
 _bearer = HTTPBearer(auto_error=False, description="API token (ld create-token) or LD_ADMIN_TOKEN")
@@ -31,16 +33,25 @@ class Unauthorized(DomainError):
         """The security event it is recorded as: missing_token or bad_token."""
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One session per request, closed afterwards; handlers commit what they change."""
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request, closed afterwards; handlers commit what they change.
+
+    Async, with only the close in a worker thread: opening a session does no I/O
+    (it connects on its first statement), and FastAPI runs a plain generator's
+    entry and exit each in a thread of its own.  Every thread hop costs the
+    event loop a wake-up; a stored `GET …/matches` made nine (bench/README.md).
+    """
+    session = Session(request.app.state.engine, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        await run_in_threadpool(session.close)  # returns the connection: a rollback
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -48,7 +59,7 @@ def get_settings_dep(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def get_guard(request: Request) -> Guard:
+async def get_guard(request: Request) -> Guard:
     guard: Guard = request.app.state.guard
     return guard
 
@@ -56,30 +67,39 @@ def get_guard(request: Request) -> Guard:
 GuardDep = Annotated[Guard, Depends(get_guard)]
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     guard: GuardDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller of a bearer token; wrong tokens count against the client's failure budget."""
+    """The caller of a bearer token; wrong tokens count against the client's failure budget.
+
+    The failure budget is in memory; the token's lookup and a failure's record are
+    database work, done in a worker thread (LD_ADMIN_TOKEN needs no lookup)."""
     if credentials is None or not credentials.credentials:
         raise Unauthorized(MISSING_TOKEN, kind="missing_token")
-    attempt = attempt_of(request, credentials.credentials)
+    token = credentials.credentials
+    attempt = attempt_of(request, token)
     guard.check(attempt)
-    principal = resolve_token(
-        session=session, token=credentials.credentials, admin_token=settings.admin_token
+    principal = bootstrap_principal(token, settings.admin_token) or await run_in_threadpool(
+        resolve_token, session=session, token=token, admin_token=settings.admin_token
     )
     if principal is None:
-        guard.wrong_token(attempt)
+        await run_in_threadpool(guard.wrong_token, attempt)
         raise Unauthorized(BAD_TOKEN, kind="bad_token")
     request.state.principal = principal
     return principal
 
 
-def get_staff_principal(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
-    """The caller, unless it is a department token: those reach only the case routes."""
+async def get_staff_principal(
+    principal: Annotated[Principal, Depends(get_principal)],
+) -> Principal:
+    """The caller, unless it is a department token: those reach only the case routes.
+
+    The dependencies that only read the app's state are `async def`: FastAPI would
+    run a plain function in a worker thread, a hop that costs more than the read."""
     if principal.is_department:
         raise Forbidden(DEPARTMENT_ONLY_CASES)
     return principal
@@ -91,7 +111,7 @@ CasePrincipalDep = Annotated[Principal, Depends(get_principal)]
 """Any token, departments included: for the routes of the cases they are invited to."""
 
 
-def get_industries(request: Request) -> IndustryTable:
+async def get_industries(request: Request) -> IndustryTable:
     table: IndustryTable = request.app.state.industries
     return table
 
@@ -111,7 +131,7 @@ def get_runtime(request: Request, session: SessionDep) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_unsynced_runtime(request: Request) -> Runtime:
+async def get_unsynced_runtime(request: Request) -> Runtime:
     """The loaded engine as it is, for a handler that follows the active matcher config
     itself from a query it makes anyway (api.services.matching.current_matches_run)."""
     runtime: Runtime = request.app.state.runtime
@@ -119,6 +139,15 @@ def get_unsynced_runtime(request: Request) -> Runtime:
 
 
 UnsyncedRuntimeDep = Annotated[Runtime, Depends(get_unsynced_runtime)]
+
+
+async def get_page_cache(request: Request) -> PageCache:
+    cache: PageCache = request.app.state.page_cache
+    return cache
+
+
+PageCacheDep = Annotated[PageCache, Depends(get_page_cache)]
+"""The process's encoded items of stored runs (api.services.match_pages)."""
 
 
 IF_MATCH_DOC = (

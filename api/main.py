@@ -41,6 +41,7 @@ from api.routes import (
     status,
 )
 from api.runtime import Runtime, load_runtime
+from api.services.match_pages import PageCache
 from api.services.spreadsheets.runs import ImportRuns
 from api.worker import Worker
 from matcher.encoders.loading import start_loading
@@ -91,6 +92,7 @@ def create_app(
         app.state.industries = app.state.runtime.industries
         start_loading(app.state.runtime.encoder)  # the sentence model, in the background
         app.state.imports = ImportRuns(db, app.state.industries, current.data_dir)
+        app.state.page_cache = PageCache()
         app.state.worker = None
         if current.start_worker:
             app.state.worker = Worker(

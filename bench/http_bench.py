@@ -14,7 +14,9 @@ with its own httpx.Client, sharing the machine's cores with the server.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import resource
 import secrets
 import signal
 import socket
@@ -323,6 +325,83 @@ def load(
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "wall_s": round(wall, 3),
         "rps": round(ok / wall, 2) if wall else 0.0,
+        "server_memory": mem.as_dict(),
+    }
+
+
+def _self_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def raw_load(
+    server: Server, paths: Sequence[str], *, concurrency: int, max_requests: int, max_seconds: float
+) -> dict[str, Any]:
+    """`load` with a lean client: `concurrency` keep-alive connections on one asyncio loop,
+    each writing a bare HTTP/1.1 GET and reading the answer by its Content-Length.
+
+    httpx in threads costs the client process more CPU per request than a stored
+    read costs the server, on the same two cores; this client costs a fraction
+    of it, so what the server processes can do shows.  Besides `load`'s figures it
+    gives the CPU of this (client) process and of the server's per request.
+    """
+    host, port = server.base.removeprefix("http://").split(":")
+    templates = [
+        (
+            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"Authorization: Bearer {server.token}\r\n\r\n"
+        ).encode()
+        for path in paths
+    ]
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    cursor = [0]
+    deadline = time.monotonic() + max_seconds
+
+    async def one_connection() -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            while cursor[0] < max_requests and time.monotonic() < deadline:
+                request = templates[cursor[0] % len(templates)]
+                cursor[0] += 1
+                t0 = time.perf_counter()
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.split(b"\r\n")
+                code = int(lines[0].split()[1])
+                length = next(
+                    int(line.split(b":", 1)[1])
+                    for line in lines[1:]
+                    if line.lower().startswith(b"content-length:")
+                )
+                await reader.readexactly(length)
+                latencies.append(time.perf_counter() - t0)
+                statuses[code] = statuses.get(code, 0) + 1
+        finally:
+            writer.close()
+
+    async def run() -> None:
+        await asyncio.gather(*(one_connection() for _ in range(concurrency)))
+
+    client_before, server_before = _self_cpu_s(), _tree_cpu_s(server.pid)
+    with peak_memory(server.pid) as mem:
+        started = time.perf_counter()
+        asyncio.run(run())
+        wall = time.perf_counter() - started
+    client_cpu, server_cpu = _self_cpu_s() - client_before, _tree_cpu_s(server.pid) - server_before
+    samples = Samples(latencies)
+    ok = statuses.get(200, 0)
+    n = max(samples.n, 1)
+    return samples.summary_ms() | {
+        "concurrency": concurrency,
+        "requests": samples.n,
+        "ok": ok,
+        "errors": samples.n - ok,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "wall_s": round(wall, 3),
+        "rps": round(ok / wall, 2) if wall else 0.0,
+        "client_cpu_ms_per_request": round(client_cpu / n * 1e3, 3),
+        "server_cpu_ms_per_request": round(server_cpu / n * 1e3, 3),
         "server_memory": mem.as_dict(),
     }
 

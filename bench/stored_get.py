@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,11 +23,13 @@ import typer
 
 from bench.http_bench import (
     _check,
+    _self_cpu_s,
     _settle,
     _tree_cpu_s,
     enterprise_payload,
     load,
     partner_payload,
+    raw_load,
     start_server,
 )
 from bench.synth import make_enterprises, make_partners
@@ -36,15 +39,55 @@ ROOT = Path(__file__).resolve().parent.parent
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
 
-def measure(partners: int, enterprises: int, rounds: int, requests: int) -> list[dict[str, Any]]:
-    """`rounds` × (a /health load, a stored-GET load) of `requests` each, from one client."""
+def measure(
+    partners: int,
+    enterprises: int,
+    rounds: int,
+    requests: int,
+    workers: Sequence[int] = (),
+    clients: int = 8,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """`rounds` × (a /health load, a stored-GET load) of `requests` each, from one client;
+    then the same database served by each count of `workers` processes, from `clients`."""
     with tempfile.TemporaryDirectory(prefix="ld-stored-") as tmp:
-        return _measure(Path(tmp), partners, enterprises, rounds, requests)
+        rows, paths = _measure(Path(tmp), partners, enterprises, rounds, requests)
+        scaling = {str(n): _workers(Path(tmp), paths, n, clients, requests * 4) for n in workers}
+        return rows, scaling
+
+
+def _workers(
+    folder: Path, paths: list[str], workers: int, clients: int, requests: int
+) -> dict[str, Any]:
+    """/health and stored GETs from `clients` connections, served by `workers` processes:
+    with the lean asyncio client (bench.http_bench.raw_load), then with httpx threads
+    (`load`, as the full bench's HTTP stage) with the client's own CPU measured."""
+    background = {"LD_EMBEDDINGS": "background"}
+    server = start_server(folder, ROOT / ".cache" / "models", extra_env=background, workers=workers)
+    try:
+        _settle(server.pid)  # each process loads the sentence model in the background
+        raw_load(server, paths, concurrency=clients, max_requests=clients * 50, max_seconds=10)
+        out: dict[str, Any] = {}
+        for name, targets in (("health", ["/health"]), ("stored", paths)):
+            out[name] = raw_load(
+                server, targets, concurrency=clients, max_requests=requests, max_seconds=30
+            )
+        client_before, server_before = _self_cpu_s(), _tree_cpu_s(server.pid)
+        threads = load(server, paths, concurrency=clients, max_requests=requests, max_seconds=30)
+        n = max(threads["requests"], 1)
+        threads["client_cpu_ms_per_request"] = round((_self_cpu_s() - client_before) / n * 1e3, 3)
+        threads["server_cpu_ms_per_request"] = round(
+            (_tree_cpu_s(server.pid) - server_before) / n * 1e3, 3
+        )
+        out["stored_httpx_threads"] = threads
+        out["load_average"] = [round(x, 2) for x in os.getloadavg()]
+        return out
+    finally:
+        server.stop()
 
 
 def _measure(
     folder: Path, partners: int, enterprises: int, rounds: int, requests: int
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], list[str]]:
     pool = make_partners(partners)
     background = {"LD_EMBEDDINGS": "background"}  # and the worker off: nothing embeds
     server = start_server(folder, ROOT / ".cache" / "models", extra_env=background)
@@ -78,7 +121,7 @@ def _measure(
             out.append(row)
     finally:
         server.stop()
-    return out
+    return out, paths
 
 
 @app.command()
@@ -87,14 +130,21 @@ def main(
     enterprises: Annotated[int, typer.Option(help="enterprises ranked, then read")] = 20,
     rounds: Annotated[int, typer.Option(help="alternating load pairs")] = 3,
     requests: Annotated[int, typer.Option(help="requests per load")] = 500,
+    workers: Annotated[
+        str, typer.Option(help="server process counts for the scaling table ('' skips)")
+    ] = "1,2",
+    clients: Annotated[int, typer.Option(help="concurrent clients of the scaling table")] = 8,
 ) -> None:
-    """Print, per round: /health and stored GET p50, req/s and server CPU ms per request."""
+    """Print, per round: /health and stored GET p50, req/s and server CPU ms per request;
+    then req/s of /health and stored GETs from `clients` clients per server process count."""
+    counts = [int(n) for n in workers.split(",") if n.strip()]
+    rows, scaling = measure(partners, enterprises, rounds, requests, counts, clients)
     typer.echo(
         "| round | /health p50 ms | stored p50 ms | p50 ratio | /health CPU ms | "
         "stored CPU ms | CPU ratio | stored req/s | load average |"
     )
     typer.echo("|---|---|---|---|---|---|---|---|---|")
-    for n, row in enumerate(measure(partners, enterprises, rounds, requests), start=1):
+    for n, row in enumerate(rows, start=1):
         health, stored = row["health"], row["stored"]
         typer.echo(
             f"| {n} | {health['p50_ms']:.2f} | {stored['p50_ms']:.2f} | "
@@ -102,6 +152,27 @@ def main(
             f"{stored['cpu_ms_per_request']:.2f} | "
             f"{stored['cpu_ms_per_request'] / health['cpu_ms_per_request']:.1f}× | "
             f"{stored['rps']:.0f} | {' '.join(str(x) for x in row['load_average'])} |"
+        )
+
+    if not scaling:
+        return
+    typer.echo("")
+    typer.echo(
+        "| workers | /health req/s | stored req/s | stored vs 1 worker | stored p50 ms | "
+        "stored p99 ms | server CPU ms/req | client CPU ms/req | httpx threads: stored req/s "
+        "| httpx client CPU ms/req | load average |"
+    )
+    typer.echo("|---|---|---|---|---|---|---|---|---|---|---|")
+    first = next(iter(scaling.values()))["stored"]["rps"]
+    for n, level in scaling.items():
+        health, stored, threads = level["health"], level["stored"], level["stored_httpx_threads"]
+        typer.echo(
+            f"| {n} | {health['rps']:.0f} | {stored['rps']:.0f} | {stored['rps'] / first:.2f}× | "
+            f"{stored['p50_ms']:.2f} | {stored['p99_ms']:.1f} | "
+            f"{stored['server_cpu_ms_per_request']:.2f} | "
+            f"{stored['client_cpu_ms_per_request']:.2f} | {threads['rps']:.0f} | "
+            f"{threads['client_cpu_ms_per_request']:.2f} | "
+            f"{' '.join(str(x) for x in level['load_average'])} |"
         )
 
 

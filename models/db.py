@@ -46,11 +46,25 @@ def _ensure_parent_dir(url: str) -> None:
         Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
 
 
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024
+"""How much of an SQLite file its connections read through a memory map (PRAGMA mmap_size).
+
+SQLite's own page cache is 2 MB per connection by default: a stored `GET …/matches`
+reading the pages of one run after another (its matches, their partners) found
+them evicted and read them from the file again, one system call per page, which
+doubled the time of its two statements (bench/README.md, issue 17).  A memory
+map serves them from the operating system's cache without the calls, shared by
+every connection and every server process (`ld serve --workers N`) rather than
+one private cache each.  Only address space is reserved; a database file on a
+network file system should not be served this way (SQLite's mmap caveats)."""
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     cursor.close()
 
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
-from api.deps import PrincipalDep, RuntimeDep, SessionDep, UnsyncedRuntimeDep
+from api.deps import PageCacheDep, PrincipalDep, RuntimeDep, SessionDep, UnsyncedRuntimeDep
 from api.params import ObjectId
-from api.presenters import match_item, match_item_of_row, review_event, run_out
-from api.services import changes, reviews
+from api.presenters import match_item, review_event
+from api.services import changes, match_pages, reviews
 from api.services import matching as service
 from matcher.matching.roles import ROLES
 from models.enums import PartnerKind
@@ -31,36 +31,36 @@ def list_matches(
     session: SessionDep,
     principal: PrincipalDep,
     runtime: UnsyncedRuntimeDep,
+    cache: PageCacheDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     kind: PartnerKind | None = None,
     min_score: Annotated[float | None, Query(allow_inf_nan=False)] = None,
     include_rejected: bool = False,
     include_weak: bool = False,
-) -> MatchList:
+) -> Response:
     """Ranked partners, best first, each with its score components, reasons and role.
 
     Partners below the fit floor are not recommendations: they are listed only
     with `include_weak=true`, marked `weak` (不建议).  `qualified` says how many
     partners of the pool reached the floor.
     """
+    # The answer is MatchList's JSON assembled from the stored run (api.services.match_pages):
+    # a Response, so FastAPI does not validate and encode it again; the schema stays the
+    # decorator's response_model.
     run = service.current_matches_run(
         session=session, enterprise_id=enterprise_id, runtime=runtime, principal=principal
     )
-    rows = service.list_run_items(
+    body = match_pages.page_json(
         session=session,
         run=run,
+        cache=cache,
         limit=limit,
         kind=kind,
         min_score=min_score,
         include_rejected=include_rejected,
         include_weak=include_weak,
     )
-    return MatchList(
-        enterprise_id=enterprise_id,
-        run=run_out(run),
-        items=[match_item_of_row(r) for r in rows],
-        qualified=run.qualified,
-    )
+    return Response(body, media_type="application/json")
 
 
 @router.get("/enterprises/{enterprise_id:int}/matches/changes", response_model=MatchChangesOut)

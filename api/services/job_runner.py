@@ -26,7 +26,12 @@ from api.services.config_state import sync_runtime
 from api.services.diagnosis_models import sync_diagnosis_model
 from api.services.embedding_jobs import EMBED_KIND, run_embedding_job
 from api.services.job_turns import next_candidates, other_owner_waiting
-from api.services.matching import rank_inputs, ranking_input, store_run
+from api.services.matching import (
+    current_run_ids,
+    rank_inputs,
+    ranking_input,
+    store_unless_superseded,
+)
 from api.services.pool import partner_index
 from api.services.transient import Backoff, is_transient, retry_transient
 from models.tables import Enterprise, Job, utcnow
@@ -146,13 +151,16 @@ class _Turn:
                 if position > start and self._stopping():
                     return _release(session, self.worker, self.job_id)
                 if enterprise_id in ranked:
-                    item, results, version, pending = ranked[enterprise_id]
-                    store_run(
+                    item, results, version, pending, seen_id = ranked[enterprise_id]
+                    # A request may have stored a newer ranking while this block ranked:
+                    # that one stands (the step still counts: the enterprise is ranked).
+                    store_unless_superseded(
                         session=session,
                         item=item,
                         results=results,
                         runtime=self.runtime,
                         pool_version=version,
+                        seen_id=seen_id,
                         job_id=self.job_id,
                         pending_embeddings=pending,
                     )
@@ -170,6 +178,7 @@ class _Turn:
         """New rankings of the live enterprises among `ids` within the job's scope."""
         sync_runtime(session, self.runtime)  # an activation since the last block: follow it
         sync_diagnosis_model(session, self.runtime)
+        seen = current_run_ids(session, ids)  # before the inputs: any run stored later is newer
         rows = [session.get(Enterprise, i) for i in ids]
         # The index first: a rebuild after a pool change takes a while, and the inputs below
         # may write (a diagnosis), which on SQLite holds the lock until the commit.
@@ -186,7 +195,8 @@ class _Turn:
         results = rank_inputs(items, index=index, runtime=self.runtime)
         pending = index.pending_count
         return {
-            item.row.id: (item, r, version, pending) for item, r in zip(items, results, strict=True)
+            item.row.id: (item, r, version, pending, seen.get(item.row.id))
+            for item, r in zip(items, results, strict=True)
         }
 
     def hand_over(self, stale_after: timedelta) -> str | None:

@@ -13,7 +13,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from sqlalchemy import Float, Integer, String, bindparam
@@ -187,19 +187,17 @@ def refresh_matches(
         results = rank_input(item, index=index, runtime=runtime)
         _hold_enterprise(session, row.id)
         stored = ranking_state(session, row.id, runtime)
-        other, state_now = stored.run, stored.state
-        if other is not None and other.id != seen_id and stored.current:
-            session.rollback()  # another request stored a ranking of the same state: use it
-            return other
         ours = (enterprise_version(row, item.diagnosis), version)
-        behind = ours != (state_now.enterprise, state_now.pool)
-        if behind and attempt < RANKING_ATTEMPTS:
+        standing = stored.standing_instead(seen_id, ours)
+        if standing is not None and (stored.current or attempt == RANKING_ATTEMPTS):
+            # Another request stored a ranking of the state now: use it.  Or both are
+            # behind: leave the other writer's run, and the next read ranks again.
+            session.rollback()
+            return standing
+        if ours != (stored.state.enterprise, stored.state.pool) and attempt < RANKING_ATTEMPTS:
             session.rollback()
             session.refresh(row)
             continue
-        if behind and other is not None and other.id != seen_id:
-            session.rollback()  # both behind: leave the other writer's run, the next read redoes
-            return other
         run = store_run(
             session=session,
             item=item,
@@ -211,6 +209,53 @@ def refresh_matches(
         session.commit()
         return run
     raise AssertionError("unreachable: the last attempt stores its run")
+
+
+def store_unless_superseded(
+    *,
+    session: Session,
+    item: RankingInput,
+    results: Sequence[MatchResult],
+    runtime: Runtime,
+    pool_version: str,
+    seen_id: int | None,
+    job_id: int | None = None,
+    pending_embeddings: int = 0,
+) -> MatchRun | None:
+    """`store_run`, unless a run stored since `seen_id` was read is to stand instead
+    (`StoredRun.standing_instead`); None then, and nothing written (not committed).
+
+    For a re-score job, whose block of rankings is computed long after its inputs
+    were read: a request may have ranked the enterprise anew meanwhile, from a newer
+    state, and the job's older ranking must not replace it.  The enterprise's row is
+    held first (`_hold_enterprise`), so no other run can be stored between the check
+    and the write.
+    """
+    assert item.row.id is not None
+    _hold_enterprise(session, item.row.id)
+    stored = ranking_state(session, item.row.id, runtime)
+    ours = (enterprise_version(item.row, item.diagnosis), pool_version)
+    if stored.standing_instead(seen_id, ours) is not None:
+        return None
+    return store_run(
+        session=session,
+        item=item,
+        results=results,
+        runtime=runtime,
+        pool_version=pool_version,
+        job_id=job_id,
+        pending_embeddings=pending_embeddings,
+    )
+
+
+def current_run_ids(session: Session, enterprise_ids: Sequence[int]) -> dict[int, int]:
+    """Each enterprise's current run id (enterprises with none are left out)."""
+    rows = session.exec(
+        select(MatchRun.enterprise_id, MatchRun.id).where(
+            col(MatchRun.enterprise_id).in_(list(enterprise_ids)), col(MatchRun.is_current)
+        )
+    ).all()
+    return {enterprise_id: run_id for enterprise_id, run_id in rows if run_id is not None}
 
 
 def _hold_enterprise(session: Session, enterprise_id: int) -> None:
@@ -333,6 +378,21 @@ class StoredRun:
     @property
     def current(self) -> bool:
         return self.run is not None and self.state.holds(self.run)
+
+    def standing_instead(self, seen_id: int | None, ours: tuple[str, str]) -> MatchRun | None:
+        """The run another writer stored since the caller read `seen_id` (the current
+        run's id then, None: none) that is to stand rather than the caller's new one.
+
+        `ours`: the enterprise and pool versions the caller ranked from.  The other
+        run stands if it holds the state now (it is as new as ours, or newer), or if
+        ours was ranked from a state that has moved on meanwhile (then ours is no
+        newer either; the next read ranks again).  None: store ours.
+        """
+        other = self.run if self.run is not None and self.run.id != seen_id else None
+        if other is None:
+            return None
+        behind = ours != (self.state.enterprise, self.state.pool)
+        return other if self.current or behind else None
 
 
 def ranking_state(session: Session, enterprise_id: int, runtime: Runtime) -> StoredRun:
@@ -545,7 +605,7 @@ def list_run_matches(
     return [MatchView(match, partner, status) for match, partner, status in rows]
 
 
-def list_run_items(
+def page_rows(
     *,
     session: Session,
     run: MatchRun,
@@ -555,13 +615,22 @@ def list_run_items(
     include_rejected: bool = False,
     include_weak: bool = False,
 ) -> list[Any]:
-    """`list_run_matches` as plain rows of the columns the API shows (ITEM_COLUMNS' names),
-    not ORM objects: what the stored `GET …/matches` reads on every request."""
+    """The match ids and review statuses of `list_run_matches`' page (PAGE_COLUMNS' names):
+    what the stored `GET …/matches` reads on every request (api.services.match_pages)."""
     flags = (kind is not None, min_score is not None, include_weak, include_rejected)
-    query = _matches_query(*flags, columns=True)
+    query = _matches_query(*flags, view="page")
     params = {"run_id": run.id, "limit": max(limit, 0), "kind": kind, "min_score": min_score}
     return list(session.exec(query, params=params).all())
 
+
+def items_by_id(*, session: Session, match_ids: Sequence[int]) -> list[Any]:
+    """The matches `match_ids` as plain rows of ITEM_COLUMNS (their statuses included)."""
+    return list(session.exec(_ITEMS_BY_ID, params={"ids": list(match_ids)}).all())
+
+
+PAGE_COLUMNS = (col(Match.id).label("match_id"), col(Engagement.status).label("status"))
+"""What changes between two reads of one stored run: which matches are listed, and their
+review status."""
 
 ITEM_COLUMNS = (
     col(Match.id).label("match_id"),
@@ -582,17 +651,10 @@ ITEM_COLUMNS = (
 """What a listed match shows (api.presenters.match_item_of_row), the partner's role included."""
 
 
-@functools.cache
-def _matches_query(
-    by_kind: bool, by_score: bool, include_weak: bool, include_rejected: bool, columns: bool = False
-) -> Any:
-    """The statement of `list_run_matches` for one combination of filters, built once
-    (bound: run_id, limit, kind, min_score): building it cost more than running it.
-    `columns`: ITEM_COLUMNS rather than the Match and Partner objects."""
-    chosen = ITEM_COLUMNS if columns else (Match, Partner, Engagement.status)
-    query = (
-        select(*chosen)  # type: ignore[call-overload]
-        .select_from(Match)
+def _with_partner(query: Any) -> Any:
+    """`query` over Match joined to its partner and to the pair's engagement, if any."""
+    return (
+        query.select_from(Match)
         .join(Partner, col(Partner.id) == col(Match.partner_id))
         .join(
             Engagement,
@@ -600,9 +662,30 @@ def _matches_query(
             & (col(Engagement.enterprise_id) == col(Match.enterprise_id)),
             isouter=True,
         )
-        .where(col(Match.run_id) == bindparam("run_id", type_=Integer))
-        .order_by(col(Match.rank))
     )
+
+
+_ITEMS_BY_ID = _with_partner(select(*ITEM_COLUMNS)).where(  # type: ignore[call-overload]
+    col(Match.id).in_(bindparam("ids", expanding=True))
+)
+
+
+@functools.cache
+def _matches_query(
+    by_kind: bool,
+    by_score: bool,
+    include_weak: bool,
+    include_rejected: bool,
+    view: Literal["objects", "page"] = "objects",
+) -> Any:
+    """The statement of `list_run_matches` for one combination of filters, built once
+    (bound: run_id, limit, kind, min_score): building it cost more than running it.
+    `view`: the Match and Partner objects, or only PAGE_COLUMNS."""
+    chosen = PAGE_COLUMNS if view == "page" else (Match, Partner, Engagement.status)
+    query = _with_partner(select(*chosen)).where(  # type: ignore[call-overload]
+        col(Match.run_id) == bindparam("run_id", type_=Integer)
+    )
+    query = query.order_by(col(Match.rank))
     if by_kind:
         query = query.where(col(Partner.kind) == bindparam("kind", type_=String))
     if by_score:

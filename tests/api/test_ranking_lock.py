@@ -12,98 +12,31 @@ is checked against what changed meanwhile.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from sqlmodel import Session, col, select
 
 from api.config import FIXTURES_DIR, Settings
 from api.main import create_app
-from api.runtime import PoolCache, Runtime
+from api.runtime import Runtime
 from api.services.seed import seed_fixtures
-from matcher.industry import IndustryTable
-from matcher.matching.component import LEVEL_DTYPE, Contribution, Level, RuleComponent
-from matcher.matching.config import MatcherConfig
-from matcher.matching.context import MatchContext, MatchQuery
-from matcher.matching.registry import STANDARD_REGISTRY
-from matcher.profile import PartnerProfile
 from models.db import make_engine, session_scope
 from models.tables import MatchRun
+from tests.api.gates import HOLD, Gate, gated_runtime
 from tests.api.job_helpers import shared_engine
 from tests.conftest import ADMIN_TOKEN
 from tests.servers import running_server
 
-HOLD = 20.0
-"""How long the gate holds a ranking at most (the test releases it sooner)."""
 QUICK = 3.0
 """A short write must answer within this while a ranking is held (it took HOLD before)."""
-
-
-class Gate:
-    """Holds the first ranking that reaches it until released; later ones pass."""
-
-    def __init__(self) -> None:
-        self.reached = threading.Event()
-        self.released = threading.Event()
-        self._lock = threading.Lock()
-        self._used = False
-
-    def pass_through(self) -> None:
-        with self._lock:
-            first, self._used = not self._used, True
-        if first:
-            self.reached.set()
-            self.released.wait(HOLD)
-
-
-GATE_LEVELS = (Level("null", "闸门", 0.0, "测试闸门"), Level("else", "闸门", 0.0, "测试闸门"))
-"""Weighted 0: the gate changes no score."""
-
-
-def _gate_component(gate: Gate) -> RuleComponent:
-    def pair(q: MatchQuery, p: PartnerProfile, c: MatchContext) -> Contribution:
-        return component.verdict(q, c, "null")
-
-    def prepare(partners: Sequence[PartnerProfile], industries: IndustryTable) -> int:
-        return len(partners)
-
-    def pool(size: int, q: MatchQuery, c: MatchContext) -> np.ndarray:
-        gate.pass_through()
-        return np.zeros(size, dtype=LEVEL_DTYPE)
-
-    component = RuleComponent(
-        name="gate",
-        title="闸门",
-        levels=GATE_LEVELS,
-        pair=pair,
-        pool=pool,
-        key=lambda q, c: (),
-        prepare=prepare,
-    )
-    return component
-
-
-def _gated_runtime(runtime: Runtime, gate: Gate) -> Runtime:
-    standard = MatcherConfig()
-    config = dataclasses.replace(
-        standard, levels={**standard.levels, "gate": {lv.label: lv.weight for lv in GATE_LEVELS}}
-    )
-    return dataclasses.replace(
-        runtime,
-        registry=STANDARD_REGISTRY.with_component(_gate_component(gate)),
-        matcher_config=config,
-        pool=PoolCache(),
-        inline_embeddings=False,  # the service's default: vectors come from the worker
-    )
 
 
 @pytest.fixture
@@ -123,7 +56,7 @@ def live(shared_url: str, runtime: Runtime, gate: Gate, tmp_path: Path) -> Itera
         run_migrations=False,
         start_worker=False,
     )
-    app = create_app(settings, engine, _gated_runtime(runtime, gate))
+    app = create_app(settings, engine, gated_runtime(runtime, gate))
     try:
         with running_server(app) as url:
             yield url
