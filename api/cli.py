@@ -123,8 +123,17 @@ def serve(
         if settings.admin_token:
             os.environ["LD_ADMIN_TOKEN"] = settings.admin_token
         os.environ["LD_RUN_MIGRATIONS"] = "false"  # done above, once
-        uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="info")
-        return
+        from api.serve_processes import PortInUse, reuse_port_supported, serve_processes
+
+        if not reuse_port_supported():  # one shared socket: connections may bunch up
+            uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="info")
+            return
+        try:
+            code = serve_processes(host, port, workers)
+        except PortInUse as error:
+            typer.echo(str(error), err=True)
+            raise typer.Exit(1) from error
+        raise typer.Exit(code)
     uvicorn.run(create_app(settings, engine, runtime), host=host, port=port, log_level="info")
 
 

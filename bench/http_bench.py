@@ -95,7 +95,7 @@ def start_server(
 
     By default the worker is off and a request encodes what it needs (LD_EMBEDDINGS=inline),
     so "fresh computation" keeps meaning query embedding + ranking; `extra_env` overrides.
-    `workers` > 1: that many server processes (uvicorn --workers, as `ld serve --workers`)
+    `workers` > 1: that many server processes (api.serve_processes, as `ld serve --workers`)
     on the database the caller has already migrated.
     """
     port = _free_port()
@@ -117,13 +117,13 @@ def start_server(
     )
     log_path = folder / "uvicorn.log"
     handle = open(log_path, "wb")  # noqa: SIM115 - lives as long as the server
+    one = ["uvicorn", "api.main:create_app", "--factory"]
+    several = ["api.serve_processes", "--workers", str(workers)]  # as `ld serve --workers`
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "uvicorn",
-            "api.main:create_app",
-            "--factory",
+            *(several if workers > 1 else one),
             "--host",
             HOST,
             "--port",
@@ -131,7 +131,6 @@ def start_server(
             "--log-level",
             "warning",
             "--no-access-log",
-            *(["--workers", str(workers)] if workers > 1 else []),
         ],
         cwd=ROOT,
         env=env,
