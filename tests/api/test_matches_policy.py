@@ -4,11 +4,12 @@ per-treatment weights in the stored levels, and the fit floor (`qualified`,
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from matcher.matching.config import MatcherConfig
 from matcher.matching.roles import ROLES
-from tests.factories import make_credit_code, partner_payload
+from tests.factories import enterprise_payload, make_credit_code, partner_payload
 
 
 def _override(client: TestClient, enterprise_id: int, primary: str) -> None:
@@ -130,3 +131,43 @@ def test_an_engagement_read_from_the_kind_ranks_below_the_stated_one(seeded: Tes
     assert by_id[stated]["score"] > by_id[guessed]["score"]
     assert rank[stated] < rank[guessed]
     assert any("未列明" in r and "按资产管理公司类型推断" in r for r in by_id[guessed]["reasons"])
+
+
+def test_the_countys_own_taker_ranks_first_through_the_route(client: TestClient) -> None:
+    """Through the route, in a 资产盘活: the taker that names the enterprise's county comes
+    before a city-wide one whose trade is one step closer (same 小类 against same 中类); the
+    stored region part is the county level times the treatment's region weight."""
+    enterprise = client.post("/enterprises", json=enterprise_payload()).json()
+    assert (enterprise["county"], enterprise["city"]) == ("广饶县", "东营市")
+    common = {
+        "kind": "private_leader",
+        "capabilities": "轮胎产能整合，承接同业闲置厂房。",
+        "interests": "收购或租赁闲置厂房",
+        "treatment_types": ["asset_revitalization"],
+        "asset_interests": ["plant"],
+        "ticket_min": 500,
+        "ticket_max": 50000,
+    }
+    county = _add(
+        client, name="甲轮胎有限公司", industries=["C291"], preferred_regions=["广饶县"], **common
+    )
+    city = _add(
+        client, name="乙轮胎有限公司", industries=["C2911"], preferred_regions=["东营市"], **common
+    )
+    _override(client, enterprise["id"], "asset_revitalization")
+    items = client.get(f"/enterprises/{enterprise['id']}/matches", params={"limit": 10}).json()[
+        "items"
+    ]
+    order = [i["partner_id"] for i in items]
+    assert order.index(county) < order.index(city), order
+    by_id = {i["partner_id"]: i for i in items}
+    assert (by_id[county]["levels"]["region"], by_id[city]["levels"]["region"]) == (
+        "county",
+        "city",
+    )
+    cfg = MatcherConfig()
+    weight = cfg.treatment_weight("asset_revitalization", "region")
+    assert by_id[county]["components"]["region"] == pytest.approx(
+        cfg.level_weight("region", "county") * weight
+    )
+    assert by_id[county]["components"]["region"] == pytest.approx(1.0 * weight)
