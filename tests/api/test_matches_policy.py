@@ -171,3 +171,32 @@ def test_the_countys_own_taker_ranks_first_through_the_route(client: TestClient)
         cfg.level_weight("region", "county") * weight
     )
     assert by_id[county]["components"]["region"] == pytest.approx(1.0 * weight)
+
+
+def test_the_text_part_is_not_damped_by_a_known_industry_code(client: TestClient) -> None:
+    """Through the route, for an enterprise with an industry code: the lexical part of the
+    partner whose text says what the enterprise needs exceeds anything a quarter weight could
+    give (0.25 · lexical_weight · clip), and it is the largest of the list."""
+    enterprise = client.post("/enterprises", json=enterprise_payload()).json()
+    assert enterprise["industry_code"]
+    texts = [
+        ("甲资产管理有限公司", "银行抽贷后协调续贷，缓解流动资金紧张，引入纾困资金"),
+        ("乙资产管理有限公司", "不良资产包批量收购"),
+        ("丙资产管理有限公司", "上市公司股权质押纾解"),
+        ("丁资产管理有限公司", "房地产项目盘活"),
+        ("戊资产管理有限公司", "跨境并购财务顾问"),
+    ]
+    ids = [
+        _add(client, name=name, capabilities=text, interests=text, preferred_regions=[])
+        for name, text in texts
+    ]
+    _override(client, enterprise["id"], "debt_restructuring")
+    items = client.get(f"/enterprises/{enterprise['id']}/matches", params={"limit": 10}).json()[
+        "items"
+    ]
+    lexical = {i["partner_id"]: i["components"]["lexical"] for i in items}
+    assert set(ids) <= set(lexical)
+    cfg = MatcherConfig()
+    quarter = 0.25 * cfg.lexical_weight * cfg.similarity_clip
+    assert max(lexical.values()) == lexical[ids[0]]
+    assert lexical[ids[0]] > quarter
