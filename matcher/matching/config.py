@@ -71,6 +71,10 @@ class MatcherConfig:
             of the same role placed above it beyond its free places
             (matcher.matching.coverage).
         coverage_lead_places: free places of the role leading the treatment.
+        coverage_lead_places_by_treatment: primary treatment -> free places
+            of its leading role where the case needs more than
+            `coverage_lead_places` of one role (a 债务重组's 债委会 of banks,
+            AMC and 纾困 fund).
         coverage_support_places: free places of each other role the treatment
             needs (one for a role it does not need).
         asset_mode: component -> multiplier used by asset-level matching.
@@ -125,6 +129,9 @@ class MatcherConfig:
     fit_floor: float = 2.0
     coverage_penalty: float = 0.5
     coverage_lead_places: int = 4
+    coverage_lead_places_by_treatment: dict[str, int] = field(
+        default_factory=lambda: {"debt_restructuring": 6}
+    )
     coverage_support_places: int = 2
     asset_mode: dict[str, float] = field(
         default_factory=lambda: {
@@ -155,6 +162,12 @@ class MatcherConfig:
             raise ValueError("coverage_penalty must be >= 0")
         if self.coverage_lead_places < 1 or self.coverage_support_places < 1:
             raise ValueError("coverage_lead_places and coverage_support_places must be >= 1")
+        name = "coverage_lead_places_by_treatment"
+        for primary, places in self.coverage_lead_places_by_treatment.items():
+            if primary not in CATEGORIES:
+                raise ValueError(f"{name}: unknown treatment {primary!r}")
+            if isinstance(places, bool) or not isinstance(places, int) or places < 1:
+                raise ValueError(f"{name}.{primary} must be an integer >= 1")
         numbers = [self.base, self.dense_weight, self.lexical_weight, self.similarity_clip]
         numbers += [self.fit_floor, self.coverage_penalty]
         numbers += [w for lv in self.levels.values() for w in lv.values()]
@@ -173,6 +186,10 @@ class MatcherConfig:
         if primary is None:
             return 1.0
         return float(self.treatment_weights.get(primary, {}).get(part, 1.0))
+
+    def lead_places(self, primary: str | None) -> int:
+        """Free places of the role leading `primary` before the coverage step moves one down."""
+        return self.coverage_lead_places_by_treatment.get(primary or "", self.coverage_lead_places)
 
     def level_weight(self, component: str, level: str) -> float:
         return self.levels[component][level]

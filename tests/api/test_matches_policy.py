@@ -200,3 +200,22 @@ def test_the_text_part_is_not_damped_by_a_known_industry_code(client: TestClient
     quarter = 0.25 * cfg.lexical_weight * cfg.similarity_clip
     assert max(lexical.values()) == lexical[ids[0]]
     assert lexical[ids[0]] > quarter
+
+
+def test_a_debt_restructuring_keeps_six_financiers_through_the_route(client: TestClient) -> None:
+    """Through the route, in a 债务重组: six financiers alike keep their places (no coverage
+    part on any of them) and the accountant a little below them stays seventh."""
+    enterprise = client.post("/enterprises", json=enterprise_payload()).json()
+    funds = [
+        _add(client, name=f"某特殊机会投资基金{i}号（有限合伙）", kind="pe_vc") for i in range(6)
+    ]
+    accountant = _add(client, name="某会计师事务所（特殊普通合伙）", kind="other")
+    _override(client, enterprise["id"], "debt_restructuring")
+    items = client.get(f"/enterprises/{enterprise['id']}/matches", params={"limit": 10}).json()[
+        "items"
+    ]
+    order = [i["partner_id"] for i in items]
+    assert set(order[:6]) == set(funds) and order[6] == accountant, order
+    by_id = {i["partner_id"]: i for i in items}
+    assert {by_id[f]["role"] for f in funds} == {"financial"}
+    assert all(by_id[f]["components"].get("coverage", 0.0) == 0.0 for f in funds)

@@ -264,6 +264,44 @@ def test_a_second_financier_in_a_reorganisation_is_not_moved_down() -> None:
     assert [r.components["coverage"] < 0 for r in _rank(amcs, REORG, config=one)][1]
 
 
+def test_a_debt_restructuring_keeps_six_financiers_before_moving_one_down() -> None:
+    """A 债务重组 is settled in a 债委会 of banks, an AMC and the 纾困 fund: six financiers
+    keep their places before the coverage step moves one down (four for other leads), so an
+    accountant a little below them stays seventh instead of jumping above the fifth."""
+    debt = {"debt_restructuring": 1.0}
+    cfg = MatcherConfig()
+    assert cfg.lead_places("debt_restructuring") == 6
+    assert cfg.lead_places("judicial_reorganization") == cfg.coverage_lead_places == 4
+    free = dict(zip(ROLE_CODES, free_places(query(dx=debt), ctx()), strict=True))
+    assert free["financial"] == 6
+    funds = {"kind": "pe_vc", "industries": (), "treatment_types": ("debt_restructuring",)}
+    amcs = [partner(f"A{i}", name=f"某特殊机会基金{i}", **funds) for i in range(6)]
+    accountant = partner(
+        "K",
+        name="某会计师事务所",
+        kind="other",
+        industries=(),
+        treatment_types=("debt_restructuring",),
+    )
+    order = [r.partner_id for r in _rank([*amcs, accountant], debt)]
+    assert order.index("K") == 6
+    four = dataclasses.replace(cfg, coverage_lead_places_by_treatment={})
+    assert [r.partner_id for r in _rank([*amcs, accountant], debt, config=four)].index("K") <= 4
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"debt": 6}, "unknown treatment"),
+        ({"debt_restructuring": 0}, "must be an integer >= 1"),
+        ({"debt_restructuring": 2.5}, "must be an integer >= 1"),
+    ],
+)
+def test_bad_lead_places_are_refused(table: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        dataclasses.replace(MatcherConfig(), coverage_lead_places_by_treatment=table)
+
+
 # --- unknown is not a fact -----------------------------------------------------------
 
 
