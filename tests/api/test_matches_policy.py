@@ -175,8 +175,8 @@ def test_the_countys_own_taker_ranks_first_through_the_route(client: TestClient)
 
 def test_the_text_part_is_not_damped_by_a_known_industry_code(client: TestClient) -> None:
     """Through the route, for an enterprise with an industry code: the lexical part of the
-    partner whose text says what the enterprise needs exceeds anything a quarter weight could
-    give (0.25 · lexical_weight · clip), and it is the largest of the list."""
+    partner whose text says what the enterprise needs exceeds anything the former quarter
+    weight could give (0.25 · lexical_weight · clip), and it is the largest of the list."""
     enterprise = client.post("/enterprises", json=enterprise_payload()).json()
     assert enterprise["industry_code"]
     texts = [

@@ -232,18 +232,19 @@ def test_text_weighs_less_when_the_industry_code_is_known() -> None:
     )
 
 
-def test_a_known_industry_code_does_not_damp_the_text_with_the_shipped_weights() -> None:
-    """The shipped weights count the text as much with an industry code as without one
-    (text_factor_with_industry 1.0, chosen by cross-validation): the code says the trade,
-    the text what the code cannot.  Only the treatment's own text weight scales it."""
+def test_a_known_industry_code_damps_the_text_only_by_half_with_the_shipped_weights() -> None:
+    """The shipped weights count the text half as much with an industry code as without one
+    (text_factor_with_industry 0.5, was a quarter): the code says the trade, the text what the
+    code cannot.  The treatment's own text weight scales both."""
     cfg = MatcherConfig()
+    assert cfg.text_factor_with_industry == 0.5
     for primary in ("debt_restructuring", "tech_upgrade"):
         dx = {primary: 1.0}
         coded, uncoded = query(enterprise(), dx), query(enterprise(industry_code=""), dx)
         assert coded.industry_code is not None and uncoded.industry_code is None
-        want = cfg.treatment_weight(primary, "text")
-        assert text_factor(coded, ctx()) == pytest.approx(want)
-        assert text_factor(uncoded, ctx()) == pytest.approx(want)
+        own = cfg.treatment_weight(primary, "text")
+        assert text_factor(coded, ctx()) == pytest.approx(0.5 * own)
+        assert text_factor(uncoded, ctx()) == pytest.approx(own)
 
 
 def test_text_factor_must_be_a_fraction() -> None:
