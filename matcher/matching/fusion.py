@@ -7,8 +7,10 @@ The one formula (weights in fixtures/matcher_config.toml):
           + Σ_similarity       t · weight · clip(z(similarity), ±c)     (dense, lexical)
 
 with t = text_factor_with_industry when the enterprise's industry code is known
-and 1 when it is not: the codes and the industry chain then say what the text
-would, and the text has to carry the industry when the form lacks the code.
+and 1 when it is not, times the primary treatment's text weight.  Shipped at
+0.5 (was 0.25): the code says the trade, not the process, the products or what
+a financier listing no industry does, and a quarter let the rules' ties stand
+(the weights file gives the cross-validation behind it).
 
 where z(x) standardises a similarity over the partners that pass the hard
 filters (mean 0, standard deviation 1).  Raw cosines of a given model sit in a

@@ -4,11 +4,12 @@ per-treatment weights in the stored levels, and the fit floor (`qualified`,
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from matcher.matching.config import MatcherConfig
 from matcher.matching.roles import ROLES
-from tests.factories import make_credit_code, partner_payload
+from tests.factories import enterprise_payload, make_credit_code, partner_payload
 
 
 def _override(client: TestClient, enterprise_id: int, primary: str) -> None:
@@ -170,3 +171,91 @@ def test_an_engagement_read_from_the_kind_ranks_below_the_stated_one(seeded: Tes
     assert by_id[stated]["score"] > by_id[guessed]["score"]
     assert rank[stated] < rank[guessed]
     assert any("未列明" in r and "按资产管理公司类型推断" in r for r in by_id[guessed]["reasons"])
+
+
+def test_the_countys_own_taker_ranks_first_through_the_route(client: TestClient) -> None:
+    """Through the route, in a 资产盘活: the taker that names the enterprise's county comes
+    before a city-wide one whose trade is one step closer (same 小类 against same 中类); the
+    stored region part is the county level times the treatment's region weight."""
+    enterprise = client.post("/enterprises", json=enterprise_payload()).json()
+    assert (enterprise["county"], enterprise["city"]) == ("广饶县", "东营市")
+    common = {
+        "kind": "private_leader",
+        "capabilities": "轮胎产能整合，承接同业闲置厂房。",
+        "interests": "收购或租赁闲置厂房",
+        "treatment_types": ["asset_revitalization"],
+        "asset_interests": ["plant"],
+        "ticket_min": 500,
+        "ticket_max": 50000,
+    }
+    county = _add(
+        client, name="甲轮胎有限公司", industries=["C291"], preferred_regions=["广饶县"], **common
+    )
+    city = _add(
+        client, name="乙轮胎有限公司", industries=["C2911"], preferred_regions=["东营市"], **common
+    )
+    _override(client, enterprise["id"], "asset_revitalization")
+    items = client.get(f"/enterprises/{enterprise['id']}/matches", params={"limit": 10}).json()[
+        "items"
+    ]
+    order = [i["partner_id"] for i in items]
+    assert order.index(county) < order.index(city), order
+    by_id = {i["partner_id"]: i for i in items}
+    assert (by_id[county]["levels"]["region"], by_id[city]["levels"]["region"]) == (
+        "county",
+        "city",
+    )
+    cfg = MatcherConfig()
+    weight = cfg.treatment_weight("asset_revitalization", "region")
+    assert by_id[county]["components"]["region"] == pytest.approx(
+        cfg.level_weight("region", "county") * weight
+    )
+    assert by_id[county]["components"]["region"] == pytest.approx(1.0 * weight)
+
+
+def test_the_text_part_is_not_damped_by_a_known_industry_code(client: TestClient) -> None:
+    """Through the route, for an enterprise with an industry code: the lexical part of the
+    partner whose text says what the enterprise needs exceeds anything the former quarter
+    weight could give (0.25 · lexical_weight · clip), and it is the largest of the list."""
+    enterprise = client.post("/enterprises", json=enterprise_payload()).json()
+    assert enterprise["industry_code"]
+    texts = [
+        ("甲资产管理有限公司", "银行抽贷后协调续贷，缓解流动资金紧张，引入纾困资金"),
+        ("乙资产管理有限公司", "不良资产包批量收购"),
+        ("丙资产管理有限公司", "上市公司股权质押纾解"),
+        ("丁资产管理有限公司", "房地产项目盘活"),
+        ("戊资产管理有限公司", "跨境并购财务顾问"),
+    ]
+    ids = [
+        _add(client, name=name, capabilities=text, interests=text, preferred_regions=[])
+        for name, text in texts
+    ]
+    _override(client, enterprise["id"], "debt_restructuring")
+    items = client.get(f"/enterprises/{enterprise['id']}/matches", params={"limit": 10}).json()[
+        "items"
+    ]
+    lexical = {i["partner_id"]: i["components"]["lexical"] for i in items}
+    assert set(ids) <= set(lexical)
+    cfg = MatcherConfig()
+    quarter = 0.25 * cfg.lexical_weight * cfg.similarity_clip
+    assert max(lexical.values()) == lexical[ids[0]]
+    assert lexical[ids[0]] > quarter
+
+
+def test_a_debt_restructuring_keeps_six_financiers_through_the_route(client: TestClient) -> None:
+    """Through the route, in a 债务重组: six financiers alike keep their places (no coverage
+    part on any of them) and the accountant a little below them stays seventh."""
+    enterprise = client.post("/enterprises", json=enterprise_payload()).json()
+    funds = [
+        _add(client, name=f"某特殊机会投资基金{i}号（有限合伙）", kind="pe_vc") for i in range(6)
+    ]
+    accountant = _add(client, name="某会计师事务所（特殊普通合伙）", kind="other")
+    _override(client, enterprise["id"], "debt_restructuring")
+    items = client.get(f"/enterprises/{enterprise['id']}/matches", params={"limit": 10}).json()[
+        "items"
+    ]
+    order = [i["partner_id"] for i in items]
+    assert set(order[:6]) == set(funds) and order[6] == accountant, order
+    by_id = {i["partner_id"]: i for i in items}
+    assert {by_id[f]["role"] for f in funds} == {"financial"}
+    assert all(by_id[f]["components"].get("coverage", 0.0) == 0.0 for f in funds)

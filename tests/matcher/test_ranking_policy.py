@@ -264,7 +264,7 @@ def test_reorganisation_list_is_not_ten_financiers() -> None:
             kind="amc",
             industries=(),
             treatment_types=("judicial_reorganization",),
-            preferred_regions=("临淄区",),
+            preferred_regions=("淄博市",),
         )
         for i in range(6)
     ]
@@ -317,6 +317,44 @@ def test_a_second_financier_in_a_reorganisation_is_not_moved_down() -> None:
     assert [r.components["coverage"] < 0 for r in _rank(amcs, REORG, config=one)][1]
 
 
+def test_a_debt_restructuring_keeps_six_financiers_before_moving_one_down() -> None:
+    """A 债务重组 is settled in a 债委会 of banks, an AMC and the 纾困 fund: six financiers
+    keep their places before the coverage step moves one down (four for other leads), so an
+    accountant a little below them stays seventh instead of jumping above the fifth."""
+    debt = {"debt_restructuring": 1.0}
+    cfg = MatcherConfig()
+    assert cfg.lead_places("debt_restructuring") == 6
+    assert cfg.lead_places("judicial_reorganization") == cfg.coverage_lead_places == 4
+    free = dict(zip(ROLE_CODES, free_places(query(dx=debt), ctx()), strict=True))
+    assert free["financial"] == 6
+    funds = {"kind": "pe_vc", "industries": (), "treatment_types": ("debt_restructuring",)}
+    amcs = [partner(f"A{i}", name=f"某特殊机会基金{i}", **funds) for i in range(6)]
+    accountant = partner(
+        "K",
+        name="某会计师事务所",
+        kind="other",
+        industries=(),
+        treatment_types=("debt_restructuring",),
+    )
+    order = [r.partner_id for r in _rank([*amcs, accountant], debt)]
+    assert order.index("K") == 6
+    four = dataclasses.replace(cfg, coverage_lead_places_by_treatment={})
+    assert [r.partner_id for r in _rank([*amcs, accountant], debt, config=four)].index("K") <= 4
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"debt": 6}, "unknown treatment"),
+        ({"debt_restructuring": 0}, "must be an integer >= 1"),
+        ({"debt_restructuring": 2.5}, "must be an integer >= 1"),
+    ],
+)
+def test_bad_lead_places_are_refused(table: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        dataclasses.replace(MatcherConfig(), coverage_lead_places_by_treatment=table)
+
+
 # --- unknown is not a fact -----------------------------------------------------------
 
 
@@ -349,6 +387,30 @@ def test_an_established_deal_still_filters() -> None:
     assert q.deal_known
     assert DEAL_SIZE.pair(q, partner("P", ticket_min=500000.0), ctx()).level == "else"
     assert _rank([partner("P", ticket_min=500000.0)], {"debt_restructuring": 1.0}) == []
+
+
+def test_the_countys_own_taker_comes_before_a_city_wide_one_of_a_closer_trade() -> None:
+    """In a 资产盘活 the partner that names the enterprise's county (the county's own
+    platform or buyer) comes before one that names only the city, even when the city-wide
+    one's trade is one step closer (same 小类 against same 中类): the county level (1.0) is
+    well above the city's (0.4), not a hair (0.5 against 0.4 put the city-wide one first)."""
+    assets = {"asset_revitalization": 1.0}
+    common = {"treatment_types": ("asset_revitalization",), "asset_interests": ("plant",)}
+    county = partner("K", industries=("C291",), preferred_regions=("临淄区",), **common)
+    city = partner("S", industries=("C2911",), preferred_regions=("淄博市",), **common)
+    results = _rank([city, county], assets)
+    by_id = {r.partner_id: r for r in results}
+    assert (by_id["K"].levels["region"], by_id["S"].levels["region"]) == ("county", "city")
+    assert (by_id["K"].levels["industry"], by_id["S"].levels["industry"]) == (
+        "same_zhonglei",
+        "same_xiaolei",
+    )
+    assert [r.partner_id for r in results] == ["K", "S"]
+    cfg = MatcherConfig()
+    gap = cfg.level_weight("region", "county") - cfg.level_weight("region", "city")
+    assert gap * cfg.treatment_weight("asset_revitalization", "region") > (
+        cfg.level_weight("industry", "same_xiaolei") - cfg.level_weight("industry", "same_zhonglei")
+    ) * cfg.treatment_weight("asset_revitalization", "industry")
 
 
 def test_a_missing_county_is_an_unknown_region_not_an_exclusion() -> None:

@@ -12,6 +12,7 @@ import pytest
 from matcher.matching.config import MatcherConfig
 from matcher.matching.embeddings import embed_partners
 from matcher.matching.explain import MatchResult
+from matcher.matching.fusion import text_factor
 from matcher.matching.pool import PartnerIndex
 from matcher.matching.ranking import rank_partners, rank_partners_for_asset
 from matcher.matching.registry import STANDARD_REGISTRY
@@ -229,6 +230,21 @@ def test_text_weighs_less_when_the_industry_code_is_known() -> None:
     assert any(
         r.components["dense"] != 0 for r in _rank(index, dx, enterprise=coded, config=damped)
     )
+
+
+def test_a_known_industry_code_damps_the_text_only_by_half_with_the_shipped_weights() -> None:
+    """The shipped weights count the text half as much with an industry code as without one
+    (text_factor_with_industry 0.5, was a quarter): the code says the trade, the text what the
+    code cannot.  The treatment's own text weight scales both."""
+    cfg = MatcherConfig()
+    assert cfg.text_factor_with_industry == 0.5
+    for primary in ("debt_restructuring", "tech_upgrade"):
+        dx = {primary: 1.0}
+        coded, uncoded = query(enterprise(), dx), query(enterprise(industry_code=""), dx)
+        assert coded.industry_code is not None and uncoded.industry_code is None
+        own = cfg.treatment_weight(primary, "text")
+        assert text_factor(coded, ctx()) == pytest.approx(0.5 * own)
+        assert text_factor(uncoded, ctx()) == pytest.approx(own)
 
 
 def test_text_factor_must_be_a_fraction() -> None:

@@ -42,7 +42,7 @@ a platform out of its jurisdiction (`away`)."""
 
 LEVELS = (
     Level("null", "不限地区", 0.0, "不限地区"),
-    Level("county", "同县区", 0.5, "偏好地区含{name}"),
+    Level("county", "同县区", 1.0, "偏好地区含{name}"),
     Level("city", "同城市", 0.4, "偏好地区含{name}"),
     Level("province", "同省份", 0.1, "偏好地区含{name}"),
     Level(
