@@ -100,7 +100,7 @@ class MatcherConfig:
         16
     """
 
-    version: str = "2026.12-r10"
+    version: str = "2026.12-r11"
     base: float = 0.0
     levels: dict[str, dict[str, float]] = field(default_factory=STANDARD_REGISTRY.default_levels)
     engagement: dict[str, dict[str, list[str]]] = field(
