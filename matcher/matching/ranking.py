@@ -81,13 +81,14 @@ def _pick(
     total = scored.total
     judged = mode in (FULL_MODE, RULES_MODE)
     floor = ctx.config.fit_floor if judged else -np.inf
-    fit = total[candidates] >= floor
-    strong, rest = candidates[fit], candidates[~fit]
+    values = total.take(candidates)
+    fit = values >= floor
+    strong = candidates[fit]
     out = RankedList(qualified=len(strong))
     if limit <= 0:
         return out
     shortlist = max(SHORTLIST_FACTOR * limit, 30)
-    order = strong[top_indices(total[strong], shortlist)]
+    order = strong[top_indices(values[fit], shortlist)]
     roles = role_numbers(index)
     if roles is None or query.primary is None or not judged:
         covered = cover(order, total, np.zeros(len(total), np.int8), limit, 0.0)
@@ -98,8 +99,9 @@ def _pick(
     out += explain(
         covered.rows, query, index, ctx, scored, adjust=covered.adjust, above=covered.above
     )
-    if include_weak and len(out) < limit and len(rest):
-        picked = rest[top_indices(total[rest], limit - len(out))]
+    if include_weak and len(out) < limit and len(strong) < len(candidates):
+        rest = candidates[~fit]
+        picked = rest[top_indices(values[~fit], limit - len(out))]
         out += explain(picked, query, index, ctx, scored, weak=True, start=len(out))
     return out
 
