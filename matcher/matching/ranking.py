@@ -83,12 +83,13 @@ def _pick(
     floor = ctx.config.fit_floor if judged else -np.inf
     values = total.take(candidates)
     fit = values >= floor
-    strong = candidates[fit]
+    kept = np.flatnonzero(fit)  # then two takes: a boolean index of each costs 4x more
+    strong = candidates.take(kept)
     out = RankedList(qualified=len(strong))
     if limit <= 0:
         return out
     shortlist = max(SHORTLIST_FACTOR * limit, 30)
-    order = strong[top_indices(values[fit], shortlist)]
+    order = strong[top_indices(values.take(kept), shortlist)]
     roles = role_numbers(index)
     if roles is None or query.primary is None or not judged:
         covered = cover(order, total, np.zeros(len(total), np.int8), limit, 0.0)
