@@ -29,6 +29,7 @@ from api.services.job_turns import next_candidates, other_owner_waiting
 from api.services.matching import rank_inputs, ranking_input, store_run
 from api.services.pool import partner_index
 from api.services.transient import Backoff, is_transient, retry_transient
+from matcher.matching.pool import LevelMemo
 from models.tables import Enterprise, Job, utcnow
 
 log = logging.getLogger("api.jobs")
@@ -122,6 +123,8 @@ class _Turn:
         self.engine, self.job_id, self.runtime, self.worker = engine, job_id, runtime, worker
         self.progress, self.should_stop = progress, should_stop
         self.steps = 0
+        self.memo = LevelMemo()
+        """Level arrays shared by the turn's blocks (emptied when the pool or config changes)."""
 
     def _stopping(self) -> bool:
         return self.should_stop is not None and self.should_stop()
@@ -183,7 +186,7 @@ class _Turn:
         # them now, so SQLite's one write lock is not held while the block is ranked and a
         # request that writes meanwhile (a page diagnosing, a review) does not wait for it.
         session.commit()
-        results = rank_inputs(items, index=index, runtime=self.runtime)
+        results = rank_inputs(items, index=index, runtime=self.runtime, memo=self.memo)
         pending = index.pending_count
         return {
             item.row.id: (item, r, version, pending) for item, r in zip(items, results, strict=True)

@@ -180,6 +180,7 @@ def rank_partners_many(
     exclude_partner_ids: Sequence[Collection[str]] | None = None,
     block: int = 64,
     include_weak: bool = False,
+    memo: LevelMemo | None = None,
 ) -> list[RankedList]:
     """Rank the pool for many enterprises at once; the same results as `rank_partners` each.
 
@@ -199,6 +200,8 @@ def rank_partners_many(
             partners), or None.
         block: enterprises per matrix product; the product's buffer is
             block × pool size float32.
+        memo: level arrays shared with earlier calls (the blocks of one
+            re-score job); emptied when the index, config or tables differ.
 
     Returns:
         One list of MatchResult per enterprise, in order.
@@ -217,7 +220,7 @@ def rank_partners_many(
         raise ValueError("one query embedding per enterprise is needed")
     excluded = exclude_partner_ids if exclude_partner_ids is not None else [()] * m
     ctx = _context(index, config, industries, chain)
-    memo = LevelMemo()
+    memo = (memo or LevelMemo()).for_pool(index, config.config_hash(), industries, chain)
     step = max(block, 1)
     out: list[RankedList] = []
     for start in range(0, m, step):

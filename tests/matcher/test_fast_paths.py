@@ -33,7 +33,7 @@ from matcher.matching.explain import (
 )
 from matcher.matching.fusion import exact_rule_sums, rule_sum, score_pool, sum_parts
 from matcher.matching.lexical import LexicalIndex, rows_product
-from matcher.matching.pool import PartnerIndex
+from matcher.matching.pool import LevelMemo, PartnerIndex
 from matcher.matching.ranking import rank_partners, rank_partners_many
 from matcher.matching.registry import FULL_MODE, RULES_MODE
 from matcher.matching.texts import enterprise_need_text
@@ -290,3 +290,46 @@ def test_lexical_scores_are_the_row_selection_product() -> None:
         want += np.asarray(index._rest[ids].T @ x, dtype=np.float32).ravel()
         want /= index._norms
         assert np.array_equal(index.scores(text), want)
+
+
+def test_a_memo_shared_by_the_blocks_of_a_job_changes_no_ranking(tied: PartnerIndex) -> None:
+    config = MatcherConfig()
+    ents = [e for e in ENTERPRISES for _ in DIAGNOSES]
+    dxs = [dx for _ in ENTERPRISES for dx in DIAGNOSES]
+    vectors = HashEncoder().encode([enterprise_need_text(e) for e in ents], prompt_name="query")
+    common = {"config": config, "industries": table(), "chain": chain(), "limit": 20}
+    alone = rank_partners_many(ents, dxs, vectors, index=tied, **common)  # type: ignore[arg-type]
+    memo = LevelMemo(max_entries=6)  # small: arrays are evicted and computed again
+    blocks = []
+    for start in range(0, len(ents), 5):
+        stop = start + 5
+        blocks += rank_partners_many(
+            ents[start:stop], dxs[start:stop], vectors[start:stop], index=tied, memo=memo, **common
+        )  # type: ignore[arg-type]
+    assert blocks == alone
+    # Another pool (or config) empties it: no array of the old pool is ranked with.
+    other = PartnerIndex.build(_tied_pool(60, seed=3), None, table())
+    got = rank_partners_many(ents[:3], dxs[:3], None, index=other, memo=memo, **common)  # type: ignore[arg-type]
+    assert got == rank_partners_many(ents[:3], dxs[:3], None, index=other, **common)  # type: ignore[arg-type]
+    assert all(len(v) == len(other) for v in memo._store.values())
+
+
+def test_level_memo_drops_the_least_recently_used_and_bounds_bytes() -> None:
+    memo = LevelMemo(max_entries=2)
+    calls: list[str] = []
+
+    def make(key: str) -> np.ndarray:
+        calls.append(key)
+        return np.zeros(1000, np.int8)
+
+    memo.get(("a",), lambda: make("a"))
+    memo.get(("b",), lambda: make("b"))
+    memo.get(("a",), lambda: make("a"))  # a used again: b is now the least recent
+    memo.get(("c",), lambda: make("c"))  # evicts b
+    memo.get(("a",), lambda: make("a"))
+    memo.get(("b",), lambda: make("b"))
+    assert calls == ["a", "b", "c", "b"]
+    by_bytes = LevelMemo(max_bytes=3000)
+    for key in "defgh":
+        by_bytes.get((key,), lambda k=key: make(k))
+    assert len(by_bytes._store) == 3
