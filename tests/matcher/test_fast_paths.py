@@ -18,6 +18,7 @@ import pytest
 from scipy import sparse
 
 import matcher.matching.lexical as lexical
+from matcher.cosine import grid_cosines, to_grid
 from matcher.encoders.search import top_indices
 from matcher.matching.components.role import ROLE_CODES
 from matcher.matching.config import MatcherConfig
@@ -333,3 +334,16 @@ def test_level_memo_drops_the_least_recently_used_and_bounds_bytes() -> None:
     for key in "defgh":
         by_bytes.get((key,), lambda k=key: make(k))
     assert len(by_bytes._store) == 3
+
+
+def test_grid_products_in_steps_equal_one_product() -> None:
+    """The int16 grid is converted a step of rows at a time (1024 for one query, 16384
+    for a block); every step, the last one short, gives the bits of one float32 product."""
+    rng = np.random.default_rng(8)
+    narrow = to_grid(rng.normal(size=(2 * 16384 + 1029, 32)), np.int16)
+    wide = narrow.astype(np.float32)
+    queries = to_grid(rng.normal(size=(7, 32)))
+    block = grid_cosines(narrow, queries)
+    assert np.array_equal(block, grid_cosines(wide, queries))
+    for i, q in enumerate(queries[:3]):
+        assert np.array_equal(grid_cosines(narrow, q), block[i])
