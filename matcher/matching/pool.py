@@ -201,7 +201,7 @@ class LevelMemo:
     blocks share them too (`for_pool` empties it when the pool, the config or
     the tables change).  The least recently used array goes first once
     `max_entries` are kept, or, by default, once they would hold more than
-    `max_bytes` (48 MB: 480 arrays at 100k partners, enough for the ~310 that
+    `max_bytes` (48 MB: 503 arrays at 100k partners, enough for the ~310 that
     1,000 synthetic enterprises share; an estimated deal size is nearly unique
     to its enterprise, and with the oldest going first its arrays pushed the
     shared industry arrays out: 980 of 1,000 industry levels were computed
