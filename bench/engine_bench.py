@@ -26,7 +26,7 @@ from matcher.industry import IndustryTable
 from matcher.matching.config import MatcherConfig
 from matcher.matching.embeddings import StoredEmbedding, embed_partners, text_hash
 from matcher.matching.lexical import NgramStore
-from matcher.matching.pool import PartnerIndex
+from matcher.matching.pool import LevelMemo, PartnerIndex
 from matcher.matching.ranking import rank_partners, rank_partners_many
 from matcher.profile import EnterpriseProfile
 
@@ -194,7 +194,13 @@ def _rank(engine: Engine, index: PartnerIndex, queries: Queries, i: int, k: int)
 
 
 def _rank_many(
-    engine: Engine, index: PartnerIndex, queries: Queries, rows: np.ndarray, k: int, block: int
+    engine: Engine,
+    index: PartnerIndex,
+    queries: Queries,
+    rows: np.ndarray,
+    k: int,
+    block: int,
+    memo: LevelMemo | None = None,
 ) -> list[Any]:
     return rank_partners_many(
         [queries.enterprises[i] for i in rows],
@@ -206,6 +212,7 @@ def _rank_many(
         chain=engine.chain,
         limit=k,
         block=block,
+        memo=memo,
     )
 
 
@@ -409,14 +416,18 @@ class _Batched:
 def _batched_run(
     engine: Engine, index: PartnerIndex, queries: Queries, top: int, k: int, budget: Budget
 ) -> _Batched:
-    """rank_partners_many over the enterprises, block by block, until the time cap."""
+    """rank_partners_many over the enterprises, block by block, until the time cap.
+
+    One LevelMemo for all the blocks, as the re-score job keeps one per turn.
+    """
     block = budget.batch_block
+    memo = LevelMemo()
     cumulative: list[float] = []
     with peak_memory() as mem:
         started = time.perf_counter()
         for start in range(0, top, block):
             rows = np.arange(start, min(start + block, top)) % len(queries.enterprises)
-            _rank_many(engine, index, queries, rows, k, block)
+            _rank_many(engine, index, queries, rows, k, block, memo)
             cumulative.append(time.perf_counter() - started)
             if cumulative[-1] > budget.batch_s:
                 break

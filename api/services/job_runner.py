@@ -34,6 +34,7 @@ from api.services.matching import (
 )
 from api.services.pool import partner_index
 from api.services.transient import Backoff, is_transient, retry_transient
+from matcher.matching.pool import LevelMemo
 from models.tables import Enterprise, Job, utcnow
 
 log = logging.getLogger("api.jobs")
@@ -127,6 +128,8 @@ class _Turn:
         self.engine, self.job_id, self.runtime, self.worker = engine, job_id, runtime, worker
         self.progress, self.should_stop = progress, should_stop
         self.steps = 0
+        self.memo = LevelMemo()
+        """Level arrays shared by the turn's blocks (emptied when the pool or config changes)."""
 
     def _stopping(self) -> bool:
         return self.should_stop is not None and self.should_stop()
@@ -192,7 +195,7 @@ class _Turn:
         # them now, so SQLite's one write lock is not held while the block is ranked and a
         # request that writes meanwhile (a page diagnosing, a review) does not wait for it.
         session.commit()
-        results = rank_inputs(items, index=index, runtime=self.runtime)
+        results = rank_inputs(items, index=index, runtime=self.runtime, memo=self.memo)
         pending = index.pending_count
         return {
             item.row.id: (item, r, version, pending, seen.get(item.row.id))

@@ -38,7 +38,7 @@ from api.services.pool import enterprise_query_vector, partner_index, pool_key_o
 from matcher.diagnosis.engine import model_version_of
 from matcher.encoders.loading import encoder_ready
 from matcher.matching.explain import MatchResult
-from matcher.matching.pool import PartnerIndex
+from matcher.matching.pool import LevelMemo, PartnerIndex
 from matcher.matching.ranking import rank_partners, rank_partners_for_asset, rank_partners_many
 from matcher.profile import EnterpriseProfile
 from models.tables import (
@@ -437,9 +437,16 @@ def _query_matrix(items: Sequence[RankingInput]) -> np.ndarray | None:
 
 
 def rank_inputs(
-    items: Sequence[RankingInput], *, index: PartnerIndex, runtime: Runtime
+    items: Sequence[RankingInput],
+    *,
+    index: PartnerIndex,
+    runtime: Runtime,
+    memo: LevelMemo | None = None,
 ) -> list[list[MatchResult]]:
-    """Rank many enterprises in one batch (matcher.matching.ranking), in order."""
+    """Rank many enterprises in one batch (matcher.matching.ranking), in order.
+
+    `memo`: level arrays shared with the job's earlier blocks (LevelMemo).
+    """
     return rank_partners_many(
         [item.profile for item in items],
         [item.diagnosis.categories_for_matching() for item in items],
@@ -451,6 +458,7 @@ def rank_inputs(
         limit=STORED_PER_RUN,
         exclude_partner_ids=[item.rejected for item in items],
         include_weak=True,
+        memo=memo,
     )
 
 

@@ -38,6 +38,14 @@ def top_indices(scores: np.ndarray, top_k: int) -> np.ndarray:
     k = min(top_k, n)
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
-    part = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
+    part = np.arange(n)
+    if k < n:
+        # Every score at least the k-th largest, in index order: argpartition would
+        # keep an arbitrary k of them where equal scores straddle the k-th place,
+        # and which ones depends on NumPy's selection kernel for the CPU.
+        kth = np.partition(scores, n - k)[n - k]
+        above = np.flatnonzero(scores >= kth)
+        if len(above) >= k:  # fewer only when NaNs fill the top (they rank last here)
+            part = above
     order = np.lexsort((part, -scores[part]))
-    return part[order]
+    return part[order[:k]]

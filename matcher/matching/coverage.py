@@ -78,10 +78,71 @@ def cover(
     base = total.take(order).astype(np.float64)
     role = roles.take(order).astype(np.int64)
     width = int(role.max()) + 1 if free is None else max(int(role.max()) + 1, len(free))
-    counts = np.zeros(width, dtype=np.int64)
     allowed = np.ones(width, dtype=np.int64)
     if free is not None:
         allowed[: len(free)] = np.maximum(np.asarray(free, dtype=np.int64), 1)
+    if len(base) > 1 and not (np.isfinite(base).all() and (base[:-1] >= base[1:]).all()):
+        return _cover_scan(order, base, role, allowed, k, penalty)
+    return _cover_heads(order, base, role, allowed, k, penalty)
+
+
+def _cover_heads(
+    order: np.ndarray,
+    base: np.ndarray,
+    role: np.ndarray,
+    allowed: np.ndarray,
+    k: int,
+    penalty: float,
+) -> Covered:
+    """The greedy step over the best free candidate of each role (`base` non-increasing).
+
+    Every free candidate of one role bears the same penalty, so with the raw
+    scores non-increasing the best of a role is its first free candidate in
+    `order`: each step compares one candidate per role (a handful) instead of
+    every candidate, and ties go to the earlier in `order`, as in `_cover_scan`.
+    The arithmetic is the scan's (a float64 score less `penalty` times a whole
+    number), so both return the same rows, adjustments and counts.
+    """
+    scores = base.tolist()
+    queues: dict[int, list[int]] = {}
+    for position, r in enumerate(role.tolist()):
+        queues.setdefault(r, []).append(position)
+    heads = dict.fromkeys(queues, 0)
+    counts = dict.fromkeys(queues, 0)
+    beyond = {r: int(allowed[r]) - 1 for r in queues}
+    rows, adjust, above = [], [], []
+    for _ in range(k):
+        best = best_role = -1
+        best_value = 0.0
+        best_seen = 0
+        for r, positions in queues.items():
+            h = heads[r]
+            if h == len(positions):
+                continue
+            p = positions[h]
+            seen = max(counts[r] - beyond[r], 0)
+            value = scores[p] - penalty * seen
+            if best < 0 or value > best_value or (value == best_value and p < best):
+                best, best_role, best_value, best_seen = p, r, value, seen
+        heads[best_role] += 1
+        counts[best_role] += 1
+        rows.append(best)
+        adjust.append(-penalty * best_seen)
+        above.append(best_seen)
+    picked = order.take(np.array(rows, dtype=np.int64)).astype(np.int64)
+    return Covered(picked, np.array(adjust, dtype=np.float64), np.array(above, dtype=np.int64))
+
+
+def _cover_scan(
+    order: np.ndarray,
+    base: np.ndarray,
+    role: np.ndarray,
+    allowed: np.ndarray,
+    k: int,
+    penalty: float,
+) -> Covered:
+    """The greedy step over every free candidate (the reference; any order of `base`)."""
+    counts = np.zeros(len(allowed), dtype=np.int64)
     beyond = (allowed - 1).take(role)
     free = np.ones(len(order), dtype=bool)
     rows, adjust, above = [], [], []

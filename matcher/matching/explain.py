@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from matcher.matching.component import Contribution
+from matcher.matching.component import Contribution, SimilarityComponent
 from matcher.matching.components.role import ROLE_CODES
 from matcher.matching.context import MatchContext, MatchQuery
 from matcher.matching.coverage import COVERAGE
@@ -110,19 +110,35 @@ def reasons(
         text: similarity name → (its part of the score, its z-score, its raw value).
         registry: the components to explain.
     """
-    ranked = sorted([c.pair(query, partner, ctx) for c in registry.explained], key=_strongest)
+    return _ordered(
+        [c.pair(query, partner, ctx) for c in registry.explained],
+        [_text_reason(s, *text[s.name]) for s in registry.similarities],
+        _notes(query, registry),
+    )
+
+
+def _text_reason(s: SimilarityComponent, part: float, z: float, value: float) -> str | None:
+    """A similarity's reason when it stands well above the pool, else None."""
+    return s.reason.format(cosine=value) if part > 0 and z > TEXT_REASON_Z else None
+
+
+def _notes(query: MatchQuery, registry: Registry) -> list[str]:
+    """The lines about the query itself (the same under every result of one ranking)."""
+    lines = (c.note(query) for c in registry.noted)  # type: ignore[misc]
+    return [line for line in lines if line]
+
+
+def _ordered(
+    contributions: list[Contribution], text: list[str | None], notes: list[str]
+) -> tuple[str, ...]:
+    """Positive reasons by weight, neutral ones that say something, text, cautions, notes."""
+    ranked = sorted(contributions, key=_strongest)
     out = [c.detail for c in ranked if c.weight > 0 and c.detail]
     # Neutral levels that still say something (e.g. a deal just outside the range).
     out += [c.detail for c in ranked if c.weight == 0 and c.level != "null" and c.detail]
-    for s in registry.similarities:
-        part, z, value = text[s.name]
-        if part > 0 and z > TEXT_REASON_Z:
-            out.append(s.reason.format(cosine=value))
+    out += [line for line in text if line is not None]
     out += [f"注意：{c.detail}" for c in ranked if c.weight < 0 and c.detail]
-    for c in registry.noted:
-        line = c.note(query)  # type: ignore[misc]
-        if line:
-            out.append(line)
+    out += notes
     return tuple(out)
 
 
@@ -163,10 +179,10 @@ def explain(
     registry = index.registry
     digest = ctx.config.config_hash()
     moved = np.zeros(len(picked)) if adjust is None else np.asarray(adjust, dtype=np.float64)
-    counts = np.zeros(len(picked), np.int64) if above is None else np.asarray(above)
+    counts = [0] * len(picked) if above is None else np.asarray(above).tolist()
     scores = (scored.total.take(picked) + moved).tolist()
     parts = {
-        k: np.round(v.take(picked).astype(np.float64), 6).tolist() for k, v in scored.parts.items()
+        k: np.round(v.astype(np.float64), 6).tolist() for k, v in scored.parts_at(picked).items()
     }
     parts[COVERAGE] = np.round(moved, 6).tolist()
     roles = role_numbers(index)
@@ -174,13 +190,16 @@ def explain(
     levels = {k: [labels[k][x] for x in v.take(picked).tolist()] for k, v in scored.levels.items()}
     sims = {k: v.take(picked).astype(np.float64).tolist() for k, v in scored.sims.items()}
     zs = {k: v.take(picked).tolist() for k, v in scored.z.items()}
+    explained, similar = registry.explained, registry.similarities
+    notes = _notes(query, registry)
+    picked_roles = [""] * len(picked) if roles is None else roles.take(picked).tolist()
     results = []
     for i, j in enumerate(picked.tolist()):
         partner = index.partners[j]
-        text = {k: (parts[k][i], zs[k][i], sims[k][i]) for k in sims}
-        role = "" if roles is None else ROLE_CODES[int(roles[j])]
-        said = reasons(query, partner, ctx, text, registry)
-        moved_down = coverage_reason(int(counts[i]), role, query)
+        role = "" if roles is None else ROLE_CODES[picked_roles[i]]
+        text = [_text_reason(s, parts[s.name][i], zs[s.name][i], sims[s.name][i]) for s in similar]
+        said = _ordered([c.pair(query, partner, ctx) for c in explained], text, notes)
+        moved_down = coverage_reason(counts[i], role, query)
         if moved_down:
             said = (*said, moved_down)
         if weak:

@@ -25,9 +25,9 @@ the far ticket factor) remove a partner before ranking; it is never returned.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 
 import numpy as np
 
@@ -81,6 +81,69 @@ def sum_parts(base: float, arrays: Iterable[np.ndarray]) -> np.ndarray:
     return total
 
 
+_EXACT_QUANTUM = 2.0**-20
+"""A rule weight of at least this magnitude is a whole multiple of 2**-43 (float32)."""
+_EXACT_BOUND = 2.0**10
+"""Sums below this of multiples of 2**-43 are whole numbers below 2**53 of them: exact."""
+_GROUP_CODES = 1024
+"""Most level combinations one lookup table covers (8 KB of float64, in L1 cache)."""
+
+
+def exact_rule_sums(weights: Sequence[np.ndarray]) -> bool:
+    """Whether every float64 sum of one weight per component is exact, in any order.
+
+    A float32 weight w with |w| ≥ 2**-20 is a whole multiple of 2**-43 (its 24
+    significant bits end there or above); a sum of such multiples is one too,
+    and while its magnitude stays below 2**10 it has fewer than 53 significant
+    bits, so float64 holds every partial sum exactly and no addition rounds.
+    Then grouping the components differently gives the same bits as adding
+    them one after the other.
+    """
+    bound = 0.0
+    for w in weights:
+        magnitudes = np.abs(w.astype(np.float64))
+        if ((magnitudes > 0) & (magnitudes < _EXACT_QUANTUM)).any():
+            return False
+        bound += float(magnitudes.max(initial=0.0))
+    return bound < _EXACT_BOUND
+
+
+def rule_sum(weights: Sequence[np.ndarray], levels: Sequence[np.ndarray]) -> np.ndarray:
+    """Σ over the rule components of weights[c][levels[c]] per partner, as float64.
+
+    The same bits as `sum_parts(0, ...)` of the taken parts: when every sum is
+    exact (`exact_rule_sums`) consecutive components are grouped, each group's
+    level numbers packed into one code and its sums read from a small table
+    (one `take` per group instead of one per component, and no float32 part
+    per component); otherwise the parts are added one after the other.
+    """
+    if not weights:
+        raise ValueError("no rule components to sum")
+    if not exact_rule_sums(weights):
+        return sum_parts(0.0, (w.take(lv) for w, lv in zip(weights, levels, strict=True)))
+    total: np.ndarray | None = None
+    start = 0
+    while start < len(weights):
+        stop, size = start + 1, len(weights[start])
+        while stop < len(weights) and size * len(weights[stop]) <= _GROUP_CODES:
+            size *= len(weights[stop])
+            stop += 1
+        table = weights[start].astype(np.float64)
+        code = levels[start].astype(np.int16)
+        for c in range(start + 1, stop):
+            table = (table[:, None] + weights[c].astype(np.float64)[None, :]).ravel()
+            code *= np.int16(len(weights[c]))
+            code += levels[c]
+        group = table.take(code)
+        if total is None:
+            total = group
+        else:
+            total += group
+        start = stop
+    assert total is not None
+    return total
+
+
 @dataclass(frozen=True)
 class Scored:
     """One query's verdict over the whole pool."""
@@ -88,11 +151,24 @@ class Scored:
     total: np.ndarray
     rows: np.ndarray
     """The partners that pass the hard filters."""
-    parts: dict[str, np.ndarray]
-    """Component → its weighted contribution per partner, in the registry's order."""
+    weights: dict[str, np.ndarray]
+    """Rule component → its weighted contribution per level (float32), in the registry's order."""
     levels: dict[str, np.ndarray]
     sims: dict[str, np.ndarray]
     z: dict[str, np.ndarray]
+    text: dict[str, np.ndarray]
+    """Similarity → its weighted contribution per partner (float32), in the registry's order."""
+
+    @cached_property
+    def parts(self) -> dict[str, np.ndarray]:
+        """Component → its weighted contribution per partner, in the registry's order."""
+        rules = {k: w.take(self.levels[k]) for k, w in self.weights.items()}
+        return rules | self.text
+
+    def parts_at(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """`parts` at `rows` only (what the explanations read), without the pool's arrays."""
+        rules = {k: w.take(self.levels[k].take(rows)) for k, w in self.weights.items()}
+        return rules | {k: v.take(rows) for k, v in self.text.items()}
 
 
 def _levels(
@@ -172,15 +248,14 @@ def score_pool(
     memo = memo if memo is not None else LevelMemo(0)
     factors = factors or {}
     levels = _levels(query, index, ctx, memo)
-    parts: dict[str, np.ndarray] = {}
+    weights: dict[str, np.ndarray] = {}
     for c in registry.components:
         scale = factors.get(c.name, 1.0) * c.factor(query, ctx)
         scale *= config.factor_for(c.name, query.primary)
-        weights = np.array(
+        weights[c.name] = np.array(
             [config.level_weight(c.name, lab, query.primary) * scale for lab in c.labels],
             dtype=np.float32,
         )
-        parts[c.name] = weights.take(levels[c.name])
     rows = _passing(query, index, ctx, levels, memo)
     n = len(index)
     sims: dict[str, np.ndarray] = {}
@@ -194,14 +269,22 @@ def score_pool(
         for s in registry.similarities
     }
     t = text_factor(query, ctx)
+    text: dict[str, np.ndarray] = {}
     for s in registry.similarities:
         weight = s.weight(config) * factors.get(s.name, 1.0) * t
         weight *= config.factor_for(s.name, query.primary)
-        parts[s.name] = np.float32(weight) * zs[s.name]
-    if mode == RULES_MODE:
-        total = sum_parts(config.base, (parts[c.name] for c in registry.components))
-    elif mode in sims:
+        text[s.name] = np.float32(weight) * zs[s.name]
+    if mode in sims and mode != RULES_MODE:
         total = sims[mode].astype(np.float64)
     else:
-        total = sum_parts(config.base, parts.values())
-    return Scored(total, rows, parts, levels, sims, zs)
+        names = [c.name for c in registry.components]
+        if names:
+            total = rule_sum([weights[k] for k in names], [levels[k] for k in names])
+            if mode != RULES_MODE:
+                for part in text.values():
+                    total += part
+            if config.base:
+                total += config.base
+        else:
+            total = sum_parts(config.base, text.values() if mode != RULES_MODE else ())
+    return Scored(total, rows, weights, levels, sims, zs, text)

@@ -16,6 +16,11 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy import sparse
 
+try:  # SciPy's compiled sparse kernels (what `csr_matrix @ vector` calls); see rows_product
+    from scipy.sparse._sparsetools import csc_matvec as _csc_matvec
+except ImportError:  # pragma: no cover - a SciPy without them falls back to row selection
+    _csc_matvec = None
+
 _DIGITS = re.compile(r"[0-9０-９.．%％]+")
 _SPACE = re.compile(r"\s+")
 
@@ -238,11 +243,43 @@ class LexicalIndex:
         ids, weights = self.query_terms(text)
         if not len(ids):
             return np.zeros(len(self), np.float32)
-        x = weights * self._idf.take(ids)
-        out = np.asarray(self._ones[ids].T @ x, dtype=np.float32).ravel()
-        out += np.asarray(self._rest[ids].T @ x, dtype=np.float32).ravel()
+        x = (weights * self._idf.take(ids)).astype(np.float32, copy=False)
+        out = rows_product(self._ones, ids, x)
+        out += rows_product(self._rest, ids, x)
         out /= self._norms
         return out
+
+
+def rows_product(matrix: sparse.csr_matrix, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """`matrix[rows].T @ x` as float32 (x float32, `rows` ascending), without copying the rows.
+
+    SciPy's row selection copies every entry of the query's rows (about half
+    the time of a query at 100k documents) before multiplying.  Here SciPy's
+    own column kernel (`csc_matvec`, the one that product runs) is called on
+    each row in place, in the same order — rows ascending, each row's
+    documents ascending, one float32 multiply-add per entry — so the sums are
+    the same bits.  A row of a boolean matrix is multiplied as float32 ones.
+    Where SciPy's kernels cannot be reached (a future SciPy moving them), the
+    row selection is used.
+    """
+    n = matrix.shape[1]
+    if _csc_matvec is None or x.dtype != np.float32:
+        return np.asarray(matrix[rows].T @ x, dtype=np.float32).ravel()
+    out = np.zeros(n, dtype=np.float32)
+    indptr, docs = matrix.indptr, matrix.indices
+    units = matrix.dtype == np.bool_
+    starts, stops = indptr.take(rows), indptr.take(rows + 1)
+    values = np.ones(int((stops - starts).max()), np.float32) if units else matrix.data
+    span = np.zeros(2, dtype=docs.dtype)
+    starts, stops = starts.tolist(), stops.tolist()
+    for k, (a, b) in enumerate(zip(starts, stops, strict=True)):
+        if a == b:
+            continue
+        span[1] = b - a
+        _csc_matvec(
+            n, 1, span, docs[a:b], values[: b - a] if units else values[a:b], x[k : k + 1], out
+        )
+    return out
 
 
 class _TermMajor:

@@ -81,13 +81,15 @@ def _pick(
     total = scored.total
     judged = mode in (FULL_MODE, RULES_MODE)
     floor = ctx.config.fit_floor if judged else -np.inf
-    fit = total[candidates] >= floor
-    strong, rest = candidates[fit], candidates[~fit]
+    values = total.take(candidates)
+    fit = values >= floor
+    kept = np.flatnonzero(fit)  # then two takes: a boolean index of each costs 4x more
+    strong = candidates.take(kept)
     out = RankedList(qualified=len(strong))
     if limit <= 0:
         return out
     shortlist = max(SHORTLIST_FACTOR * limit, 30)
-    order = strong[top_indices(total[strong], shortlist)]
+    order = strong[top_indices(values.take(kept), shortlist)]
     roles = role_numbers(index)
     if roles is None or query.primary is None or not judged:
         covered = cover(order, total, np.zeros(len(total), np.int8), limit, 0.0)
@@ -103,8 +105,9 @@ def _pick(
     out += explain(
         covered.rows, query, index, ctx, scored, adjust=covered.adjust, above=covered.above
     )
-    if include_weak and len(out) < limit and len(rest):
-        picked = rest[top_indices(total[rest], limit - len(out))]
+    if include_weak and len(out) < limit and len(strong) < len(candidates):
+        rest = candidates[~fit]
+        picked = rest[top_indices(values[~fit], limit - len(out))]
         out += explain(picked, query, index, ctx, scored, weak=True, start=len(out))
     return out
 
@@ -182,6 +185,7 @@ def rank_partners_many(
     exclude_partner_ids: Sequence[Collection[str]] | None = None,
     block: int = 64,
     include_weak: bool = False,
+    memo: LevelMemo | None = None,
 ) -> list[RankedList]:
     """Rank the pool for many enterprises at once; the same results as `rank_partners` each.
 
@@ -201,6 +205,8 @@ def rank_partners_many(
             partners), or None.
         block: enterprises per matrix product; the product's buffer is
             block × pool size float32.
+        memo: level arrays shared with earlier calls (the blocks of one
+            re-score job); emptied when the index, config or tables differ.
 
     Returns:
         One list of MatchResult per enterprise, in order.
@@ -219,7 +225,7 @@ def rank_partners_many(
         raise ValueError("one query embedding per enterprise is needed")
     excluded = exclude_partner_ids if exclude_partner_ids is not None else [()] * m
     ctx = _context(index, config, industries, chain)
-    memo = LevelMemo()
+    memo = (memo or LevelMemo()).for_pool(index, config.config_hash(), industries, chain)
     step = max(block, 1)
     out: list[RankedList] = []
     for start in range(0, m, step):
