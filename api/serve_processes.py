@@ -21,6 +21,9 @@ import socket
 import time
 from multiprocessing.process import BaseProcess
 from types import FrameType
+from typing import Annotated
+
+import typer
 
 APP = "api.main:app"
 log = logging.getLogger("ld.serve")
@@ -126,21 +129,18 @@ def serve_processes(
     return code
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(
+    port: Annotated[int, typer.Option(help="the port every process shares")],
+    host: str = "127.0.0.1",
+    workers: int = 2,
+    log_level: str = "info",
+    access_log: bool = True,
+) -> None:
     """`python -m api.serve_processes --port P --workers N`: the processes of
     `ld serve --workers N` without its set-up (the bench serves a migrated database)."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m api.serve_processes")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--log-level", default="info")
-    parser.add_argument("--no-access-log", dest="access_log", action="store_false")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s: %(message)s")
-    return serve_processes(args.host, args.port, args.workers, args.log_level, args.access_log)
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s: %(message)s")
+    raise typer.Exit(serve_processes(host, port, workers, log_level, access_log))
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    typer.run(main)
