@@ -314,18 +314,7 @@ def load(
             for future in [pool.submit(worker) for _ in range(concurrency)]:
                 future.result()
         wall = time.perf_counter() - started
-    samples = Samples(latencies)
-    ok = statuses.get(200, 0)
-    return samples.summary_ms() | {
-        "concurrency": concurrency,
-        "requests": samples.n,
-        "ok": ok,
-        "errors": samples.n - ok,
-        "statuses": {str(k): v for k, v in sorted(statuses.items())},
-        "wall_s": round(wall, 3),
-        "rps": round(ok / wall, 2) if wall else 0.0,
-        "server_memory": mem.as_dict(),
-    }
+    return _load_summary(latencies, statuses, concurrency, wall, mem)
 
 
 def _self_cpu_s() -> float:
@@ -388,21 +377,14 @@ def raw_load(
         asyncio.run(run())
         wall = time.perf_counter() - started
     client_cpu, server_cpu = _self_cpu_s() - client_before, _tree_cpu_s(server.pid) - server_before
-    samples = Samples(latencies)
-    ok = statuses.get(200, 0)
-    n = max(samples.n, 1)
-    return samples.summary_ms() | {
-        "concurrency": concurrency,
-        "requests": samples.n,
-        "ok": ok,
-        "errors": samples.n - ok,
-        "statuses": {str(k): v for k, v in sorted(statuses.items())},
-        "wall_s": round(wall, 3),
-        "rps": round(ok / wall, 2) if wall else 0.0,
-        "client_cpu_ms_per_request": round(client_cpu / n * 1e3, 3),
-        "server_cpu_ms_per_request": round(server_cpu / n * 1e3, 3),
-        "server_memory": mem.as_dict(),
-    }
+    return _load_summary(
+        latencies,
+        statuses,
+        concurrency,
+        wall,
+        mem,
+        cpu={"client_cpu": client_cpu, "server_cpu": server_cpu},
+    )
 
 
 def _profile_server(server: Server, seconds: float, out: Path) -> subprocess.Popen[bytes] | None:
@@ -727,3 +709,30 @@ def _profile_job(engine: Any, runtime: Any, ids: list[int], out: Path) -> None:
     run_job(engine, job_id, runtime, "bench")
     profiler.stop()
     out.write_text(profiler.output_text(unicode=True, color=False), encoding="utf-8")
+
+
+def _load_summary(
+    latencies: list[float],
+    statuses: dict[int, int],
+    concurrency: int,
+    wall: float,
+    mem: Any,
+    cpu: dict[str, float] | None = None,
+) -> dict[str, Any]:
+    """One load's figures: latency summary, counts by status, throughput, server memory
+    (and, given `cpu`, its seconds per request by name, as milliseconds)."""
+    samples = Samples(latencies)
+    ok = statuses.get(200, 0)
+    n = max(samples.n, 1)
+    per_request = {f"{k}_ms_per_request": round(v / n * 1e3, 3) for k, v in (cpu or {}).items()}
+    return samples.summary_ms() | {
+        "concurrency": concurrency,
+        "requests": samples.n,
+        "ok": ok,
+        "errors": samples.n - ok,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "wall_s": round(wall, 3),
+        "rps": round(ok / wall, 2) if wall else 0.0,
+        **per_request,
+        "server_memory": mem.as_dict(),
+    }
