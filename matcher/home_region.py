@@ -168,3 +168,78 @@ def home_region(name: str) -> HomeRegion | None:
         if found is not None:
             return found
     return None
+
+
+@lru_cache(maxsize=1)
+def _division_by_code() -> dict[str, HomeRegion]:
+    """Six-digit GB/T 2260 code -> its division, for the divisions in force."""
+    return dict(zip(_codes_in_force(), _divisions(), strict=True))
+
+
+def _codes_in_force() -> list[str]:
+    """The codes of `_divisions()`, in the same order (the same filter, applied to codes)."""
+    db = numdb.get("cn/loc")
+    out = []
+    for line in _codes():
+        info = db.info(line)
+        if len(info) < 2 or "province" not in info[0][1] or "county" not in info[1][1]:
+            continue
+        province = _in_force(info[0][1]["province"])
+        name = _in_force(info[1][1]["county"])
+        if province and name and name not in _PLACEHOLDERS:
+            out.append(line)
+    return out
+
+
+def region_of_division_code(code: str) -> HomeRegion | None:
+    """The division a six-digit code names; a code no longer in force gives its city or
+    province where those still are (a credit code keeps the division it was issued in)."""
+    table = _division_by_code()
+    for candidate in (code, code[:4] + "00", code[:2] + "0000"):
+        found = table.get(candidate)
+        if found is not None:
+            return found
+    return None
+
+
+def enterprise_place(county: str, credit_code: str | None) -> HomeRegion | None:
+    """Where an enterprise is, read from its county's name or its credit code.
+
+    The county's name decides when GB/T 2260 gives it one province (张店区 → 山东省淄博市;
+    市中区 lies in several and decides nothing); otherwise the credit code's characters
+    3–8, the division that registered the enterprise.  None when neither says.
+    """
+    found = place_names().get(county.strip()) if county.strip() else None
+    if found is not None and found.county:
+        return found
+    code = (credit_code or "").strip().upper()
+    if len(code) == 18 and code[2:8].isdigit():
+        by_code = region_of_division_code(code[2:8])
+        if by_code is not None and (found is None or by_code.province == found.province):
+            return by_code
+    return found
+
+
+def filled_region(
+    province: str,
+    city: str,
+    county: str,
+    credit_code: str | None,
+    defaults: tuple[str, str],
+) -> tuple[str, str]:
+    """The enterprise's province and city, each missing one read from where its county or
+    credit code places it, else the deployment's defaults.
+
+    Why: an officer of 淄博 who types only 张店区 must not be filed under the default city;
+    region levels would then call 东营's platforms local.  A place that contradicts a given
+    province is not used (the officer's word stands), and the default city is only assumed
+    inside the default province: a city of another province left blank stays unknown.
+    """
+    province, city = province.strip(), city.strip()
+    if not (province and city):
+        place = enterprise_place(county, credit_code)
+        if place is not None and (not province or province == place.province):
+            province = province or place.province
+            city = city or place.city
+    province = province or defaults[0]
+    return province, city or (defaults[1] if province == defaults[0] else "")

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, make_dataclass
 from typing import Any
 
+from matcher.home_region import filled_region
 from matcher.vocab import DEFAULT_CITY, DEFAULT_PROVINCE, FINANCIAL_FIELDS, KIND_TREATMENTS
 
 
@@ -92,12 +93,21 @@ class EnterpriseProfile:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EnterpriseProfile:
+        county = str(data.get("county") or "")
+        credit_code = _opt_str(data.get("credit_code"))
+        province, city = filled_region(
+            str(data.get("province") or ""),
+            str(data.get("city") or ""),
+            county,
+            credit_code,
+            (DEFAULT_PROVINCE, DEFAULT_CITY),
+        )
         return cls(
             name=str(data["name"]),
             industry_code=str(data.get("industry_code") or ""),
-            province=str(data.get("province") or DEFAULT_PROVINCE),
-            city=str(data.get("city") or DEFAULT_CITY),
-            county=str(data.get("county") or ""),
+            province=province,
+            city=city,
+            county=county,
             description=str(data.get("description") or ""),
             problems=str(data.get("problems") or ""),
             demands=str(data.get("demands") or ""),
@@ -107,7 +117,7 @@ class EnterpriseProfile:
             employees=None if data.get("employees") is None else int(data["employees"]),
             financials=Financials.from_dict(data.get("financials")),
             assets=tuple(Asset.from_dict(a) for a in data.get("assets") or ()),
-            credit_code=_opt_str(data.get("credit_code")),
+            credit_code=credit_code,
             id=_opt_str(data.get("id") or data.get("ext_id")),
         )
 

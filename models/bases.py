@@ -20,6 +20,7 @@ from pydantic import StrictBool
 from sqlalchemy import JSON, Column, Text
 from sqlmodel import AutoString, Field, SQLModel
 
+from matcher.vocab import DEFAULT_CITY, DEFAULT_PROVINCE
 from models.enums import AssetType, Category, Encumbrance, OperatingStatus, PartnerKind
 from models.fields import Area, Count, IndustryCode, LongText, Money, Share, ShortText
 
@@ -38,8 +39,8 @@ class EnterpriseBase(SQLModel):
     """An enterprise's own columns after its name, codes and references (`industry_code` is
     accepted longer than stored, before normalisation: the table narrows it)."""
 
-    province: ShortText = "山东省"
-    city: ShortText = "东营市"
+    province: ShortText = DEFAULT_PROVINCE
+    city: ShortText = DEFAULT_CITY
     county: ShortText = Field(default="", index=True)
     industry_code: IndustryCode = ""
     description: LongText = Field(default="", sa_type=Text)

@@ -18,10 +18,12 @@ from pydantic import (
     ValidationInfo,
     create_model,
     field_validator,
+    model_validator,
 )
 
 from matcher.credit_code import credit_code_problem
-from matcher.vocab import FINANCIAL_FIELDS, SIGNED_FINANCIAL_FIELDS
+from matcher.home_region import filled_region
+from matcher.vocab import DEFAULT_CITY, DEFAULT_PROVINCE, FINANCIAL_FIELDS, SIGNED_FINANCIAL_FIELDS
 from models.bases import AssetBase, EnterpriseBase, PartnerBase
 from models.enums import AssetType, Category, Encumbrance, OperatingStatus, PartnerKind, Role
 from models.fields import (
@@ -144,6 +146,20 @@ class EnterpriseCreate(EnterpriseBase, _Identity):
     assets: list[AssetCreate] = Field(default_factory=list, max_length=1000)
 
     _figures = field_validator("financials")(_no_figures)
+
+    @model_validator(mode="after")
+    def _place(self) -> EnterpriseCreate:
+        """A province or city not given (or blank) is read from the county or the credit
+        code before the defaults apply (`matcher.home_region.filled_region`)."""
+        given = self.model_fields_set
+        self.province, self.city = filled_region(
+            self.province if "province" in given else "",
+            self.city if "city" in given else "",
+            self.county,
+            self.credit_code,
+            (DEFAULT_PROVINCE, DEFAULT_CITY),
+        )
+        return self
 
     @property
     def figures(self) -> Financials:

@@ -37,7 +37,8 @@ from api.services import enterprises as service
 from api.services.mapping import enterprise_public
 from api.services.plan_board import local_today
 from api.services.spreadsheets import COMPONENT_LABELS
-from matcher.vocab import CATEGORIES, REVIEW_STATUSES
+from matcher.home_region import filled_region
+from matcher.vocab import CATEGORIES, DEFAULT_CITY, DEFAULT_PROVINCE, REVIEW_STATUSES
 from models.enums import CategoryFilter, OperatingStatusFilter
 from models.results import OverrideIn, ReviewIn
 from models.schemas import EnterpriseCreate
@@ -142,9 +143,10 @@ def new_enterprise_form(
     """An empty enterprise form."""
     require_writer(principal)
     county = principal.counties[0] if len(principal.counties) == 1 else ""
+    province, city = filled_region("", "", county, None, (DEFAULT_PROVINCE, DEFAULT_CITY))
     values = {
-        "province": "山东省",
-        "city": "东营市",
+        "province": province,
+        "city": city,
         "county": county,
         "operating_status": "normal",
     }

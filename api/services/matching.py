@@ -194,7 +194,7 @@ def refresh_matches(
             # behind: leave the other writer's run, and the next read ranks again.
             session.rollback()
             return standing
-        if ours != (stored.state.enterprise, stored.state.pool) and attempt < RANKING_ATTEMPTS:
+        if stored.moved_on_from(ours) and attempt < RANKING_ATTEMPTS:
             session.rollback()
             session.refresh(row)
             continue
@@ -391,8 +391,12 @@ class StoredRun:
         other = self.run if self.run is not None and self.run.id != seen_id else None
         if other is None:
             return None
-        behind = ours != (self.state.enterprise, self.state.pool)
-        return other if self.current or behind else None
+        return other if self.current or self.moved_on_from(ours) else None
+
+    def moved_on_from(self, ours: tuple[str, str]) -> bool:
+        """The enterprise or the pool changed since the caller read `ours` (the enterprise
+        and pool versions it ranked from): a ranking of `ours` is already behind."""
+        return ours != (self.state.enterprise, self.state.pool)
 
 
 def ranking_state(session: Session, enterprise_id: int, runtime: Runtime) -> StoredRun:

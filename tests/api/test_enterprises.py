@@ -55,6 +55,30 @@ def test_defaults_province_and_city(client: TestClient) -> None:
     assert minimal["financials"]["total_assets"] is None
 
 
+@pytest.mark.parametrize(
+    ("body", "place"),
+    [
+        ({"county": "张店区"}, ("山东省", "淄博市")),
+        ({"county": "邹平市", "city": ""}, ("山东省", "滨州市")),
+        ({"county": "东营经济技术开发区", "credit_code": "division:371600"}, ("山东省", "滨州市")),
+        ({"county": "市中区"}, ("山东省", "东营市")),
+        ({"province": "河北省", "county": "张店区"}, ("河北省", "")),
+        ({"city": "淄博市", "county": "广饶县"}, ("山东省", "淄博市")),
+    ],
+)
+def test_a_missing_city_is_read_from_the_county_or_credit_code(
+    client: TestClient, body: dict[str, Any], place: tuple[str, str]
+) -> None:
+    """张店区 alone files the enterprise under 淄博市, not the default city; an ambiguous county
+    (市中区 lies in several provinces) leaves the defaults; a given province or city stands."""
+    if "credit_code" in body:
+        body = {**body, "credit_code": make_credit_code(body["credit_code"].split(":")[1])}
+    created = client.post("/enterprises", json={"name": "区县推断企业", **body})
+    assert created.status_code == 201, created.text
+    read = client.get(f"/enterprises/{created.json()['id']}").json()
+    assert (read["province"], read["city"]) == place
+
+
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
 def test_hostile_text_is_stored_verbatim(client: TestClient, name: str) -> None:
     created = client.post("/enterprises", json={"name": name, "description": name * 3})

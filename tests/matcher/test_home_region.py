@@ -5,12 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matcher.home_region import HomeRegion, home_region, place_names
+from matcher.home_region import (
+    HomeRegion,
+    enterprise_place,
+    filled_region,
+    home_region,
+    place_names,
+    region_of_division_code,
+)
 from matcher.matching.components.region import REGION
 from matcher.matching.config import MatcherConfig
 from matcher.matching.context import DiagnosisCategories
 from matcher.matching.pool import PartnerIndex
 from matcher.matching.ranking import rank_partners
+from matcher.profile import EnterpriseProfile
 from tests.matcher.match_helpers import (
     HashEncoder,
     assert_forms_agree,
@@ -166,3 +174,32 @@ def test_ranking_shows_the_home_reason() -> None:
     assert not any("名称显示为" in why for why in by_id["D"].reasons)
     assert by_id["A"].components["region"] > by_id["D"].components["region"]
     assert np.isclose(by_id["D"].components.get("region", 0.0), 0.0)
+
+
+DEFAULTS = ("山东省", "东营市")
+
+
+def test_a_county_name_places_the_enterprise() -> None:
+    assert enterprise_place("张店区", None) == HomeRegion("山东省", "淄博市", "张店区")
+    assert enterprise_place("市中区", None) is None  # 济南、淄博、枣庄… and other provinces
+
+
+def test_a_credit_code_places_the_enterprise_by_its_registration_division() -> None:
+    code = "91371600" + "0" * 10
+    assert enterprise_place("", code) == HomeRegion("山东省", "滨州市")
+    # A county not in GB/T 2260 (a development zone) defers to the code.
+    assert enterprise_place("东营经济技术开发区", code) == HomeRegion("山东省", "滨州市")
+    # A code whose county part is not a division still gives its city.
+    assert region_of_division_code("370599") == HomeRegion("山东省", "东营市")
+
+
+def test_filled_region_keeps_what_was_given_and_defaults_only_at_home() -> None:
+    assert filled_region("", "", "张店区", None, DEFAULTS) == ("山东省", "淄博市")
+    assert filled_region("", "滨州市", "张店区", None, DEFAULTS) == ("山东省", "滨州市")
+    assert filled_region("河北省", "", "张店区", None, DEFAULTS) == ("河北省", "")
+    assert filled_region("", "", "", None, DEFAULTS) == DEFAULTS
+
+
+def test_a_profile_read_from_a_case_file_is_placed_by_its_county() -> None:
+    profile = EnterpriseProfile.from_dict({"name": "淄博某化工", "county": "临淄区"})
+    assert (profile.province, profile.city) == ("山东省", "淄博市")

@@ -42,7 +42,7 @@ ENTERPRISE_COLUMNS: tuple[Column, ...] = (
     Column("name", "企业名称", hint="必填，1–200 字"),
     Column("credit_code", "统一社会信用代码", hint="18 位，可空"),
     Column("province", "省份", hint="默认 山东省"),
-    Column("city", "城市", hint="默认 东营市"),
+    Column("city", "城市", hint="留空则按县区或信用代码推断，再不能则为 东营市"),
     Column("county", "县区", hint="如 广饶县、东营区"),
     Column("industry_code", "行业代码", hint="GB/T 4754-2017，如 C2911 或 2911"),
     Column("operating_status", "经营状态", "enum", OPERATING_STATUSES),
