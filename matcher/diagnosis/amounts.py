@@ -201,9 +201,12 @@ _CN_DIGITS = {
 }
 _NUMBER = r"(\d+(?:\.\d+)?|[一二两三四五六七八九十半]{1,3})"
 _STOP_SINCE = re.compile(
-    r"(\d{4})\s*年\s*(?:(\d{1,2})\s*月)?(?:份)?(?:起|开始|以来|底|初|末)?"
+    r"(\d{4})\s*年\s*(?:(\d{1,2})\s*月)?(?:份)?(?:(起|开始|以来)|底|初|末)?"
     r"[^，。；;\d\n]{0,6}?(半)?(?:停(?:产|工|业|了|掉)|关停|关门)"
 )
+_STILL = re.compile(r"^[^，。；;\n]{0,8}?(?:至今|迄今|以来|到现在|到目前|持续|一直|仍)")
+"""Words after a dated stoppage that say it lasts until now ("2021年停产至今")."""
+_YEAR = re.compile(r"(\d{4})\s*年")
 _STOP_FOR = re.compile(
     r"(半)?停(?:产|工|业)(?:状态)?[^，。；;\d\n一二两三四五六七八九十半]{0,6}?"
     + _NUMBER
@@ -230,15 +233,22 @@ def parse_cn_number(token: str) -> float | None:
     return float(_CN_DIGITS[token[0]])
 
 
-def parse_stoppage_months(text: str, *, as_of_year: int) -> dict[str, float]:
+def parse_stoppage_months(
+    text: str, *, as_of_year: int, status: str = "normal"
+) -> dict[str, float]:
     """How long production has been stopped or half-stopped, in months.
 
     Reads "2021年起停产至今", "停产已3年", "半停产18个月", "停产半年".  A year
-    without a month is taken as mid-year, so "2024年起停产" in 2026 is 24 months.
+    without a month is taken as mid-year, so "2024年起停产" in 2026 is 24 months.  A
+    stoppage dated as an event ("2020年初全面停产") with nothing saying it lasts
+    (起、以来、至今、仍…, or a form saying 停产 now) counts until the latest year the
+    text dates, not until `as_of_year`: the file says no more than that.
 
     Args:
         text: officer-written text.
         as_of_year: the year "至今" refers to.
+        status: the operating status on the form; `halted` (`partial` for a half
+            stoppage) says the stoppage lasts until now whatever the words.
 
     Returns:
         `halted_months` and/or `partial_months` when stated.
@@ -249,11 +259,25 @@ def parse_stoppage_months(text: str, *, as_of_year: int) -> dict[str, float]:
     """
     clean = normalize_zh(text)
     found: dict[str, float] = {}
+    dated = [int(y) for y in _YEAR.findall(clean) if 1950 <= int(y) <= as_of_year]
     for match in _STOP_SINCE.finditer(clean):
-        year, month, half = int(match.group(1)), match.group(2), match.group(3)
+        year, month, since, half = (
+            int(match.group(1)),
+            match.group(2),
+            match.group(3),
+            match.group(4),
+        )
         if not 1950 <= year <= as_of_year:
             continue
-        months = 12.0 * (as_of_year - year) + (6 - int(month) if month else 0)
+        ongoing = (
+            bool(since)
+            or bool(_STILL.match(clean[match.end() :]))
+            or status == ("partial" if half else "halted")
+        )
+        # "2020年初全面停产；2021年2月法院裁定重整" is known to last until the file's latest
+        # dated event, not until today: a file about 2021 read in 2026 is not 6 years halted.
+        until = as_of_year if ongoing else max(dated)
+        months = 12.0 * (until - year) + (6 - int(month) if month else 0)
         found.setdefault("partial_months" if half else "halted_months", max(months, 1.0))
     for match in _STOP_FOR.finditer(clean):
         number = parse_cn_number(match.group(2))

@@ -82,6 +82,9 @@ class Evidence:
     numbers: dict[str, float | None]
     status: str
     kinds: dict[str, float] = field(default_factory=dict)
+    procedure: tuple[str, tuple[Hit, ...]] | None = None
+    """The procedure a court opened (`lexicon.PROCEDURES`) and the phrases naming it; None
+    when no court has acted, or the file names none or both."""
 
     def count(self, family: str) -> int:
         return len(self.hits[family])
@@ -338,6 +341,13 @@ def gather_evidence(
     ]
     hits["policy_exit"] = [h for h in hits["policy_exit"] if h not in conditional]
     hits["capped"] = hits["capped"] + conditional
+    # "2013年完成环保搬迁" is a move made long ago, not an order to exit.
+    neg = lexicon.negation
+    hits["policy_exit"] = [
+        h
+        for h in hits["policy_exit"]
+        if not (h.phrase in neg.history_phrases and any(w in h.clause for w in neg.history_markers))
+    ]
     # "负责人想申请破产重整" is what the owner wants, not what a creditor or court did.
     wishes = [
         h for h in hits["court_petition"] if any(w in h.clause for w in lexicon.negation.owner_wish)
@@ -348,9 +358,10 @@ def gather_evidence(
     denied = {f: situation.negated(lexicon.families[f]) for f in NEGATABLE}
     numbers = read_figures(profile, situation_text + "\n" + profile.demands, year)
     difficulty, kinds = _difficulty(numbers, hits)
+    court = _court(profile, hits, int(numbers["seized_count"] or 0))
     findings = [
         _solvency(numbers, hits, denied["insolvent"]),
-        _court(profile, hits, int(numbers["seized_count"] or 0)),
+        court,
         _core(profile, numbers, hits),
         difficulty,
         _idle(profile, numbers, hits, denied),
@@ -364,7 +375,16 @@ def gather_evidence(
         numbers=numbers,
         status=profile.operating_status,
         kinds=kinds,
+        procedure=_procedure(situation, lexicon) if court.answer == "proceedings" else None,
     )
+
+
+def _procedure(situation: Passage, lexicon: Lexicon) -> tuple[str, tuple[Hit, ...]] | None:
+    """The one procedure the file says the court opened, with its phrases (None: none or
+    both named: "招募重整投资人，否则转入破产清算" decides neither)."""
+    named = {name: tuple(situation.present(phrases)) for name, phrases in lexicon.procedure.items()}
+    named = {name: found for name, found in named.items() if found}
+    return next(iter(named.items())) if len(named) == 1 else None
 
 
 def findings_table(evidence: Evidence) -> list[Mapping[str, object]]:

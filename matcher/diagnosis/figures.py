@@ -34,7 +34,7 @@ def read_figures(profile: EnterpriseProfile, text: str, year: int) -> dict[str, 
     capacity = profile.capacity_utilization
     if capacity is None:
         capacity = pct.get("capacity_utilization")
-    stop = parse_stoppage_months(text, as_of_year=year)
+    stop = parse_stoppage_months(text, as_of_year=year, status=profile.operating_status)
     idle = [a for a in profile.assets if a.idle]
     return {
         "debt_ratio": ratio,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,14 @@ class Negation:
     """Words that make a closure threat in their clause conditional ("否则关停")."""
     owner_wish: tuple[str, ...] = ()
     """Words that make a bankruptcy petition the owner's wish ("老板想申请破产")."""
+    history_phrases: tuple[str, ...] = ()
+    history_markers: tuple[str, ...] = ()
+    """A `history_phrases` policy-exit hit in a clause with a marker is past, not a threat
+    ("2013年完成环保搬迁": the plant has moved and works on)."""
+
+
+PROCEDURES: tuple[str, ...] = ("reorganisation", "liquidation")
+"""The procedures a court may open (the [procedure] table's names; one home)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,8 @@ class Lexicon:
     negation: Negation
     families: Mapping[str, tuple[str, ...]]
     demands: Mapping[str, tuple[str, ...]]
+    procedure: Mapping[str, tuple[str, ...]] = dataclass_field(default_factory=dict)
+    """Which procedure a court opened (重整 or 清算), read once a court has acted."""
 
 
 def _phrases(
@@ -107,6 +118,8 @@ def lexicon_from_dict(data: Mapping[str, Any]) -> Lexicon:
         contrast=tuple(sorted(neg.get("contrast", ()), key=len, reverse=True)),
         conditional=tuple(neg.get("conditional", ())),
         owner_wish=tuple(neg.get("owner_wish", ())),
+        history_phrases=tuple(neg.get("history_phrases", ())),
+        history_markers=tuple(neg.get("history_markers", ())),
     )
     if negation.window < 1 or not negation.prefixes:
         raise ValueError("词库 [negation]：window 须为正数，prefixes 不能为空")
@@ -115,6 +128,9 @@ def lexicon_from_dict(data: Mapping[str, Any]) -> Lexicon:
         negation=negation,
         families=_phrases(data["families"], FAMILIES, "families"),
         demands=_phrases(data["demands"], DEMAND_FAMILIES, "demands"),
+        procedure=_phrases(data["procedure"], PROCEDURES, "procedure")
+        if "procedure" in data
+        else {},
     )
 
 

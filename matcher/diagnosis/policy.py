@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from matcher.diagnosis.evidence import Evidence, Finding
+from matcher.diagnosis.phrases import Hit
 from matcher.vocab import CATEGORIES
 
 TEMPERATURE = 1.0
@@ -72,6 +73,8 @@ def _distress(ev: Evidence) -> list[Contribution]:
             f"已陷入破产境地：{head}",
         )
     ]
+    if ev.procedure is not None:
+        out.append(_opened(*ev.procedure))
     if court.answer != "proceedings" and solv.answer == "insolvent":
         out.append(
             Contribution(
@@ -104,6 +107,26 @@ def _distress(ev: Evidence) -> list[Contribution]:
             )
         )
     return out
+
+
+_OPENED: dict[str, tuple[tuple[tuple[str, float], ...], str]] = {
+    "reorganisation": (
+        (("judicial_reorganization", 1.6), ("exit_liquidation", -1.0)),
+        "法院已开启重整程序，工作是招募重整投资人",
+    ),
+    "liquidation": (
+        (("exit_liquidation", 1.6), ("judicial_reorganization", -1.0)),
+        "法院已宣告破产或转入清算，工作是处置资产、清偿债务",
+    ),
+}
+"""What the court opened decides the frame: within 重整 the officer recruits an investor
+even where the business is weak (the court judged it worth trying); within 清算 the assets
+are realised.  Strong enough to outweigh a weak core, not a court's own later turn."""
+
+
+def _opened(procedure: str, hits: tuple[Hit, ...]) -> Contribution:
+    weights, reason = _OPENED[procedure]
+    return Contribution(weights, f"{reason}：{'、'.join(h.quote() for h in hits[:2])}")
 
 
 def _solvent_debt(ev: Evidence) -> list[Contribution]:

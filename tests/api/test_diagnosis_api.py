@@ -43,6 +43,23 @@ def test_reasons_quote_the_numbers(seeded: TestClient) -> None:
     assert body["primary"] in ("judicial_reorganization", "debt_restructuring")
 
 
+def test_the_procedure_the_court_opened_decides_and_is_cited(seeded: TestClient) -> None:
+    """A court's 重整 ruling outweighs a 190% debt ratio's pull toward 清算, and says so."""
+    created = seeded.post(
+        "/enterprises",
+        json={
+            "name": "淄博某重整企业",
+            "county": "张店区",
+            "operating_status": "in_bankruptcy",
+            "problems": "债务缠身，资产负债率约190%，法院裁定受理重整申请。",
+        },
+    ).json()
+    body = seeded.post(f"/enterprises/{created['id']}/diagnosis").json()
+    assert body["primary"] == "judicial_reorganization"
+    reasons = next(c for c in body["categories"] if c["code"] == "judicial_reorganization")
+    assert any("法院已开启重整程序" in r and "受理重整申请" in r for r in reasons["reasons"])
+
+
 def test_a_thin_profile_is_flagged_and_says_what_to_ask(seeded: TestClient) -> None:
     created = seeded.post("/enterprises", json={"name": "信息不全企业", "financials": None}).json()
     body = seeded.post(f"/enterprises/{created['id']}/diagnosis").json()

@@ -122,6 +122,24 @@ def test_parse_stoppage_months(text: str, expected: dict[str, float]) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "status", "months"),
+    [
+        # An event with a later dated fact: known to last until that fact, not until today.
+        ("2020年初全面停产；2021年2月法院裁定进入破产重整", "in_bankruptcy", 12.0),
+        # Words or the form saying it still lasts count until today.
+        ("2020年全面停产，至今未复产", "in_bankruptcy", 72.0),
+        ("2020年全面停产；2021年法院受理", "halted", 72.0),
+        ("2022年停产，目前仍未复产", "normal", 48.0),
+    ],
+)
+def test_a_dated_stoppage_lasts_as_long_as_the_file_says(
+    text: str, status: str, months: float
+) -> None:
+    found = parse_stoppage_months(text, as_of_year=2026, status=status)
+    assert found == {"halted_months": months}
+
+
+@pytest.mark.parametrize(
     ("token", "expected"),
     [
         ("3", 3.0),

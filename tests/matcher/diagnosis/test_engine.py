@@ -90,6 +90,32 @@ ARCHETYPES = [
         },
         "tech_upgrade",
     ),
+    (
+        "deep in debt but the court opened 重整 → 重整 (without the procedure: 清算)",
+        {
+            "operating_status": "in_bankruptcy",
+            "problems": "债务缠身，资产负债率约190%，法院裁定受理重整申请。",
+        },
+        "judicial_reorganization",
+    ),
+    (
+        "licences intact but the court declared it bankrupt → 清算 (without it: 重整)",
+        {
+            "operating_status": "in_bankruptcy",
+            "problems": "资不抵债，法院已宣告破产。",
+            "strengths": "有生产许可证，设备完好",
+        },
+        "exit_liquidation",
+    ),
+    (
+        "a relocation made years ago is history, not an exit order → 重整",
+        {
+            "operating_status": "in_bankruptcy",
+            "problems": "2013年完成环保搬迁，搬迁后债务沉重，资不抵债。",
+            "strengths": "钢铁产能合规，生产线完好",
+        },
+        "judicial_reorganization",
+    ),
 ]
 
 
@@ -164,3 +190,43 @@ def test_a_model_of_another_shape_is_refused(tmp_path: Path, model: TreatmentMod
     odd.save(path)
     with pytest.raises(ValueError, match="ld train"):
         load_treatment_model(path)
+
+
+def test_the_procedure_a_court_opened_is_a_reason(lexicon: Lexicon) -> None:
+    profile = _profile(operating_status="in_bankruptcy", problems="2021年2月法院裁定进入破产重整。")
+    result = diagnose(profile, lexicon=lexicon, model=None, as_of_year=2026)
+    reorg = next(c for c in result.categories if c.code == "judicial_reorganization")
+    assert any("法院已开启重整程序" in r and "进入破产重整" in r for r in reorg.reasons)
+    exit_ = next(c for c in result.categories if c.code == "exit_liquidation")
+    assert any(r.startswith("不利：法院已开启重整程序") for r in exit_.reasons), exit_.reasons
+
+
+@pytest.mark.parametrize(
+    ("fields", "procedure"),
+    [
+        (
+            {"operating_status": "in_bankruptcy", "problems": "法院裁定受理重整申请"},
+            "reorganisation",
+        ),
+        ({"operating_status": "in_bankruptcy", "problems": "法院宣告破产"}, "liquidation"),
+        # Both named: "招募重整投资人，否则转入破产清算" decides neither.
+        (
+            {"operating_status": "in_bankruptcy", "problems": "招募重整投资人，否则转入破产清算"},
+            None,
+        ),
+        # No court has acted: a petition's words say nothing of what a court opened.
+        ({"operating_status": "halted", "problems": "债权人拟申请破产重整"}, None),
+    ],
+)
+def test_which_procedure_is_read_only_once_a_court_acted(
+    lexicon: Lexicon, fields: dict, procedure: str | None
+) -> None:
+    ev = gather_evidence(_profile(**fields), lexicon, as_of_year=2026)
+    assert (ev.procedure[0] if ev.procedure else None) == procedure
+
+
+def test_a_completed_relocation_is_not_a_policy_exit(lexicon: Lexicon) -> None:
+    moved = gather_evidence(_profile(problems="2013年完成环保搬迁"), lexicon, as_of_year=2026)
+    ordered = gather_evidence(_profile(problems="县政府要求年内搬迁"), lexicon, as_of_year=2026)
+    assert moved.count("policy_exit") == 0
+    assert ordered.count("policy_exit") == 1
