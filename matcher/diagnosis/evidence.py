@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from matcher.diagnosis.figures import read_figures
 from matcher.diagnosis.lexicon import DEMAND_FAMILIES, FAMILIES, Lexicon
@@ -359,6 +359,9 @@ def gather_evidence(
     numbers = read_figures(profile, situation_text + "\n" + profile.demands, year)
     difficulty, kinds = _difficulty(numbers, hits)
     court = _court(profile, hits, int(numbers["seized_count"] or 0))
+    procedure = _procedure(situation, lexicon) if court.answer == "proceedings" else None
+    if procedure is not None:
+        court = _naming_procedure(court, *procedure)
     findings = [
         _solvency(numbers, hits, denied["insolvent"]),
         court,
@@ -375,8 +378,19 @@ def gather_evidence(
         numbers=numbers,
         status=profile.operating_status,
         kinds=kinds,
-        procedure=_procedure(situation, lexicon) if court.answer == "proceedings" else None,
+        procedure=procedure,
     )
+
+
+PROCEDURE_NAMES = {"reorganisation": "重整", "liquidation": "清算"}
+
+
+def _naming_procedure(court: Finding, procedure: str, hits: tuple[Hit, ...]) -> Finding:
+    """The court's answer says which procedure was opened, quoting where the file says so."""
+    quote = hits[0].quote()
+    evidence = court.evidence if quote in court.evidence else (*court.evidence, quote)
+    text = f"{court.text}（{PROCEDURE_NAMES[procedure]}）"
+    return replace(court, text=text, evidence=evidence)
 
 
 def _procedure(situation: Passage, lexicon: Lexicon) -> tuple[str, tuple[Hit, ...]] | None:

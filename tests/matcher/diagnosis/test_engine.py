@@ -223,6 +223,11 @@ def test_which_procedure_is_read_only_once_a_court_acted(
 ) -> None:
     ev = gather_evidence(_profile(**fields), lexicon, as_of_year=2026)
     assert (ev.procedure[0] if ev.procedure else None) == procedure
+    court = ev.findings["court"]
+    named = {"reorganisation": "（重整）", "liquidation": "（清算）"}.get(procedure or "")
+    assert court.text.endswith(named) if named else "（" not in court.text
+    if named:
+        assert any(fields["problems"].split("，")[0] in e for e in court.evidence)
 
 
 def test_a_completed_relocation_is_not_a_policy_exit(lexicon: Lexicon) -> None:
