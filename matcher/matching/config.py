@@ -116,7 +116,7 @@ class MatcherConfig:
         default_factory=lambda: {
             "relief": ["bank"],
             "debt_restructuring": ["amc", "bank"],
-            "judicial_reorganization": ["amc", "central_soe", "local_soe"],
+            "judicial_reorganization": ["central_soe", "local_soe", "private_leader"],
             "exit_liquidation": ["amc"],
             "tech_upgrade": ["research", "foreign"],
             "merger_restructuring": ["private_leader", "central_soe"],

@@ -141,6 +141,52 @@ def test_a_trader_and_a_one_trade_fund_are_shown_as_industrial_buyers(seeded: Te
     assert items[fund]["levels"]["role"] == "lead"
 
 
+def test_a_reorganisation_list_puts_investors_before_professional_services(
+    seeded: TestClient,
+) -> None:
+    """In a 重整 (issue 14) the stored list shows the 民营龙头 of the trade as a typical taker and
+    the AMC as not; a law firm listing no industry is no industry fit (不限行业), below the AMC
+    that lists none either."""
+    code = seeded.get("/enterprises/1").json()["industry_code"]
+    common = {"preferred_regions": [], "ticket_min": None, "ticket_max": None}
+    buyer = _add(
+        seeded,
+        name="某民营产业集团有限公司",
+        kind="private_leader",
+        industries=[code[:3]],
+        capabilities="行业龙头，整合同业产能。",
+        interests="并购或重整同行业企业",
+        treatment_types=["merger_restructuring", "judicial_reorganization"],
+        **common,
+    )
+    amc = _add(seeded, name="某资产管理股份有限公司", **common)
+    firm = _add(
+        seeded,
+        name="某律师事务所",
+        kind="other",
+        capabilities="律师事务所，担任破产管理人，办理破产重整和清算。",
+        interests="担任破产管理人、重整方案设计",
+        treatment_types=["judicial_reorganization", "exit_liquidation"],
+        asset_interests=[],
+        **common,
+    )
+    _override(seeded, 1, "judicial_reorganization")
+    items = {
+        i["partner_id"]: i
+        for i in seeded.get(
+            "/enterprises/1/matches", params={"limit": 100, "include_weak": True}
+        ).json()["items"]
+    }
+    assert items[buyer]["levels"]["kind"] == "typical"
+    assert any("民营龙头常牵头破产重整" in r for r in items[buyer]["reasons"])
+    assert items[amc]["levels"]["kind"] == "else"
+    assert items[amc]["levels"]["industry"] == "agnostic_fit"
+    assert items[firm]["role"] == "professional"
+    assert items[firm]["levels"]["industry"] == "agnostic"
+    assert items[firm]["components"]["industry"] < items[amc]["components"]["industry"]
+    assert items[buyer]["score"] > items[amc]["score"]
+
+
 def test_a_county_investment_platform_is_shown_as_a_platform(seeded: TestClient) -> None:
     """广饶县坤源城乡发展投资集团 lists 担保链风险化解 among its duties: that is a platform's
     work, not a guarantee business, so the route shows it as 平台 (it was 金融机构)."""

@@ -164,6 +164,14 @@ def pool() -> list[PartnerProfile]:
             industries=("F51",),
             capabilities="大宗商品供应链经营，进入橡胶轮胎领域",
         ),
+        partner(  # a law firm listing no industry: serves a 重整, invests in none (`agnostic`)
+            "P22",
+            name="某律师事务所",
+            kind="other",
+            industries=(),
+            treatment_types=("judicial_reorganization", "exit_liquidation"),
+            asset_interests=(),
+        ),
     ]
 
 

@@ -317,6 +317,54 @@ def test_a_second_financier_in_a_reorganisation_is_not_moved_down() -> None:
     assert [r.components["coverage"] < 0 for r in _rank(amcs, REORG, config=one)][1]
 
 
+def test_a_reorganisation_ranks_investors_before_the_administrators_advisers() -> None:
+    """A 破产重整 (issue 14): the 民营龙头 of the trade is a typical 重整投资人 and the AMC is not
+    (it buys claims and co-invests beside the buyer); an accountant listing no industry serves
+    the administrator but invests in none, so it is no industry fit and comes after both.  In a
+    债务重组 the accountant's plan is part of the case: a fit there, and the AMC typical."""
+    buyer = partner(
+        "B",
+        industries=("C29",),
+        asset_interests=(),
+        treatment_types=("merger_restructuring", "judicial_reorganization"),
+    )
+    amc = partner(
+        "A",
+        name="某资产管理有限公司",
+        kind="amc",
+        industries=(),
+        asset_interests=(),
+        treatment_types=("debt_restructuring", "judicial_reorganization"),
+    )
+    accountant = partner(
+        "C",
+        name="某会计师事务所（特殊普通合伙）",
+        kind="other",
+        industries=(),
+        asset_interests=(),
+        capabilities="债务重组方案、清产核资、破产审计",
+        treatment_types=("debt_restructuring", "judicial_reorganization"),
+    )
+    reorg = {r.partner_id: r for r in _rank([buyer, amc, accountant], REORG, mode="rules")}
+    assert [r.partner_id for r in sorted(reorg.values(), key=lambda r: -r.score)] == [
+        "B",
+        "A",
+        "C",
+    ]
+    assert reorg["B"].levels["kind"] == "typical" and reorg["A"].levels["kind"] == "else"
+    assert any("民营龙头常牵头破产重整" in s for s in reorg["B"].reasons)
+    assert reorg["C"].levels["industry"] == "agnostic"
+    assert reorg["A"].levels["industry"] == "agnostic_fit"
+    gap = reorg["A"].components["industry"] - reorg["C"].components["industry"]
+    cfg = MatcherConfig()
+    levels = cfg.levels["industry"]
+    factor = cfg.treatment_weight("judicial_reorganization", "industry")
+    assert gap == pytest.approx((levels["agnostic_fit"] - levels["agnostic"]) * factor)
+    debt = {r.partner_id: r for r in _rank([buyer, amc, accountant], {"debt_restructuring": 1.0})}
+    assert debt["C"].levels["industry"] == "agnostic_fit"
+    assert debt["A"].levels["kind"] == "typical"
+
+
 def test_a_debt_restructuring_keeps_six_financiers_before_moving_one_down() -> None:
     """A 债务重组 is settled in a 债委会 of banks, an AMC and the 纾困 fund: six financiers
     keep their places before the coverage step moves one down (four for other leads), so an

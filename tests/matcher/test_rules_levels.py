@@ -174,6 +174,15 @@ def test_industry_levels(
         # An equity fund's sectors are its fit outside the financial treatments.
         ({"name": "某成长基金", "kind": "pe_vc"}, MERGER, "agnostic"),
         ({"name": "某成长基金", "kind": "pe_vc"}, DEBT, "agnostic_fit"),
+        # A 重整 recruits investors: the AMC, the platform and a buyer listing no trade fit;
+        # a law firm or an accountant serves the administrator but invests in none.
+        ({"name": "某资产管理有限公司", "kind": "amc"}, REORG, "agnostic_fit"),
+        ({"name": "某实业集团有限公司", "kind": "private_leader"}, REORG, "agnostic_fit"),
+        ({"name": "某律师事务所", "kind": "other"}, REORG, "agnostic"),
+        ({"name": "某会计师事务所（特殊普通合伙）", "kind": "other"}, REORG, "agnostic"),
+        ({"name": "某拍卖有限公司", "kind": "other"}, REORG, "agnostic"),
+        # …while a 债务重组's plan is the accountant's work: still a fit there.
+        ({"name": "某会计师事务所（特殊普通合伙）", "kind": "other"}, DEBT, "agnostic_fit"),
     ],
 )
 def test_listing_no_industry_fits_when_the_role_serves_any_trade(

@@ -36,6 +36,7 @@ DIAGNOSES = [
     {"asset_revitalization": 0.8, "exit_liquidation": 0.2},
     {"exit_liquidation": 1.0},
     {"tech_upgrade": 0.6, "merger_restructuring": 0.4},
+    {"judicial_reorganization": 0.9, "debt_restructuring": 0.1},
 ]
 ENTERPRISES = [
     enterprise(),

@@ -58,6 +58,12 @@ INDUSTRY_ROLES = frozenset({"industrial", "technology", "financial"})
 # Engagements where the partner buys the firm: a supply-chain group trading the firm's chain
 # (the goods of its cluster) is then a buyer of it (`trade_chain`), whatever its 51 code says.
 BUYER_CATEGORIES = frozenset({"judicial_reorganization", "merger_restructuring"})
+# Engagements that recruit investors (招募重整投资人): listing no industry is a fit only for a role
+# that puts money in, the buyer, the financier and the platform (INVESTOR_ROLES).  A law firm or
+# an accountant serves the administrator whatever the trade but invests in none, so listing no
+# industry is no fit of its own (`agnostic`), as for an auction house or a lab.
+INVESTOR_CATEGORIES = frozenset({"judicial_reorganization"})
+INVESTOR_ROLES = frozenset({"industrial", "financial", "platform"})
 WHOLESALE = "F51"
 """GB/T 4754 大类 51 批发业: the code a trading or supply-chain group is registered under."""
 
@@ -125,9 +131,12 @@ def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> Contribution:
     if code is None:
         return INDUSTRY.verdict(q, ctx, "null")
     if not p.industries:
+        role = derive_role(p).code
+        if q.primary in INVESTOR_CATEGORIES and role not in INVESTOR_ROLES:
+            return INDUSTRY.verdict(q, ctx, "agnostic")
         financial = q.primary in FINANCIAL_CATEGORIES
         assets = q.primary in ASSET_CATEGORIES and bool(q.wanted_assets & set(p.asset_interests))
-        serves = derive_role(p).code in industry_free_roles(q.primary, ctx)
+        serves = role in industry_free_roles(q.primary, ctx)
         fit = financial or assets or serves
         return INDUSTRY.verdict(q, ctx, "agnostic_fit" if fit else "agnostic")
     codes = canonical_codes(p.industries, ctx.industries)
@@ -314,6 +323,10 @@ def pool(state: IndustryState, q: MatchQuery, ctx: MatchContext) -> np.ndarray:
     if not len(agnostic):
         return out
     fit = INDUSTRY.index("agnostic_fit")
+    if q.primary in INVESTOR_CATEGORIES:
+        investor = np.isin(state.agnostic_roles, [_ROLE_CODES.index(r) for r in INVESTOR_ROLES])
+        out[agnostic] = np.where(investor, fit, INDUSTRY.index("agnostic"))
+        return out
     if q.primary in FINANCIAL_CATEGORIES:
         out[agnostic] = fit
         return out
