@@ -8,8 +8,8 @@ guarantee company (financial) or a county platform; an `other` may be an
 auction house or a law firm, so the role is read from the name, the kind, the
 engagements and the text, in that order of precedence:
 
-1. the name: a profession, a channel or a guarantee/lending business
-   (律师事务所, 拍卖, 融资担保 …), and on a local state firm the name of a
+1. the name: a profession, a channel or a guarantee/lending or other licensed
+   financial business (律师事务所, 拍卖, 融资担保, 信托, 证券 …), and on a local state firm the name of a
    platform (城乡发展, 城投, 投资集团, 国有资本 …): what a firm calls itself is
    what it is, and its description only lists what it also does (an auction
    house "承接破产管理人委托" is not a 管理人; a county investment group that
@@ -65,6 +65,9 @@ _FINANCE = (
     "小额贷款",
 )
 """A lending or guarantee business.  Not 担保 alone: 担保链风险化解 is a platform's duty."""
+_FINANCE_NAME = ("信托", "证券", "保险", "期货", "金融租赁")
+"""A licensed financial business its name states (外贸信托, 某证券): read from the name only,
+since an industrial firm's text may well mention a 信托计划 or an 保险 it bought."""
 _PLATFORM_NAME = (
     "城乡发展",
     "城投",
@@ -143,7 +146,7 @@ def _by_name(p: PartnerProfile) -> Role | None:
     cue = _cue(name, _DISPOSAL)
     if cue and p.kind not in _FINANCIAL_KINDS:
         return Role("disposal", f"名称含“{cue}”")
-    cue = _cue(name, _FINANCE)
+    cue = _cue(name, _FINANCE) or _cue(name, _FINANCE_NAME)
     if cue:
         return Role("financial", f"名称含“{cue}”")
     cue = _cue(name, _PLATFORM_NAME)

@@ -110,6 +110,14 @@ def test_bad_policy_tables_are_refused(change: dict[str, object], message: str) 
         ({"name": "某市融资担保有限公司", "kind": "local_soe"}, "financial"),
         ({"name": "某资产管理公司", "kind": "amc"}, "financial"),
         ({"name": "某村镇银行", "kind": "bank"}, "financial"),
+        # A licensed financial business its name states, whatever kind it was filed under.
+        ({"name": "中国对外经济贸易信托有限公司", "kind": "other"}, "financial"),
+        ({"name": "某证券股份有限公司", "kind": "central_soe"}, "financial"),
+        # ... but only the name: an industrial firm's text may mention a 信托计划.
+        (
+            {"name": "某轮胎有限公司", "kind": "private_leader", "capabilities": "曾发行信托计划"},
+            "industrial",
+        ),
         (
             {"name": "某县国有资产经营公司", "kind": "local_soe", "capabilities": "县国资平台"},
             "platform",
