@@ -9,11 +9,11 @@ auction house or a law firm, so the role is read from the name, the kind, the
 engagements and the text, in that order of precedence:
 
 1. the name: a profession, a channel or a guarantee/lending or other licensed
-   financial business (律师事务所, 拍卖, 融资担保, 信托, 证券 …), and on a local state firm the name of a
-   platform (城乡发展, 城投, 投资集团, 国有资本 …): what a firm calls itself is
-   what it is, and its description only lists what it also does (an auction
-   house "承接破产管理人委托" is not a 管理人; a county investment group that
-   "承担担保链风险化解" is not a guarantee company);
+   financial business (律师事务所, 拍卖, 融资担保, 信托, 证券 …), and on a local
+   state firm the name of a platform (城乡发展, 城投, 投资集团, 国有资本 …): what
+   a firm calls itself is what it is, and its description only lists what it
+   also does (an auction house "承接破产管理人委托" is not a 管理人; a county
+   investment group that "承担担保链风险化解" is not a guarantee company);
 2. text cues of a profession or a channel;
 3. text cues of a finance business on a non-financial kind (融资担保, 转贷,
    租赁 …); 担保 alone is not one: 担保链 is the risk a platform resolves;
