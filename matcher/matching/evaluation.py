@@ -170,8 +170,10 @@ def evaluate_matching(
     per: dict[str, dict[str, list[dict[str, float]]]] = defaultdict(lambda: defaultdict(list))
     counts: dict[str, int] = defaultdict(int)
     for i, ent in enumerate(data.enterprises):
+        rel = data.relevance.get(ent.id or "")
+        if rel is None:
+            continue  # a diagnosis-only case: no real partner is known, so nothing to rank against
         label = data.labels[ent.id or ""]
-        rel = data.relevance[ent.id or ""]
         gains = {r["partner"]: int(r["grade"]) for r in rel["relevant"]}
         hard = {h["partner"] for h in rel["hard_negatives"]}
         dx = categories_from(ent) if categories_from else gold_diagnosis(label)

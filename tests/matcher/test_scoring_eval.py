@@ -154,3 +154,24 @@ def test_evaluate_matching_on_a_tiny_set(tmp_path: Path) -> None:
     assert list((tmp_path / "cache").glob("emb-*.npy"))  # embeddings cached for reruns
     text = format_matching_report(report)
     assert "NDCG@10" in text and "merger_restructuring" in text
+
+
+def test_enterprises_without_a_relevance_row_are_left_out_of_matching(tmp_path: Path) -> None:
+    """A real set mixes cases with a known partner and diagnosis-only ones (no row)."""
+    _write_devset(tmp_path)
+    extra = dataclasses.asdict(enterprise())
+    extra["ext_id"] = "E2"
+    with open(tmp_path / "enterprises.jsonl", "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(extra, ensure_ascii=False) + "\n")
+    label = {"ext_id": "E2", "primary": "relief", "acceptable": ["relief"], "rationale": ""}
+    with open(tmp_path / "labels.jsonl", "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(label, ensure_ascii=False) + "\n")
+    report = evaluate_matching(
+        Devset.load(tmp_path),
+        encoder=HashEncoder(),
+        config=MatcherConfig(),
+        industries=table(),
+        chain=chain(),
+    )
+    assert report.counts == {"overall": 1, "merger_restructuring": 1}
+    assert report.rows["full"]["overall"]["recall"] == pytest.approx(1.0)
