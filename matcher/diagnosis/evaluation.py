@@ -67,7 +67,8 @@ def load_labelled_set(directory: Path | str) -> tuple[list[EnterpriseProfile], l
         Profiles and their labels, in the order of enterprises.jsonl.
 
     Raises:
-        ValueError: when an enterprise has no label.
+        ValueError: when an enterprise has no label, or an ext_id occurs twice in
+            either file (the second row would silently replace the first).
 
     Example:
         >>> profiles, labels = load_labelled_set("../shared/devset")  # doctest: +SKIP
@@ -77,14 +78,19 @@ def load_labelled_set(directory: Path | str) -> tuple[list[EnterpriseProfile], l
     for line in (folder / "labels.jsonl").read_text(encoding="utf-8").splitlines():
         if line.strip():
             raw = json.loads(line)
+            if raw["ext_id"] in labels:
+                raise ValueError(f"labels.jsonl：{raw['ext_id']} 出现两次")
             labels[raw["ext_id"]] = _label_of(raw)
-    profiles, ordered = [], []
+    profiles, ordered, seen = [], [], set()
     for line in (folder / "enterprises.jsonl").read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         raw = json.loads(line)
         if raw["ext_id"] not in labels:
             raise ValueError(f"{raw['ext_id']} 没有标签")
+        if raw["ext_id"] in seen:
+            raise ValueError(f"enterprises.jsonl：{raw['ext_id']} 出现两次")
+        seen.add(raw["ext_id"])
         profiles.append(EnterpriseProfile.from_dict(raw))
         ordered.append(labels[raw["ext_id"]])
     return profiles, ordered

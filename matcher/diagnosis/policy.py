@@ -18,6 +18,11 @@ from matcher.diagnosis.phrases import Hit
 from matcher.vocab import CATEGORIES
 
 TEMPERATURE = 1.0
+OPERATING_STATUSES = ("normal", "partial")
+"""Still producing (正常生产、半停产): what the out-of-court routes need."""
+DEEP_INSOLVENCY = 1.5
+"""Liabilities at 1.5× the assets or more: ordinary creditors would recover too little to
+agree out of court, so the bankruptcy routes stay first even for a firm still producing."""
 DEMAND_WEIGHT = 0.35
 """What the enterprise asks for is weak evidence: many files ask for the wrong thing."""
 
@@ -59,30 +64,58 @@ def _distress(ev: Evidence) -> list[Contribution]:
     head = _cite(solv)
     if court.answer in ("proceedings", "petition"):
         head = _cite(court) + ("" if solv.answer == "unknown" else f"；{head}")
-    out = [
-        Contribution(
-            (
-                ("judicial_reorganization", 1.6),
-                ("exit_liquidation", 1.4),
-                ("relief", -1.5),
-                ("strategic_investment", -1.5),
-                ("tech_upgrade", -1.5),
-                ("merger_restructuring", -1.0),
-                ("asset_revitalization", -0.8),
-            ),
-            f"已陷入破产境地：{head}",
+    # Insolvent on paper while still producing, and neither a court nor a creditor has
+    # moved: the officer tries the out-of-court routes first (a 债委会, a white knight);
+    # bankruptcy stays the fallback if the creditors cannot agree.
+    out_of_court = (
+        court.answer not in ("proceedings", "petition")
+        and ev.status in OPERATING_STATUSES
+        and (ratio is None or ratio < DEEP_INSOLVENCY)
+    )
+    if out_of_court:
+        weights: tuple[tuple[str, float], ...] = (
+            ("judicial_reorganization", 0.6),
+            ("exit_liquidation", 0.4),
+            ("relief", -1.5),
+            ("tech_upgrade", -1.0),
+            ("strategic_investment", -0.4),
+            ("merger_restructuring", -0.4),
+            ("asset_revitalization", -0.8),
         )
-    ]
+        said = f"资不抵债但仍在生产，尚无破产申请：{head}"
+    else:
+        weights = (
+            ("judicial_reorganization", 1.6),
+            ("exit_liquidation", 1.4),
+            ("relief", -1.5),
+            ("strategic_investment", -1.5),
+            ("tech_upgrade", -1.5),
+            ("merger_restructuring", -1.0),
+            ("asset_revitalization", -0.8),
+        )
+        said = f"已陷入破产境地：{head}"
+    out = [Contribution(weights, said)]
     if ev.procedure is not None:
         out.append(_opened(*ev.procedure))
     if court.answer != "proceedings" and solv.answer == "insolvent":
         out.append(
             Contribution(
-                (("debt_restructuring", 0.8),),
+                (("debt_restructuring", 1.6 if out_of_court else 0.8),),
                 f"尚未进入司法程序，庭外债务重组仍可一试：{_cite(solv)}",
             )
         )
-    if core.answer == "viable":
+    if core.answer == "viable" and out_of_court:
+        out.append(
+            Contribution(
+                (
+                    ("debt_restructuring", 0.8),
+                    ("strategic_investment", 0.8),
+                    ("judicial_reorganization", 0.6),
+                ),
+                f"主业仍有价值，可在庭外重组债务或引入投资人：{_cite(core)}",
+            )
+        )
+    elif core.answer == "viable":
         out.append(
             Contribution(
                 (("judicial_reorganization", 2.2),),

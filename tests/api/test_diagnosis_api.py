@@ -60,6 +60,23 @@ def test_the_procedure_the_court_opened_decides_and_is_cited(seeded: TestClient)
     assert any("法院已开启重整程序" in r and "受理重整申请" in r for r in reasons["reasons"])
 
 
+def test_an_insolvent_firm_still_producing_is_sent_out_of_court_first(seeded: TestClient) -> None:
+    created = seeded.post(
+        "/enterprises",
+        json={
+            "name": "某化纤有限公司",
+            "operating_status": "normal",
+            "financials": {"total_assets": 50000, "total_liabilities": 61000},
+            "problems": "行业下行，连续亏损，资不抵债；多家银行贷款集中到期。",
+            "strengths": "订单稳定，生产线完好，拥有生产许可证",
+        },
+    ).json()
+    body = seeded.post(f"/enterprises/{created['id']}/diagnosis").json()
+    assert body["primary"] == "debt_restructuring"
+    reasons = [r for c in body["categories"] for r in c["reasons"]]
+    assert any("资不抵债但仍在生产，尚无破产申请" in r for r in reasons), reasons
+
+
 def test_a_thin_profile_is_flagged_and_says_what_to_ask(seeded: TestClient) -> None:
     created = seeded.post("/enterprises", json={"name": "信息不全企业", "financials": None}).json()
     body = seeded.post(f"/enterprises/{created['id']}/diagnosis").json()

@@ -108,6 +108,37 @@ ARCHETYPES = [
         "exit_liquidation",
     ),
     (
+        "insolvent on paper but producing, no court or creditor petition → 庭外债务重组 (was 重整)",
+        {
+            "operating_status": "normal",
+            "financials": {"total_assets": 50000, "total_liabilities": 61000},
+            "problems": "行业下行，连续亏损，资不抵债；多家银行贷款集中到期。",
+            "strengths": "订单稳定，生产线完好，拥有生产许可证",
+        },
+        "debt_restructuring",
+    ),
+    (
+        "the same firm once a bank has petitioned the court → 重整",
+        {
+            "operating_status": "normal",
+            "financials": {"total_assets": 50000, "total_liabilities": 61000},
+            "problems": "行业下行，连续亏损，资不抵债；一家银行已向法院提出破产申请。",
+            "strengths": "订单稳定，生产线完好，拥有生产许可证",
+        },
+        "judicial_reorganization",
+    ),
+    (
+        "producing but liabilities six times the assets → 重整 (no out-of-court deal at that "
+        "depth)",
+        {
+            "operating_status": "partial",
+            "financials": {"total_assets": 10000, "total_liabilities": 60000},
+            "problems": "全面亏损，银行、供应商纷纷起诉，商标被查封。",
+            "strengths": "品牌知名度高，生产线仍在",
+        },
+        "judicial_reorganization",
+    ),
+    (
         "a relocation made years ago is history, not an exit order → 重整",
         {
             "operating_status": "in_bankruptcy",
@@ -235,3 +266,23 @@ def test_a_completed_relocation_is_not_a_policy_exit(lexicon: Lexicon) -> None:
     ordered = gather_evidence(_profile(problems="县政府要求年内搬迁"), lexicon, as_of_year=2026)
     assert moved.count("policy_exit") == 0
     assert ordered.count("policy_exit") == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "family"),
+    [
+        ("实控人股权质押面临平仓风险", "liquidity"),
+        ("生产方式落后，多靠手工", "capped"),
+        ("事件后品牌信誉崩塌，销量归零", "gone"),
+    ],
+)
+def test_the_lexicon_reads_these_as_officers_do(lexicon: Lexicon, text: str, family: str) -> None:
+    ev = gather_evidence(_profile(problems=text), lexicon, as_of_year=2026)
+    assert ev.count(family) >= 1, family
+
+
+def test_a_creditor_that_petitions_is_no_owner_wish(lexicon: Lexicon) -> None:
+    bank = gather_evidence(_profile(problems="一家银行已向法院提出破产申请"), lexicon)
+    owner = gather_evidence(_profile(problems="企业提出申请破产"), lexicon)
+    assert bank.findings["court"].answer == "petition"
+    assert owner.findings["court"].answer != "petition"

@@ -78,6 +78,17 @@ def test_load_labelled_set_requires_every_label(tmp_path: Path) -> None:
         load_labelled_set(tmp_path)
 
 
+@pytest.mark.parametrize("name", ["enterprises.jsonl", "labels.jsonl"])
+def test_load_labelled_set_refuses_an_ext_id_twice(tmp_path: Path, name: str) -> None:
+    """A second row with the same ext_id would silently replace the first one's label."""
+    _write_set(tmp_path)
+    path = tmp_path / name
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    path.write_text(path.read_text(encoding="utf-8") + first + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="出现两次"):
+        load_labelled_set(tmp_path)
+
+
 def test_score_predictions_by_hand() -> None:
     labels = [
         Label("relief", ("relief",)),
