@@ -240,8 +240,9 @@ def _groups(fold: Fold) -> list[str]:
 def _fold_lines(n: int, fold: Fold) -> list[str]:
     lines = [
         f"fold {n} (seed {fold.seed}): learned on {len(fold.trained_on)} enterprises "
-        f"({fold.learned.data['decisions']} decisions; λ={fold.learned.data['strength']:g} "
-        f"by cross-validation over them), tested on the other {len(fold.tested_on)}"
+        f"({fold.learned.data['decisions']} decisions; text ×{fold.learned.data['text_factor']:g} "
+        f"on their seen lists, λ={fold.learned.data['strength']:g} by cross-validation over "
+        f"them), tested on the other {len(fold.tested_on)}"
     ]
     choices = fold.learned.data.get("categories") or {}
     if choices:
