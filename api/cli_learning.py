@@ -109,6 +109,10 @@ def register(app: typer.Typer) -> None:
         splits: Annotated[
             int, typer.Option(min=1, help="random splits, seeds seed … seed+splits−1")
         ] = 5,
+        ceiling: Annotated[
+            bool,
+            typer.Option(help="also fit on the tested half's own decisions (in-sample ceiling)"),
+        ] = False,
     ) -> None:
         """Simulated officers on half the set, learn, evaluate on the other half; both folds of
         each of `splits` random halvings, then the mean and spread over the folds."""
@@ -129,5 +133,6 @@ def register(app: typer.Typer) -> None:
             registry=runtime.registry,
             cache_dir=cache,
             seeds=range(seed, seed + splits),
+            ceiling=ceiling,
         )
         typer.echo(format_simulation(folds))

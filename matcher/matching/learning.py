@@ -22,6 +22,11 @@ is kept (a same 小类 stays above a same 门类, a county above a province): th
 decisions say by how much one match is better, not which; signs are kept, so
 a penalty stays a penalty; `null` stays 0.
 
+Before it, stage zero (matcher/matching/learning_text.py) chooses one multiplier of
+the similarities' factors on the listwise measure over the seen pairs; that prior,
+not the active config, is what θ is pulled toward (the active config stays what a
+category that keeps the active weights keeps, and the units).
+
 Then, for each treatment category with enough decisions, its own part on top
 (`fit_category`, the same model over that category's decisions alone): one
 factor per component (the per-treatment weights: industry, region, deal size,
@@ -74,6 +79,7 @@ from matcher.matching.learning_data import (
     reviewed_count,
 )
 from matcher.matching.learning_fit import fit_logistic, level_order, pairs
+from matcher.matching.learning_text import text_prior
 
 
 def _columns(decisions: Sequence[Decision], current: Overlay, components: Sequence[str]):  # type: ignore[no-untyped-def]
@@ -196,10 +202,13 @@ def fit_overlay(
     components: Sequence[str],
     settings: LearnSettings,
     choices: dict[str, Choice] | None = None,
+    prior: Overlay | None = None,
 ) -> Overlay:
     """The weights the decisions support, pulled toward `current` (see the module's note).
 
-    Stage one (`fit_shared`) for every enterprise; then each category of `choices`
+    Stage zero (`text_prior`, unless `prior` is given: `current` with the text's chosen
+    weight), stage one (`fit_shared`, pulled toward it) for every enterprise; then each
+    category of `choices`
     (category → its λ_k, SHARED or KEEP_ACTIVE; None: settings.category_strength for
     every category with settings.min_category_decisions) gets its own part
     (`fit_category`), the global weights alone, or the current weights kept.
@@ -213,7 +222,9 @@ def fit_overlay(
     if choices is None:
         found = fitted_categories(decisions, settings.min_category_decisions)
         choices = dict.fromkeys(found, settings.category_strength)
-    shared = fit_shared(decisions, current, components, settings.strength)
+    if prior is None:
+        prior, _ = text_prior(decisions, current, components, settings)
+    shared = fit_shared(decisions, prior, components, settings.strength)
     parts = {
         k: fit_category(decisions, current, shared, components, k, float(c))
         for k, c in choices.items()

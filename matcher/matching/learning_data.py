@@ -264,6 +264,9 @@ class LearnSettings:
             chooses among them by cross-validation over the fitted decisions' enterprises
             (`inner_folds` folds), never looking at the held-out share, and `strength`,
             `category_strength` are only the fallback for a single value.
+        text_factors: what stage zero may multiply the similarities' factors by (one value
+            for all, matcher.matching.learning_text); empty: no stage zero.  From half to
+            three times, in steps an officer would tell apart.
     """
 
     min_decisions: int = 30
@@ -274,6 +277,7 @@ class LearnSettings:
     strengths: tuple[float, ...] = ()
     category_strengths: tuple[float, ...] = ()
     inner_folds: int = 4
+    text_factors: tuple[float, ...] = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 
     def __post_init__(self) -> None:
         if self.min_decisions < 1:
@@ -281,6 +285,8 @@ class LearnSettings:
         grid = (self.strength, self.category_strength, *self.strengths, *self.category_strengths)
         if min(grid) <= 0:
             raise ValueError("strength and category_strength (and their grids) must be > 0")
+        if any(f <= 0 for f in self.text_factors):
+            raise ValueError("text_factors must be > 0")
         if self.inner_folds < 2:
             raise ValueError("inner_folds must be at least 2")
         if not 0.0 < self.holdout_share < 1.0:

@@ -9,7 +9,7 @@ out share, per treatment category.  The held-out decisions never choose
 anything, so their figures are an honest estimate.
 
 The comparisons re-rank each enterprise's seen pairs by each config
-(scikit-learn's `ndcg_score`).  Pure.
+(matcher.matching.learning_text.seen_ndcg).  Pure.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-from sklearn.metrics import ndcg_score
 
 from matcher.matching.learning import fit_overlay, fit_shared
 from matcher.matching.learning_category import (
@@ -32,29 +31,20 @@ from matcher.matching.learning_category import (
 from matcher.matching.learning_data import (
     OVERALL,
     Decision,
-    K,
     LearnSettings,
     NotEnoughDecisions,
     Overlay,
     _by_enterprise,
     data_summary,
-    gain,
     reviewed_count,
     split_by_time,
 )
+from matcher.matching.learning_text import seen_ndcg, text_prior
 from matcher.threads import single_threaded
 
 
 def _ndcg(items: Sequence[Decision], overlay: Overlay) -> float | None:
-    gains = np.array([[gain(d.outcome) for d in items]], dtype=float)
-    if not gains.any() or len(items) < 2:
-        return None
-    scores = np.array([[overlay.score(d) for d in items]])
-    # Ties broken by partner id as the ranking does: a tiny, order-only nudge.
-    ids = sorted(range(len(items)), key=lambda i: items[i].partner)
-    nudge = np.empty(len(items))
-    nudge[ids] = -np.arange(len(items)) * 1e-9
-    return float(ndcg_score(gains, scores + nudge, k=K))
+    return seen_ndcg(items, np.array([overlay.score(d) for d in items]))
 
 
 def _rejected_on_top(items: Sequence[Decision], overlay: Overlay, top: int = 3) -> bool:
@@ -172,6 +162,9 @@ def tuned(
     }
     active = {e: v for e, items in groups.items() if (v := _ndcg(items, current)) is not None}
     folds = _folds(decisions, settings.inner_folds)
+    fits = [[d for d in decisions if d.enterprise not in held] for held in folds]
+    # Stage zero on each fold's fitted decisions alone: it does not depend on λ.
+    priors = [text_prior(f, current, components, settings)[0] for f in fits]
     best: tuple[float, float, float] | None = None
     table: dict[str, object] = {}
     picked: dict[str, Choice] = {}
@@ -179,11 +172,10 @@ def tuned(
     for lam in lams:
         options: dict[str, dict[Choice, Scores]] = {k: defaultdict(dict) for k in categories}
         shared_scores: Scores = {}
-        for held in folds:
-            fit_on = [d for d in decisions if d.enterprise not in held]
+        for held, fit_on, prior in zip(folds, fits, priors, strict=True):
             if reviewed_count(fit_on) < settings.min_decisions or not held:
                 continue
-            shared = fit_shared(fit_on, current, components, lam)
+            shared = fit_shared(fit_on, prior, components, lam)
             for e in held:
                 if (v := _ndcg(groups[e], shared)) is not None:
                     shared_scores[e] = v
@@ -277,8 +269,12 @@ def fitted(
     """
     with single_threaded():  # tiny fits: BLAS threads only spin (matcher/threads.py)
         tuning = tuned(decisions, current, components, settings)
-        overlay = fit_overlay(decisions, current, components, tuning.settings, tuning.choices)
+        prior, text = text_prior(decisions, current, components, settings)
+        overlay = fit_overlay(
+            decisions, current, components, tuning.settings, tuning.choices, prior=prior
+        )
     data = data_summary(decisions)
+    data["text_factor"] = text
     data["strength"] = tuning.settings.strength
     data["category_strength"] = tuning.settings.category_strength
     data["categories"] = dict(tuning.choices)

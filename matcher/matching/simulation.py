@@ -10,6 +10,13 @@ the candidate and the config the officers worked with are then evaluated
 whose labels the learner never saw.  The halves are drawn per seed, stratified
 by primary category, and swapped, so each enterprise is tested once per seed:
 repeated two-fold cross-validation of the judged set, not a fit to it.
+
+With `ceiling`, each fold also fits the learner on the *tested* half's own
+decisions and evaluates it on that half: an in-sample figure, not an estimate,
+but the most this learner finds on that half from decisions on its visible
+top 20.  A held-out gain near it says the learner generalises as far as its
+model allows; a target above it asks for another model or more decisions, not
+another pull.
 """
 
 from __future__ import annotations
@@ -147,9 +154,16 @@ class Fold:
     learned: Learned
     before: Report
     after: Report
+    ceiling: Report | None = None
+    """The learner fitted on the tested half's own decisions, on that half (in-sample)."""
 
     def delta(self, group: str = "overall") -> float:
         return self.after.rows["full"][group]["ndcg"] - self.before.rows["full"][group]["ndcg"]
+
+    def ceiling_delta(self, group: str = "overall") -> float | None:
+        if self.ceiling is None:
+            return None
+        return self.ceiling.rows["full"][group]["ndcg"] - self.before.rows["full"][group]["ndcg"]
 
 
 SEEDS = (0, 1, 2, 3, 4)
@@ -166,11 +180,13 @@ def run_simulation(
     registry: Registry = STANDARD_REGISTRY,
     cache_dir: Path | None = None,
     seeds: Sequence[int] = SEEDS,
+    ceiling: bool = False,
 ) -> list[Fold]:
     """For each seed, both folds: learn on one half's simulated decisions, test on the other.
 
     The officers review what `config` shows them; an enterprise's decisions do
-    not depend on the split, so they are simulated once.
+    not depend on the split, so they are simulated once.  `ceiling` adds each
+    fold's in-sample figure (see the module's note).
     """
     decisions = simulate_reviews(
         data,
@@ -193,15 +209,22 @@ def run_simulation(
             cache_dir=cache_dir,
         )
 
+    def learned_on(ids: Sequence[str]) -> Learned:
+        mine = [d for d in decisions if d.enterprise in set(ids)]
+        return fitted(mine, Overlay.of(config), registry.names, settings)
+
     folds = []
     for seed in seeds:
         first, second = halves(data, seed)
         for train, test in ((first, second), (second, first)):
-            mine = [d for d in decisions if d.enterprise in set(train)]
-            learned = fitted(mine, Overlay.of(config), registry.names, settings)
+            learned = learned_on(train)
             candidate = learned.overlay.apply(config, f"{config.version}+sim")
             before, after = evaluated(config, test), evaluated(candidate, test)
-            folds.append(Fold(seed, train, test, learned, before, after))
+            top = None
+            if ceiling:
+                own = learned_on(test).overlay.apply(config, f"{config.version}+ceiling")
+                top = evaluated(own, test)
+            folds.append(Fold(seed, train, test, learned, before, after, top))
     return folds
 
 
@@ -217,8 +240,9 @@ def _groups(fold: Fold) -> list[str]:
 def _fold_lines(n: int, fold: Fold) -> list[str]:
     lines = [
         f"fold {n} (seed {fold.seed}): learned on {len(fold.trained_on)} enterprises "
-        f"({fold.learned.data['decisions']} decisions; λ={fold.learned.data['strength']:g} "
-        f"by cross-validation over them), tested on the other {len(fold.tested_on)}"
+        f"({fold.learned.data['decisions']} decisions; text ×{fold.learned.data['text_factor']:g} "
+        f"on their seen lists, λ={fold.learned.data['strength']:g} by cross-validation over "
+        f"them), tested on the other {len(fold.tested_on)}"
     ]
     choices = fold.learned.data.get("categories") or {}
     if choices:
@@ -268,6 +292,10 @@ def summary(folds: Sequence[Fold]) -> dict[str, dict[str, float]]:
             "hn_hand": float(sum(_hard(f.before, g) for f in folds)),
             "hn_learned": float(sum(_hard(f.after, g) for f in folds)),
         }
+        tops = [d for f in folds if (d := f.ceiling_delta(g)) is not None]
+        if len(tops) == len(folds):
+            out[g]["ceiling"] = float(np.mean(tops))
+            out[g]["ceiling_worst"] = float(np.min(tops))
     return out
 
 
@@ -278,17 +306,26 @@ def format_simulation(folds: Sequence[Fold]) -> str:
         lines += _fold_lines(n, fold)
     seeds = sorted({f.seed for f in folds})
     lines.append(f"over {len(folds)} folds (seeds {', '.join(map(str, seeds))}, two folds each):")
+    table = summary(folds)
+    with_ceiling = all("ceiling" in r for r in table.values())
+    head = f" {'ceiling Δ':>10} {'worst':>7}" if with_ceiling else ""
     lines.append(
         f"  {'group':<24} {'NDCG@10 hand-set':>17} {'learned':>8} {'mean Δ':>8} {'sd':>6} "
-        f"{'worst':>7} {'HN hand-set':>12} {'learned':>8}"
+        f"{'worst':>7} {'HN hand-set':>12} {'learned':>8}{head}"
     )
-    for g, r in summary(folds).items():
+    for g, r in table.items():
+        tail = f" {r['ceiling']:>+10.3f} {r['ceiling_worst']:>+7.3f}" if with_ceiling else ""
         lines.append(
             f"  {g:<24} {r['hand']:>17.3f} {r['learned']:>8.3f} {r['delta']:>+8.3f} "
             f"{r['sd']:>6.3f} {r['worst']:>+7.3f} {int(r['hn_hand']):>12d} "
-            f"{int(r['hn_learned']):>8d}"
+            f"{int(r['hn_learned']):>8d}{tail}"
         )
     lines.append("")
     lines.append("HN = test enterprises with a labelled hard negative in the top 10.")
     lines.append("A half's labels reach the learner only as decisions; the other half tests.")
+    if with_ceiling:
+        lines.append(
+            "ceiling = the learner fitted on the tested half's own decisions (in-sample): "
+            "the most it finds there, not an estimate."
+        )
     return "\n".join(lines)

@@ -21,6 +21,7 @@ from api.main import create_app
 from api.runtime import Runtime
 from api.services.seed import seed_fixtures
 from api.worker import work_once
+from matcher.matching.learning_data import LearnSettings
 from models.db import session_scope
 from tests.conftest import ADMIN_TOKEN
 from tests.factories import issue_token
@@ -105,6 +106,8 @@ def test_candidate_changes_nothing_until_activated_and_rollback_restores_exactly
     body = learned.json()
     assert (body["version"], body["active"], body["compared_with"]) == ("v1", False, "base")
     assert body["data"]["decisions"] >= 1 and len(body["data"]["hash"]) == 16
+    # Stage zero's choice of the text's weight is part of what was fitted (1.0: left as it is).
+    assert body["data"]["text_factor"] in (1.0, *LearnSettings().text_factors)
     overall = body["metrics"]["overall"]
     assert overall["enterprises"] >= 1 and overall["ndcg_active"] is not None
     # Each category with enough decisions learned its own part or kept the active weights,

@@ -32,18 +32,15 @@ JUDGED = Path(os.environ.get("LD_JUDGED_SET", PROJECT_ROOT.parent / "shared" / "
 GAIN = 0.0
 """No fold may be made worse by learning."""
 MEAN_GAIN = 0.01
-"""Issue 15 asks for +0.03 over the hand-set weights.  Measured with the per-category learner
-(each category's own part, or the active weights kept where its part does not beat them on
-inner cross-validation), config 2026.12-r10, the default onnx-int8 backend,
-`ld simulate-decisions ../shared/devset-judged --seed 0 --splits 5`: +0.021 mean over ten
-folds, sd 0.008, worst +0.001 (folds +0.025 +0.021 +0.029 +0.017 +0.032 +0.014 +0.022 +0.026
-+0.027 +0.001); `--seed 5 --splits 5`: +0.021, sd 0.008, worst +0.006; no hard negative in
-either arm.  The learner before it (one factor per category, no gate): +0.021 (sd 0.007, worst
-+0.011) and +0.018 (sd 0.007, worst +0.008) on the same splits, relief −0.036 / −0.050 and
-exit −0.013 / −0.029, now 0.000 / −0.012 and −0.003 / −0.018.  The target is not reached, so
-this test (seeds 0–1, the reference fp32 backend: +0.025 mean, worst fold +0.019) asks what is
-true with a margin: learning helps on average by at least this, and never hurts a fold of
-these seeds."""
+"""Issue 15 asks for +0.03 over the hand-set weights.  Measured with stage zero (the text's
+weight chosen on the seen lists) and the per-category learner, config 2026.12-r11, the default
+onnx-int8 backend, `ld simulate-decisions ../shared/devset-judged --seed 0 --splits 5`: +0.013
+mean over ten folds, sd 0.003, worst +0.006 (before stage zero +0.010, sd 0.005, worst +0.003);
+`--ceiling`, the learner fitted on the tested half's own decisions, reaches +0.029 (worst
++0.023) there: +0.03 held out is about what this learner finds in-sample, so it is not asked
+here.  This test (seeds 0–1, the reference fp32 backend: +0.014 mean, worst fold +0.008) asks
+what is true with a margin: learning helps on average by at least this, never hurts a fold of
+these seeds, and stays below its in-sample figure."""
 SEEDS = (0, 1)
 
 
@@ -69,10 +66,12 @@ def test_learning_from_half_the_enterprises_helps_the_other_half(
         registry=runtime.registry,
         cache_dir=tmp_path,
         seeds=SEEDS,
+        ceiling=True,
     )
     report = format_simulation(folds)
     print(report)
     assert len(folds) == 2 * len(SEEDS)
+    assert "ceiling" in report
     for seed in SEEDS:
         tested = [set(f.tested_on) for f in folds if f.seed == seed]
         assert not tested[0] & tested[1] and len(tested[0] | tested[1]) == len(data.enterprises)
@@ -82,6 +81,11 @@ def test_learning_from_half_the_enterprises_helps_the_other_half(
         hard_before = fold.before.rows["full"]["overall"]["hard_neg"]
         assert fold.after.rows["full"]["overall"]["hard_neg"] <= hard_before, report
     assert np.mean([f.delta() for f in folds]) >= MEAN_GAIN, report
+    # The in-sample figure bounds what the held-out halves can expect of this learner: fitted
+    # on the tested half's own decisions it finds more there than a fit on the other half.
+    ceilings = [f.ceiling_delta() for f in folds]
+    assert all(c is not None for c in ceilings), report
+    assert np.mean(ceilings) > np.mean([f.delta() for f in folds]), report
 
 
 def test_the_halves_are_stratified_and_each_seed_is_its_own_split() -> None:
