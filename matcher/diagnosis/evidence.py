@@ -85,6 +85,8 @@ class Evidence:
     procedure: tuple[str, tuple[Hit, ...]] | None = None
     """The procedure a court opened (`lexicon.PROCEDURES`) and the phrases naming it; None
     when no court has acted, or the file names none or both."""
+    petitioned: tuple[str, tuple[Hit, ...]] | None = None
+    """The procedure a petition asks for, when a petition is the court step (likewise)."""
 
     def count(self, family: str) -> int:
         return len(self.hits[family])
@@ -359,7 +361,8 @@ def gather_evidence(
     numbers = read_figures(profile, situation_text + "\n" + profile.demands, year)
     difficulty, kinds = _difficulty(numbers, hits)
     court = _court(profile, hits, int(numbers["seized_count"] or 0))
-    procedure = _procedure(situation, lexicon) if court.answer == "proceedings" else None
+    procedure = _procedure(situation, lexicon.procedure) if court.answer == "proceedings" else None
+    petitioned = _procedure(situation, lexicon.petition) if court.answer == "petition" else None
     if procedure is not None:
         court = _naming_procedure(court, *procedure)
     findings = [
@@ -379,6 +382,7 @@ def gather_evidence(
         status=profile.operating_status,
         kinds=kinds,
         procedure=procedure,
+        petitioned=petitioned,
     )
 
 
@@ -393,10 +397,12 @@ def _naming_procedure(court: Finding, procedure: str, hits: tuple[Hit, ...]) -> 
     return replace(court, text=text, evidence=evidence)
 
 
-def _procedure(situation: Passage, lexicon: Lexicon) -> tuple[str, tuple[Hit, ...]] | None:
+def _procedure(
+    situation: Passage, table: Mapping[str, tuple[str, ...]]
+) -> tuple[str, tuple[Hit, ...]] | None:
     """The one procedure the file says the court opened, with its phrases (None: none or
     both named: "招募重整投资人，否则转入破产清算" decides neither)."""
-    named = {name: tuple(situation.present(phrases)) for name, phrases in lexicon.procedure.items()}
+    named = {name: tuple(situation.present(phrases)) for name, phrases in table.items()}
     named = {name: found for name, found in named.items() if found}
     return next(iter(named.items())) if len(named) == 1 else None
 

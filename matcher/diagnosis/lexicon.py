@@ -84,6 +84,8 @@ class Lexicon:
     demands: Mapping[str, tuple[str, ...]]
     procedure: Mapping[str, tuple[str, ...]] = dataclass_field(default_factory=dict)
     """Which procedure a court opened (重整 or 清算), read once a court has acted."""
+    petition: Mapping[str, tuple[str, ...]] = dataclass_field(default_factory=dict)
+    """Which procedure a petition asks for, read when a petition is the court step."""
 
 
 def _phrases(
@@ -131,6 +133,7 @@ def lexicon_from_dict(data: Mapping[str, Any]) -> Lexicon:
         procedure=_phrases(data["procedure"], PROCEDURES, "procedure")
         if "procedure" in data
         else {},
+        petition=_phrases(data["petition"], PROCEDURES, "petition") if "petition" in data else {},
     )
 
 

@@ -97,6 +97,8 @@ def _distress(ev: Evidence) -> list[Contribution]:
     out = [Contribution(weights, said)]
     if ev.procedure is not None:
         out.append(_opened(*ev.procedure))
+    if ev.petitioned is not None:
+        out.append(_petitioned(*ev.petitioned))
     if court.answer != "proceedings" and solv.answer == "insolvent":
         out.append(
             Contribution(
@@ -159,6 +161,25 @@ are realised.  Strong enough to outweigh a weak core, not a court's own later tu
 
 def _opened(procedure: str, hits: tuple[Hit, ...]) -> Contribution:
     weights, reason = _OPENED[procedure]
+    return Contribution(weights, f"{reason}：{'、'.join(h.quote() for h in hits[:2])}")
+
+
+_PETITIONED: dict[str, tuple[tuple[tuple[str, float], ...], str]] = {
+    "reorganisation": (
+        (("judicial_reorganization", 0.8), ("exit_liquidation", -0.5)),
+        "已申请的是重整",
+    ),
+    "liquidation": (
+        (("exit_liquidation", 0.8), ("judicial_reorganization", -0.5)),
+        "已申请的是破产清算",
+    ),
+}
+"""A petition's procedure, half a ruling's weight: the court accepts what was petitioned,
+but may still convert it."""
+
+
+def _petitioned(procedure: str, hits: tuple[Hit, ...]) -> Contribution:
+    weights, reason = _PETITIONED[procedure]
     return Contribution(weights, f"{reason}：{'、'.join(h.quote() for h in hits[:2])}")
 
 

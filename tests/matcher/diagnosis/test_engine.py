@@ -139,6 +139,25 @@ ARCHETYPES = [
         "judicial_reorganization",
     ),
     (
+        "halted, idle plant, the company petitioned for 清算 → 清算 (without the petition's "
+        "procedure: 重整)",
+        {
+            "operating_status": "halted",
+            "problems": "经营不善，资不抵债，土地厂房闲置；公司已向法院申请破产清算。",
+            "strengths": "成片工业用地和厂房",
+        },
+        "exit_liquidation",
+    ),
+    (
+        "a bank's 重整申请 is a petition for 重整 → 重整 (it was read as no court step)",
+        {
+            "operating_status": "partial",
+            "problems": "资不抵债，一家银行已向法院提出重整申请。",
+            "strengths": "有生产许可证",
+        },
+        "judicial_reorganization",
+    ),
+    (
         "a relocation made years ago is history, not an exit order → 重整",
         {
             "operating_status": "in_bankruptcy",
@@ -286,3 +305,14 @@ def test_a_creditor_that_petitions_is_no_owner_wish(lexicon: Lexicon) -> None:
     owner = gather_evidence(_profile(problems="企业提出申请破产"), lexicon)
     assert bank.findings["court"].answer == "petition"
     assert owner.findings["court"].answer != "petition"
+
+
+def test_what_a_petition_asks_for_is_read_and_cited(lexicon: Lexicon) -> None:
+    profile = _profile(operating_status="halted", problems="资不抵债，公司已向法院申请破产清算。")
+    ev = gather_evidence(profile, lexicon, as_of_year=2026)
+    assert ev.findings["court"].answer == "petition"
+    assert ev.petitioned is not None and ev.petitioned[0] == "liquidation"
+    assert ev.procedure is None  # a petition is not a ruling
+    result = diagnose(profile, lexicon=lexicon, model=None, as_of_year=2026)
+    exit_ = next(c for c in result.categories if c.code == "exit_liquidation")
+    assert any(r.startswith("支持：已申请的是破产清算") for r in exit_.reasons), exit_.reasons
