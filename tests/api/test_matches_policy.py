@@ -259,3 +259,46 @@ def test_a_debt_restructuring_keeps_six_financiers_through_the_route(client: Tes
     by_id = {i["partner_id"]: i for i in items}
     assert {by_id[f]["role"] for f in funds} == {"financial"}
     assert all(by_id[f]["components"].get("coverage", 0.0) == 0.0 for f in funds)
+
+
+def test_a_firm_of_another_trade_is_shown_as_no_lead_of_a_merger(client: TestClient) -> None:
+    """Issue 14 through the route: in the tyre maker's 兼并重组 a meat packer that lists 兼并重组
+    and names the enterprise's city is stored at role level `off_trade` with its reason and
+    ranks below the tyre group, which keeps `lead`."""
+    enterprise = client.post("/enterprises", json=enterprise_payload()).json()
+    common = {
+        "kind": "private_leader",
+        "interests": "并购整合",
+        "treatment_types": ["merger_restructuring"],
+        "asset_interests": [],
+        "ticket_min": None,
+        "ticket_max": None,
+    }
+    packer = _add(
+        client,
+        name="某肉类食品集团有限公司",
+        industries=["C1351"],
+        capabilities="肉类加工龙头",
+        preferred_regions=["东营市"],
+        **common,
+    )
+    tyres = _add(
+        client,
+        name="某轮胎集团有限公司",
+        industries=["C2911"],
+        capabilities="轮胎行业龙头",
+        preferred_regions=[],
+        **common,
+    )
+    _override(client, enterprise["id"], "merger_restructuring")
+    items = client.get(
+        f"/enterprises/{enterprise['id']}/matches", params={"limit": 100, "include_weak": True}
+    ).json()["items"]
+    by_id = {i["partner_id"]: i for i in items}
+    assert by_id[packer]["role"] == "industrial"
+    assert by_id[packer]["levels"]["role"] == "off_trade"
+    assert by_id[packer]["components"]["role"] < 0
+    assert any("不在企业的行业或产业链内" in r for r in by_id[packer]["reasons"])
+    assert by_id[tyres]["levels"]["role"] == "lead"
+    rank = {i["partner_id"]: n for n, i in enumerate(items)}
+    assert rank[tyres] < rank[packer]

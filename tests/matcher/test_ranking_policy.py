@@ -484,3 +484,21 @@ def test_a_financier_supports_an_asset_revitalisation() -> None:
     assets = {"asset_revitalization": 1.0}
     assert ROLE.pair(query(dx=assets), amc, ctx()).level == "support"
     assert "financial" in MatcherConfig().role_needs["asset_revitalization"]
+
+
+def test_a_buyer_of_the_chain_comes_before_a_nearby_firm_of_another_trade() -> None:
+    """Issue 14, through the ranking (pool form): for the tyre maker's 兼并重组, an auto-parts
+    group of its chain cluster comes before a chemicals firm of the neighbouring cluster that
+    names the city; before, the lead bonus both had let the city's 0.4 and the neighbouring
+    cluster's 0.9 put the chemicals firm first."""
+    chemicals = partner("CHEM", industries=("C2614",), preferred_regions=("淄博市",))
+    parts = partner("PARTS", industries=("C3670",))
+    results = _rank([chemicals, parts], MERGER)
+    by_id = {r.partner_id: r for r in results}
+    assert [r.partner_id for r in results] == ["PARTS", "CHEM"]
+    assert by_id["CHEM"].levels["industry"] == "chain_adjacent"
+    assert by_id["CHEM"].levels["role"] == "off_trade"
+    assert by_id["PARTS"].levels["role"] == "lead"
+    cfg = MatcherConfig()
+    assert by_id["CHEM"].components["role"] == pytest.approx(cfg.levels["role"]["off_trade"])
+    assert any("不在企业的行业或产业链内" in r for r in by_id["CHEM"].reasons)

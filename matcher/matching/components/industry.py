@@ -58,6 +58,12 @@ INDUSTRY_ROLES = frozenset({"industrial", "technology", "financial"})
 # Engagements where the partner buys the firm: a supply-chain group trading the firm's chain
 # (the goods of its cluster) is then a buyer of it (`trade_chain`), whatever its 51 code says.
 BUYER_CATEGORIES = frozenset({"judicial_reorganization", "merger_restructuring"})
+OUTSIDE_TRADE = ("chain_adjacent", "same_menlei", "else")
+"""The levels at which the partner's listed trade is neither the enterprise's (same 大类 or
+finer, a trader of its chain) nor of its chain cluster: a neighbouring cluster (化工 → 纺织),
+only the same 门类, or nothing in common.  A neighbouring cluster says that the two trades
+supply each other, not that this firm buys from or sells to this enterprise (the role
+component reads these; a buyer that does integrate its suppliers says so in its text)."""
 WHOLESALE = "F51"
 """GB/T 4754 大类 51 批发业: the code a trading or supply-chain group is registered under."""
 
