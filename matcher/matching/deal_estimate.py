@@ -110,7 +110,8 @@ def deal_estimate(profile: EnterpriseProfile, category: str) -> tuple[float | No
     The third value says whether the figure is established from the
     enterprise's figures: an amount asked for this engagement, the appraised
     assets, the liabilities, or a stated share of the balance sheet (a fifth of
-    liabilities for a relief gap, the net assets for a merger price).
+    liabilities for a relief gap, the net assets for a merger price, 30 % of
+    them for an equity round).
     The first amount that happens to stand in the demands, tied to no word of
     this engagement, is not: the deal-size component then gives an unknown
     level (no filter, no bonus) and says the basis.
@@ -169,17 +170,43 @@ def deal_estimate(profile: EnterpriseProfile, category: str) -> tuple[float | No
     return None, "未找到可估算交易规模的金额", False
 
 
+STRATEGIC_EQUITY_SHARE = 0.3
+"""An unstated equity ask, as a share of the net assets (总资产减总负债).
+
+A strategic investor buys a minority stake of the equity, not of the balance
+sheet: a fifth to a third of the shares at about book value is the usual
+引进战投 round, so about 30 % of the net assets.  Half of the total assets (the
+rule before) counted the debt-financed assets too: for a firm at 72 % debt
+(total assets 5.8亿元, net 1.6亿元) it asked 2.9亿元, more than the whole
+equity.  5-fold cross-validation over the enterprises of devset-judged
+(folds by ext_id, service's diagnosis, full NDCG@10), candidates 20 / 30 /
+40 / 50 % of the net assets and half the total assets: every fold's training
+part chose 30 %; held-out 0.815 / 0.841 / 0.883 / 0.876 / 0.874 (mean 0.858,
+against 0.855 with half the total assets).  Where the liabilities are not
+known, the share of the total assets stays.
+"""
+
+
 def _fallback(p: EnterpriseProfile, category: str) -> tuple[float, str, bool] | None:
     """Rough shares of the balance sheet when the ask is not stated.
 
     The shares are the middle of what such deals usually are: a liquidity gap
-    of about a fifth of liabilities, an equity round of about half the assets,
+    of about a fifth of liabilities, an equity round of about 30 % of the net
+    assets (`STRATEGIC_EQUITY_SHARE`; half the total assets without the liabilities),
     a reorganisation needing about 40 % of liabilities, a retrofit about a
     third of assets.
     """
     assets, debt = _total_assets(p), _total_liabilities(p)
     if category == "relief" and debt:
         return 0.2 * debt, f"未写明缺口金额，按负债的20%约{0.2 * debt:.0f}万元估算", True
+    if category == "strategic_investment" and assets and debt is not None and assets > debt:
+        value = STRATEGIC_EQUITY_SHARE * (assets - debt)
+        share = f"{STRATEGIC_EQUITY_SHARE:.0%}"
+        return (
+            value,
+            f"未写明融资额，按净资产的{share}约{value:.0f}万元估算（战投入股的是股权）",
+            True,
+        )
     if category == "strategic_investment" and assets:
         return 0.5 * assets, f"未写明融资额，按总资产的50%约{0.5 * assets:.0f}万元估算", True
     if category == "judicial_reorganization" and debt:
