@@ -302,3 +302,34 @@ def test_a_firm_of_another_trade_is_shown_as_no_lead_of_a_merger(client: TestCli
     assert by_id[tyres]["levels"]["role"] == "lead"
     rank = {i["partner_id"]: n for n, i in enumerate(items)}
     assert rank[tyres] < rank[packer]
+
+
+def test_an_unstated_equity_ask_is_priced_on_the_net_assets_through_the_route(
+    client: TestClient,
+) -> None:
+    """Issue 14 through the route: a 引进战投 that names no amount is sized at 30 % of the net
+    assets (52000 - 46800 = 5200万元 → 1560万元), and every result says that basis; a fund
+    whose floor is 1000万元 is then inside its range (half the assets, 2.6亿元, was beyond it)."""
+    payload = enterprise_payload(
+        demands="希望引入战略投资者。", problems="产能不足，扩产缺资本金。"
+    )
+    enterprise = client.post("/enterprises", json=payload).json()
+    fund = _add(
+        client,
+        name="某轮胎产业成长基金合伙企业（有限合伙）",
+        kind="industrial_fund",
+        industries=["C29"],
+        capabilities="投资橡胶轮胎成长期企业",
+        interests="少数股权投资",
+        treatment_types=["strategic_investment"],
+        preferred_regions=[],
+        ticket_min=1000,
+        ticket_max=5000,
+    )
+    _override(client, enterprise["id"], "strategic_investment")
+    items = client.get(
+        f"/enterprises/{enterprise['id']}/matches", params={"limit": 100, "include_weak": True}
+    ).json()["items"]
+    by_id = {i["partner_id"]: i for i in items}
+    assert by_id[fund]["levels"]["deal_size"] == "inside"
+    assert any("按净资产的30%约1560万元" in r for r in by_id[fund]["reasons"])
