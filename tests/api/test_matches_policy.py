@@ -333,3 +333,36 @@ def test_an_unstated_equity_ask_is_priced_on_the_net_assets_through_the_route(
     by_id = {i["partner_id"]: i for i in items}
     assert by_id[fund]["levels"]["deal_size"] == "inside"
     assert any("按净资产的30%约1560万元" in r for r in by_id[fund]["reasons"])
+
+
+def test_a_merger_fund_listing_no_trade_fits_a_merger_through_the_route(client: TestClient) -> None:
+    """Issue 14 through the route: a 并购基金 that lists 兼并重组 and no industry is stored at
+    `agnostic_fit` in a 兼并重组 (it finances the buyer, of whatever trade), and an AMC listing
+    no industry and not 兼并重组 stays `agnostic`."""
+    enterprise = client.post("/enterprises", json=enterprise_payload()).json()
+    common = {"industries": [], "preferred_regions": [], "ticket_min": None, "ticket_max": None}
+    fund = _add(
+        client,
+        name="某并购基金合伙企业（有限合伙）",
+        kind="industrial_fund",
+        capabilities="配合产业龙头开展并购",
+        interests="并购重组",
+        treatment_types=["merger_restructuring"],
+        **common,
+    )
+    amc = _add(
+        client,
+        name="某资产管理有限公司",
+        kind="amc",
+        treatment_types=["debt_restructuring", "asset_revitalization"],
+        **common,
+    )
+    _override(client, enterprise["id"], "merger_restructuring")
+    items = client.get(
+        f"/enterprises/{enterprise['id']}/matches", params={"limit": 100, "include_weak": True}
+    ).json()["items"]
+    by_id = {i["partner_id"]: i for i in items}
+    assert by_id[fund]["role"] == "financial"
+    assert by_id[fund]["levels"]["industry"] == "agnostic_fit"
+    assert by_id[amc]["levels"]["industry"] == "agnostic"
+    assert by_id[fund]["components"]["industry"] > by_id[amc]["components"]["industry"]

@@ -466,11 +466,17 @@ def test_a_stated_engagement_ranks_above_the_same_one_inferred_from_the_kind() -
 
 
 def test_a_county_platform_is_a_merger_candidate_without_listing_industries() -> None:
-    """A county platform listing no industry reaches `agnostic_fit` in a merger; an equity
-    fund listing no sector does not, and ranks below it."""
+    """A county platform listing no industry reaches `agnostic_fit` in a merger; a growth
+    equity fund listing no sector does not, and ranks below it."""
     name = "某县国有资本投资运营有限公司"
     platform = partner("C", name=name, kind="local_soe", industries=(), asset_interests=())
-    fund = partner("F", kind="pe_vc", industries=(), asset_interests=())
+    fund = partner(
+        "F",
+        kind="pe_vc",
+        industries=(),
+        asset_interests=(),
+        treatment_types=("strategic_investment",),  # a growth fund: one listing 兼并重组 fits
+    )
     by_id = {r.partner_id: r for r in _rank([fund, platform], MERGER)}
     assert by_id["C"].levels["industry"] == "agnostic_fit"
     assert by_id["F"].levels["industry"] == "agnostic"

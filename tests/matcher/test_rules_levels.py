@@ -172,7 +172,37 @@ def test_industry_levels(
             "agnostic",
         ),
         # An equity fund's sectors are its fit outside the financial treatments.
-        ({"name": "某成长基金", "kind": "pe_vc"}, MERGER, "agnostic"),
+        # (a growth fund listing 战投; the helper's default lists 兼并重组, see below).
+        (
+            {"name": "某成长基金", "kind": "pe_vc", "treatment_types": ("strategic_investment",)},
+            MERGER,
+            "agnostic",
+        ),
+        # ... but a financier that lists 兼并重组 itself finances the buyer of any trade (issue 14),
+        (
+            {
+                "name": "某并购基金",
+                "kind": "industrial_fund",
+                "treatment_types": ("merger_restructuring",),
+            },
+            MERGER,
+            "agnostic_fit",
+        ),
+        # in a merger only, and an AMC that does not list 兼并重组 is trade-free in claims alone.
+        (
+            {
+                "name": "某并购基金",
+                "kind": "industrial_fund",
+                "treatment_types": ("merger_restructuring",),
+            },
+            DiagnosisCategories.from_mapping({"strategic_investment": 1.0}),
+            "agnostic",
+        ),
+        (
+            {"name": "某资产管理公司", "kind": "amc", "treatment_types": ("debt_restructuring",)},
+            MERGER,
+            "agnostic",
+        ),
         ({"name": "某成长基金", "kind": "pe_vc"}, DEBT, "agnostic_fit"),
     ],
 )
