@@ -82,18 +82,22 @@ def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> Contribution:
 class RoleState:
     role: np.ndarray
     """Each partner's role as its position in ROLE_CODES."""
+    industrial: np.ndarray
+    """The rows of the industrial investors, the only role whose trade is read (TRADE_LED)."""
     industry: industry_component.IndustryState
-    """The industry component's state of the same pool: whose trade is outside."""
+    """The industry component's state of those rows alone: whose trade is outside."""
 
 
 def prepare(partners: Sequence[PartnerProfile], industries: IndustryTable) -> RoleState:
-    return RoleState(
-        np.array([ROLE_CODES.index(derive_role(p).code) for p in partners], np.int8),
-        industry_component.prepare(partners, industries),
-    )
+    role = np.array([ROLE_CODES.index(derive_role(p).code) for p in partners], np.int8)
+    industrial = np.flatnonzero(role == ROLE_CODES.index(INDUSTRIAL))
+    subset = [partners[j] for j in industrial.tolist()]
+    return RoleState(role, industrial, industry_component.prepare(subset, industries))
 
 
-_OUTSIDE_NUMBERS = [industry_component.INDUSTRY.index(x) for x in industry_component.OUTSIDE_TRADE]
+_OUTSIDE = np.zeros(len(industry_component.INDUSTRY.levels), dtype=bool)
+_OUTSIDE[[industry_component.INDUSTRY.index(x) for x in industry_component.OUTSIDE_TRADE]] = True
+"""Industry level number → whether it is outside the trade (a lookup, not a search)."""
 
 
 def pool(state: RoleState, q: MatchQuery, ctx: MatchContext) -> np.ndarray:
@@ -105,9 +109,7 @@ def pool(state: RoleState, q: MatchQuery, ctx: MatchContext) -> np.ndarray:
     out = by_role.take(state.role)
     if _trade_checked(q.primary, INDUSTRIAL) and q.industry_code is not None:
         trade = industry_component.pool(state.industry, q, ctx)
-        outside = np.isin(trade, _OUTSIDE_NUMBERS)
-        outside &= state.role == ROLE_CODES.index(INDUSTRIAL)
-        out[outside] = ROLE.index("off_trade")
+        out[state.industrial[_OUTSIDE.take(trade)]] = ROLE.index("off_trade")
     return out
 
 
