@@ -307,8 +307,8 @@ def test_a_firm_of_another_trade_is_shown_as_no_lead_of_a_merger(client: TestCli
 def test_an_unstated_equity_ask_is_priced_on_the_net_assets_through_the_route(
     client: TestClient,
 ) -> None:
-    """Issue 14 through the route: a 引进战投 that names no amount is sized at 30 % of the net
-    assets (52000 - 46800 = 5200万元 → 1560万元), and every result says that basis; a fund
+    """Issue 14 through the route: a 引进战投 that names no amount is sized at half the net
+    assets (52000 - 46800 = 5200万元 → 2600万元), and every result says that basis; a fund
     whose floor is 1000万元 is then inside its range (half the assets, 2.6亿元, was beyond it)."""
     payload = enterprise_payload(
         demands="希望引入战略投资者。", problems="产能不足，扩产缺资本金。"
@@ -332,7 +332,7 @@ def test_an_unstated_equity_ask_is_priced_on_the_net_assets_through_the_route(
     ).json()["items"]
     by_id = {i["partner_id"]: i for i in items}
     assert by_id[fund]["levels"]["deal_size"] == "inside"
-    assert any("按净资产的30%约1560万元" in r for r in by_id[fund]["reasons"])
+    assert any("按净资产的50%约2600万元" in r for r in by_id[fund]["reasons"])
 
 
 def test_a_merger_fund_listing_no_trade_fits_a_merger_through_the_route(client: TestClient) -> None:

@@ -41,7 +41,7 @@ def _ent(**kw: object) -> EnterpriseProfile:
             "strategic_investment",
             16900.0,
         ),
-        ("strategic: 30% of the net assets", _ent(financials=FIN), "strategic_investment", 1500.0),
+        ("strategic: half the net assets", _ent(financials=FIN), "strategic_investment", 2500.0),
         (
             "strategic, liabilities unknown: half the assets",
             _ent(financials=Financials(total_assets=20000.0)),
@@ -115,9 +115,9 @@ def test_find_amount(text: str, words: tuple[str, ...], expected: float | None) 
 
 def test_an_unstated_equity_ask_is_a_share_of_the_equity_and_says_so() -> None:
     """Issue 14: a strategic investor buys shares, not the debt-financed assets; a 72 %-debt
-    firm's unstated ask is 30 % of its net assets (4860万元), not half its assets (2.9亿元)."""
+    firm's unstated ask is half its net assets (8100万元), not half its assets (2.9亿元)."""
     leveraged = _ent(financials=Financials(total_assets=58000.0, total_liabilities=41800.0))
     value, basis, known = deal_estimate(leveraged, "strategic_investment")
-    assert value == pytest.approx(4860.0)
+    assert value == pytest.approx(8100.0)
     assert known
-    assert "按净资产的30%" in basis and "股权" in basis
+    assert "按净资产的50%" in basis and "股权" in basis
