@@ -366,3 +366,29 @@ def test_a_merger_fund_listing_no_trade_fits_a_merger_through_the_route(client: 
     assert by_id[fund]["levels"]["industry"] == "agnostic_fit"
     assert by_id[amc]["levels"]["industry"] == "agnostic"
     assert by_id[fund]["components"]["industry"] > by_id[amc]["components"]["industry"]
+
+
+def test_the_equity_fund_leads_a_strategic_investment_through_the_route(client: TestClient) -> None:
+    """Issue 14 through the route: in a 引进战投 a growth fund of several trades is stored at the
+    role level `lead` with the industry leader's reason (it was `support`)."""
+    enterprise = client.post("/enterprises", json=enterprise_payload()).json()
+    fund = _add(
+        client,
+        name="某成长股权投资基金合伙企业（有限合伙）",
+        kind="pe_vc",
+        industries=["C29", "C36"],
+        capabilities="投资橡胶、汽车零部件成长期企业",
+        interests="少数股权投资",
+        treatment_types=["strategic_investment"],
+        preferred_regions=[],
+        ticket_min=None,
+        ticket_max=None,
+    )
+    _override(client, enterprise["id"], "strategic_investment")
+    items = client.get(
+        f"/enterprises/{enterprise['id']}/matches", params={"limit": 100, "include_weak": True}
+    ).json()["items"]
+    by_id = {i["partner_id"]: i for i in items}
+    assert by_id[fund]["role"] == "financial"
+    assert by_id[fund]["levels"]["role"] == "lead"
+    assert any("是引进战略投资者的主导角色" in r for r in by_id[fund]["reasons"])

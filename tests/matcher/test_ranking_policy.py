@@ -508,3 +508,28 @@ def test_a_buyer_of_the_chain_comes_before_a_nearby_firm_of_another_trade() -> N
     cfg = MatcherConfig()
     assert by_id["CHEM"].components["role"] == pytest.approx(cfg.levels["role"]["off_trade"])
     assert any("不在企业的行业或产业链内" in r for r in by_id["CHEM"].reasons)
+
+
+def test_the_equity_fund_leads_a_strategic_investment_with_the_industry_leader() -> None:
+    """Issue 14: a 引进战投 brings in the industry leader or the fund that takes the stake; a
+    fund of several trades is at `lead` there (it was `support`) and keeps the lead's free places
+    (four, not two), and stays a supporting role in a 兼并重组."""
+    strategic = {"strategic_investment": 1.0}
+    cfg = MatcherConfig()
+    growth = partner(
+        "G",
+        kind="pe_vc",
+        industries=("C29", "C36"),
+        treatment_types=("strategic_investment",),
+    )
+    assert derive_role(growth).code == "financial"
+    assert ROLE.pair(query(dx=strategic), growth, ctx()).level == "lead"
+    assert ROLE.pair(query(dx=MERGER), growth, ctx()).level == "support"
+    free = free_places(query(dx=strategic), ctx())
+    assert free[ROLE_CODES.index("financial")] == cfg.lead_places("strategic_investment") == 4
+    assert free_places(query(dx=MERGER), ctx())[ROLE_CODES.index("financial")] == 2
+
+
+def test_a_co_lead_must_be_a_role_the_treatment_needs() -> None:
+    with pytest.raises(ValueError, match="co_leads.strategic_investment"):
+        MatcherConfig(co_leads={"strategic_investment": ["disposal"]})

@@ -55,10 +55,9 @@ INDUSTRIAL = "industrial"
 
 
 def role_level(primary: str, role: str, ctx: MatchContext) -> str:
-    needs = ctx.config.role_needs.get(primary, [])
-    if needs and needs[0] == role:
+    if role in ctx.config.leads(primary):
         return "lead"
-    return "support" if role in needs else "else"
+    return "support" if role in ctx.config.role_needs.get(primary, []) else "else"
 
 
 def _trade_checked(primary: str, role: str) -> bool:
