@@ -49,6 +49,9 @@ class MatcherConfig:
             the Chinese `reason` (assets decide 资产盘活 and 清算, matter little
             for 纾困; industry decides a merger, hardly an auction).
         role_needs: primary treatment -> the partner roles it needs, leading first.
+        co_leads: primary treatment -> further roles of `role_needs` that lead it
+            too (the role level `lead`, the lead's free places): in a 引进战投 the
+            equity fund that takes the stake is a first call like the industry leader.
         kind_typical: category -> partner kinds that typically lead it.
         dense_weight, lexical_weight: weight per pool standard deviation of the
             text similarities.
@@ -112,6 +115,7 @@ class MatcherConfig:
     role_needs: dict[str, list[str]] = field(
         default_factory=lambda: copy.deepcopy(policy.ROLE_NEEDS)
     )
+    co_leads: dict[str, list[str]] = field(default_factory=lambda: copy.deepcopy(policy.CO_LEADS))
     kind_typical: dict[str, list[str]] = field(
         default_factory=lambda: {
             "relief": ["bank"],
@@ -204,6 +208,11 @@ class MatcherConfig:
         if primary is None:
             return 1.0
         return float(self.treatment_weights.get(primary, {}).get(part, 1.0))
+
+    def leads(self, primary: str | None) -> list[str]:
+        """The roles that lead `primary`: the first it needs and its co-leads."""
+        needs = self.role_needs.get(primary or "", [])
+        return needs[:1] + [r for r in self.co_leads.get(primary or "", []) if r not in needs[:1]]
 
     def lead_places(self, primary: str | None) -> int:
         """Free places of the role leading `primary` before the coverage step moves one down."""
@@ -303,6 +312,11 @@ def _check_policy(cfg: MatcherConfig) -> None:
         unknown = [r for r in roles if r not in ROLES]
         if unknown:
             raise ValueError(f"role_needs.{primary}: unknown roles {unknown}")
+    for primary, roles in cfg.co_leads.items():
+        needed = cfg.role_needs.get(primary, [])
+        stray = [r for r in roles if r not in needed]
+        if primary not in CATEGORIES or stray:
+            raise ValueError(f"co_leads.{primary}: roles not in role_needs.{primary}: {stray}")
 
 
 def _toml_value(value: Any) -> str:

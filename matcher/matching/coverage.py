@@ -3,8 +3,9 @@
 After fusion the qualified partners are taken greedily: each next place goes
 to the best score less `coverage_penalty` for every partner of the same role
 (matcher.matching.roles) already placed above it beyond that role's free
-places: `coverage_lead_places` for the role that leads the treatment (more
-where `coverage_lead_places_by_treatment` says so: a 债务重组's 债委会 has six),
+places: `coverage_lead_places` for the role that leads the treatment and its
+co-leads (`co_leads`: a 引进战投's equity fund; more where
+`coverage_lead_places_by_treatment` says so: a 债务重组's 债委会 has six),
 `coverage_support_places` for each other role it needs, one for a role it does
 not need (a 债务重组 is the creditors' business: four financiers before the
 next is moved down; a 破产重整 led by an industrial investor keeps two
@@ -164,6 +165,6 @@ def free_places(query: MatchQuery, ctx: MatchContext) -> np.ndarray:
     needs = ctx.config.role_needs.get(query.primary or "", [])
     for role in needs[1:]:
         free[ROLE_CODES.index(role)] = ctx.config.coverage_support_places
-    if needs:
-        free[ROLE_CODES.index(needs[0])] = ctx.config.lead_places(query.primary)
+    for role in ctx.config.leads(query.primary):
+        free[ROLE_CODES.index(role)] = ctx.config.lead_places(query.primary)
     return free

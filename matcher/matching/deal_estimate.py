@@ -110,7 +110,8 @@ def deal_estimate(profile: EnterpriseProfile, category: str) -> tuple[float | No
     The third value says whether the figure is established from the
     enterprise's figures: an amount asked for this engagement, the appraised
     assets, the liabilities, or a stated share of the balance sheet (a fifth of
-    liabilities for a relief gap, the net assets for a merger price).
+    liabilities for a relief gap, the net assets for a merger price, half of
+    them for an equity round).
     The first amount that happens to stand in the demands, tied to no word of
     this engagement, is not: the deal-size component then gives an unknown
     level (no filter, no bonus) and says the basis.
@@ -169,17 +170,52 @@ def deal_estimate(profile: EnterpriseProfile, category: str) -> tuple[float | No
     return None, "未找到可估算交易规模的金额", False
 
 
+STRATEGIC_EQUITY_SHARE = 0.5
+"""An unstated equity ask, as a share of the net assets (总资产减总负债).
+
+A strategic investor buys shares, not the balance sheet: a fifth to a third of
+the equity at one and a half to two and a half times book value is the usual
+引进战投 round, about half the net assets.  Half of the total assets (the rule
+before) counted the debt-financed assets too: for a firm at 72 % debt (total
+assets 5.8亿元, net 1.6亿元) it asked 2.9亿元, more than the whole equity; the
+officer's own figure was 8000万元.  Chosen by 5-fold cross-validation over the
+enterprises of devset-judged (folds by ext_id) on what the share estimates:
+the mean |log(estimate / the officer's deal size)| of the seven 战投 cases that
+state no amount, candidates 20 / 30 / 40 / 50 / 60 / 80 % of the net assets and
+half the total assets.  The training parts chose 50 % in folds 0, 1, 3, 4 and
+60 % in fold 2; held-out 0.326 / 0.174 / 0.244 / - (fold 3 holds no such case)
+/ 0.051;
+over all seven 50 % of the net assets errs by 0.15 (16 %), half the total
+assets by 0.62 (1.9 times).  On full NDCG@10 (service's diagnosis) the folds
+preferred 30 % (held-out mean 0.858 against 0.855 at 50 % and with half the
+total assets), all of it from one case (J067, 0.51 -> 0.72) where 30 % put the
+ask at 2520万元 against the officer's 5000万元 and so moved a city platform
+out of range: not taken.  Where the liabilities are not known, the share of the
+total assets stays.
+"""
+
+
 def _fallback(p: EnterpriseProfile, category: str) -> tuple[float, str, bool] | None:
     """Rough shares of the balance sheet when the ask is not stated.
 
     The shares are the middle of what such deals usually are: a liquidity gap
-    of about a fifth of liabilities, an equity round of about half the assets,
+    of about a fifth of liabilities, an equity round of about half the net
+    assets (`STRATEGIC_EQUITY_SHARE`; half the total assets without the
+    liabilities),
     a reorganisation needing about 40 % of liabilities, a retrofit about a
     third of assets.
     """
     assets, debt = _total_assets(p), _total_liabilities(p)
     if category == "relief" and debt:
         return 0.2 * debt, f"未写明缺口金额，按负债的20%约{0.2 * debt:.0f}万元估算", True
+    if category == "strategic_investment" and assets and debt is not None and assets > debt:
+        value = STRATEGIC_EQUITY_SHARE * (assets - debt)
+        share = f"{STRATEGIC_EQUITY_SHARE:.0%}"
+        return (
+            value,
+            f"未写明融资额，按净资产的{share}约{value:.0f}万元估算（战投入股的是股权）",
+            True,
+        )
     if category == "strategic_investment" and assets:
         return 0.5 * assets, f"未写明融资额，按总资产的50%约{0.5 * assets:.0f}万元估算", True
     if category == "judicial_reorganization" and debt:

@@ -14,8 +14,8 @@ fixtures/matcher_config.toml (these are their defaults, `MatcherConfig()`):
   of the text weights), each with its reason.  Industry decides a merger and
   hardly matters to an auction house in a liquidation.
 - `ROLE_NEEDS`: which partner roles (matcher.matching.roles) a treatment
-  needs, the leading one first; the role component and the coverage step of
-  the ranking read it.
+  needs, the leading one first, and `CO_LEADS` the roles that lead it as well;
+  the role component and the coverage step of the ranking read them.
 
 Every number here was set by domain reasoning, not fitted to a labelled set.
 """
@@ -150,6 +150,14 @@ ROLE_NEEDS: dict[str, list[str]] = {
     "exit_liquidation": ["disposal", "financial", "industrial", "professional"],
     "tech_upgrade": ["technology", "industrial", "financial"],
 }
+
+
+CO_LEADS: dict[str, list[str]] = {"strategic_investment": ["financial"]}
+"""Further roles that lead a treatment alongside the first of its ROLE_NEEDS.
+
+A 引进战投 brings in whoever takes the stake: the industry leader or the equity
+fund (产业基金, PE) of the trade; both are first calls, so the fund is at the
+role level `lead` and keeps the lead's free places in the coverage step."""
 
 
 def weight_factor(part: str, without: float = 1.0) -> Callable[[Any, Any], float]:

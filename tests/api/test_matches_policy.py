@@ -305,3 +305,136 @@ def test_a_debt_restructuring_keeps_six_financiers_through_the_route(client: Tes
     by_id = {i["partner_id"]: i for i in items}
     assert {by_id[f]["role"] for f in funds} == {"financial"}
     assert all(by_id[f]["components"].get("coverage", 0.0) == 0.0 for f in funds)
+
+
+def test_a_firm_of_another_trade_is_shown_as_no_lead_of_a_merger(client: TestClient) -> None:
+    """Issue 14 through the route: in the tyre maker's 兼并重组 a meat packer that lists 兼并重组
+    and names the enterprise's city is stored at role level `off_trade` with its reason and
+    ranks below the tyre group, which keeps `lead`."""
+    enterprise = client.post("/enterprises", json=enterprise_payload()).json()
+    common = {
+        "kind": "private_leader",
+        "interests": "并购整合",
+        "treatment_types": ["merger_restructuring"],
+        "asset_interests": [],
+        "ticket_min": None,
+        "ticket_max": None,
+    }
+    packer = _add(
+        client,
+        name="某肉类食品集团有限公司",
+        industries=["C1351"],
+        capabilities="肉类加工龙头",
+        preferred_regions=["东营市"],
+        **common,
+    )
+    tyres = _add(
+        client,
+        name="某轮胎集团有限公司",
+        industries=["C2911"],
+        capabilities="轮胎行业龙头",
+        preferred_regions=[],
+        **common,
+    )
+    _override(client, enterprise["id"], "merger_restructuring")
+    items = client.get(
+        f"/enterprises/{enterprise['id']}/matches", params={"limit": 100, "include_weak": True}
+    ).json()["items"]
+    by_id = {i["partner_id"]: i for i in items}
+    assert by_id[packer]["role"] == "industrial"
+    assert by_id[packer]["levels"]["role"] == "off_trade"
+    assert by_id[packer]["components"]["role"] < 0
+    assert any("不在企业的行业或产业链内" in r for r in by_id[packer]["reasons"])
+    assert by_id[tyres]["levels"]["role"] == "lead"
+    rank = {i["partner_id"]: n for n, i in enumerate(items)}
+    assert rank[tyres] < rank[packer]
+
+
+def test_an_unstated_equity_ask_is_priced_on_the_net_assets_through_the_route(
+    client: TestClient,
+) -> None:
+    """Issue 14 through the route: a 引进战投 that names no amount is sized at half the net
+    assets (52000 - 46800 = 5200万元 → 2600万元), and every result says that basis; a fund
+    whose floor is 1000万元 is then inside its range (half the assets, 2.6亿元, was beyond it)."""
+    payload = enterprise_payload(
+        demands="希望引入战略投资者。", problems="产能不足，扩产缺资本金。"
+    )
+    enterprise = client.post("/enterprises", json=payload).json()
+    fund = _add(
+        client,
+        name="某轮胎产业成长基金合伙企业（有限合伙）",
+        kind="industrial_fund",
+        industries=["C29"],
+        capabilities="投资橡胶轮胎成长期企业",
+        interests="少数股权投资",
+        treatment_types=["strategic_investment"],
+        preferred_regions=[],
+        ticket_min=1000,
+        ticket_max=5000,
+    )
+    _override(client, enterprise["id"], "strategic_investment")
+    items = client.get(
+        f"/enterprises/{enterprise['id']}/matches", params={"limit": 100, "include_weak": True}
+    ).json()["items"]
+    by_id = {i["partner_id"]: i for i in items}
+    assert by_id[fund]["levels"]["deal_size"] == "inside"
+    assert any("按净资产的50%约2600万元" in r for r in by_id[fund]["reasons"])
+
+
+def test_a_merger_fund_listing_no_trade_fits_a_merger_through_the_route(client: TestClient) -> None:
+    """Issue 14 through the route: a 并购基金 that lists 兼并重组 and no industry is stored at
+    `agnostic_fit` in a 兼并重组 (it finances the buyer, of whatever trade), and an AMC listing
+    no industry and not 兼并重组 stays `agnostic`."""
+    enterprise = client.post("/enterprises", json=enterprise_payload()).json()
+    common = {"industries": [], "preferred_regions": [], "ticket_min": None, "ticket_max": None}
+    fund = _add(
+        client,
+        name="某并购基金合伙企业（有限合伙）",
+        kind="industrial_fund",
+        capabilities="配合产业龙头开展并购",
+        interests="并购重组",
+        treatment_types=["merger_restructuring"],
+        **common,
+    )
+    amc = _add(
+        client,
+        name="某资产管理有限公司",
+        kind="amc",
+        treatment_types=["debt_restructuring", "asset_revitalization"],
+        **common,
+    )
+    _override(client, enterprise["id"], "merger_restructuring")
+    items = client.get(
+        f"/enterprises/{enterprise['id']}/matches", params={"limit": 100, "include_weak": True}
+    ).json()["items"]
+    by_id = {i["partner_id"]: i for i in items}
+    assert by_id[fund]["role"] == "financial"
+    assert by_id[fund]["levels"]["industry"] == "agnostic_fit"
+    assert by_id[amc]["levels"]["industry"] == "agnostic"
+    assert by_id[fund]["components"]["industry"] > by_id[amc]["components"]["industry"]
+
+
+def test_the_equity_fund_leads_a_strategic_investment_through_the_route(client: TestClient) -> None:
+    """Issue 14 through the route: in a 引进战投 a growth fund of several trades is stored at the
+    role level `lead` with the industry leader's reason (it was `support`)."""
+    enterprise = client.post("/enterprises", json=enterprise_payload()).json()
+    fund = _add(
+        client,
+        name="某成长股权投资基金合伙企业（有限合伙）",
+        kind="pe_vc",
+        industries=["C29", "C36"],
+        capabilities="投资橡胶、汽车零部件成长期企业",
+        interests="少数股权投资",
+        treatment_types=["strategic_investment"],
+        preferred_regions=[],
+        ticket_min=None,
+        ticket_max=None,
+    )
+    _override(client, enterprise["id"], "strategic_investment")
+    items = client.get(
+        f"/enterprises/{enterprise['id']}/matches", params={"limit": 100, "include_weak": True}
+    ).json()["items"]
+    by_id = {i["partner_id"]: i for i in items}
+    assert by_id[fund]["role"] == "financial"
+    assert by_id[fund]["levels"]["role"] == "lead"
+    assert any("是引进战略投资者的主导角色" in r for r in by_id[fund]["reasons"])

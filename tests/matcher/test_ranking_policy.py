@@ -522,11 +522,17 @@ def test_a_stated_engagement_ranks_above_the_same_one_inferred_from_the_kind() -
 
 
 def test_a_county_platform_is_a_merger_candidate_without_listing_industries() -> None:
-    """A county platform listing no industry reaches `agnostic_fit` in a merger; an equity
-    fund listing no sector does not, and ranks below it."""
+    """A county platform listing no industry reaches `agnostic_fit` in a merger; a growth
+    equity fund listing no sector does not, and ranks below it."""
     name = "某县国有资本投资运营有限公司"
     platform = partner("C", name=name, kind="local_soe", industries=(), asset_interests=())
-    fund = partner("F", kind="pe_vc", industries=(), asset_interests=())
+    fund = partner(
+        "F",
+        kind="pe_vc",
+        industries=(),
+        asset_interests=(),
+        treatment_types=("strategic_investment",),  # a growth fund: one listing 兼并重组 fits
+    )
     by_id = {r.partner_id: r for r in _rank([fund, platform], MERGER)}
     assert by_id["C"].levels["industry"] == "agnostic_fit"
     assert by_id["F"].levels["industry"] == "agnostic"
@@ -540,3 +546,46 @@ def test_a_financier_supports_an_asset_revitalisation() -> None:
     assets = {"asset_revitalization": 1.0}
     assert ROLE.pair(query(dx=assets), amc, ctx()).level == "support"
     assert "financial" in MatcherConfig().role_needs["asset_revitalization"]
+
+
+def test_a_buyer_of_the_chain_comes_before_a_nearby_firm_of_another_trade() -> None:
+    """Issue 14, through the ranking (pool form): for the tyre maker's 兼并重组, an auto-parts
+    group of its chain cluster comes before a chemicals firm of the neighbouring cluster that
+    names the city; before, the lead bonus both had let the city's 0.4 and the neighbouring
+    cluster's 0.9 put the chemicals firm first."""
+    chemicals = partner("CHEM", industries=("C2614",), preferred_regions=("淄博市",))
+    parts = partner("PARTS", industries=("C3670",))
+    results = _rank([chemicals, parts], MERGER)
+    by_id = {r.partner_id: r for r in results}
+    assert [r.partner_id for r in results] == ["PARTS", "CHEM"]
+    assert by_id["CHEM"].levels["industry"] == "chain_adjacent"
+    assert by_id["CHEM"].levels["role"] == "off_trade"
+    assert by_id["PARTS"].levels["role"] == "lead"
+    cfg = MatcherConfig()
+    assert by_id["CHEM"].components["role"] == pytest.approx(cfg.levels["role"]["off_trade"])
+    assert any("不在企业的行业或产业链内" in r for r in by_id["CHEM"].reasons)
+
+
+def test_the_equity_fund_leads_a_strategic_investment_with_the_industry_leader() -> None:
+    """Issue 14: a 引进战投 brings in the industry leader or the fund that takes the stake; a
+    fund of several trades is at `lead` there (it was `support`) and keeps the lead's free places
+    (four, not two), and stays a supporting role in a 兼并重组."""
+    strategic = {"strategic_investment": 1.0}
+    cfg = MatcherConfig()
+    growth = partner(
+        "G",
+        kind="pe_vc",
+        industries=("C29", "C36"),
+        treatment_types=("strategic_investment",),
+    )
+    assert derive_role(growth).code == "financial"
+    assert ROLE.pair(query(dx=strategic), growth, ctx()).level == "lead"
+    assert ROLE.pair(query(dx=MERGER), growth, ctx()).level == "support"
+    free = free_places(query(dx=strategic), ctx())
+    assert free[ROLE_CODES.index("financial")] == cfg.lead_places("strategic_investment") == 4
+    assert free_places(query(dx=MERGER), ctx())[ROLE_CODES.index("financial")] == 2
+
+
+def test_a_co_lead_must_be_a_role_the_treatment_needs() -> None:
+    with pytest.raises(ValueError, match="co_leads.strategic_investment"):
+        MatcherConfig(co_leads={"strategic_investment": ["disposal"]})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from matcher.matching.deal_estimate import estimate_deal_size, find_amount
+from matcher.matching.deal_estimate import deal_estimate, estimate_deal_size, find_amount
 from matcher.profile import Asset, EnterpriseProfile, Financials
 
 FIN = Financials(total_assets=20000.0, total_liabilities=15000.0)
@@ -41,7 +41,13 @@ def _ent(**kw: object) -> EnterpriseProfile:
             "strategic_investment",
             16900.0,
         ),
-        ("strategic: half the assets", _ent(financials=FIN), "strategic_investment", 10000.0),
+        ("strategic: half the net assets", _ent(financials=FIN), "strategic_investment", 2500.0),
+        (
+            "strategic, liabilities unknown: half the assets",
+            _ent(financials=Financials(total_assets=20000.0)),
+            "strategic_investment",
+            10000.0,
+        ),
         ("merger: the net assets", _ent(financials=FIN), "merger_restructuring", 5000.0),
         (
             "merger, insolvent: a rough half of the assets",
@@ -105,3 +111,13 @@ def test_no_figures_gives_none(category: str) -> None:
 )
 def test_find_amount(text: str, words: tuple[str, ...], expected: float | None) -> None:
     assert find_amount(text, words) == expected
+
+
+def test_an_unstated_equity_ask_is_a_share_of_the_equity_and_says_so() -> None:
+    """Issue 14: a strategic investor buys shares, not the debt-financed assets; a 72 %-debt
+    firm's unstated ask is half its net assets (8100万元), not half its assets (2.9亿元)."""
+    leveraged = _ent(financials=Financials(total_assets=58000.0, total_liabilities=41800.0))
+    value, basis, known = deal_estimate(leveraged, "strategic_investment")
+    assert value == pytest.approx(8100.0)
+    assert known
+    assert "按净资产的50%" in basis and "股权" in basis

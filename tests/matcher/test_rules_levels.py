@@ -172,7 +172,37 @@ def test_industry_levels(
             "agnostic",
         ),
         # An equity fund's sectors are its fit outside the financial treatments.
-        ({"name": "某成长基金", "kind": "pe_vc"}, MERGER, "agnostic"),
+        # (a growth fund listing 战投; the helper's default lists 兼并重组, see below).
+        (
+            {"name": "某成长基金", "kind": "pe_vc", "treatment_types": ("strategic_investment",)},
+            MERGER,
+            "agnostic",
+        ),
+        # ... but a financier that lists 兼并重组 itself finances the buyer of any trade (issue 14),
+        (
+            {
+                "name": "某并购基金",
+                "kind": "industrial_fund",
+                "treatment_types": ("merger_restructuring",),
+            },
+            MERGER,
+            "agnostic_fit",
+        ),
+        # in a merger only, and an AMC that does not list 兼并重组 is trade-free in claims alone.
+        (
+            {
+                "name": "某并购基金",
+                "kind": "industrial_fund",
+                "treatment_types": ("merger_restructuring",),
+            },
+            DiagnosisCategories.from_mapping({"strategic_investment": 1.0}),
+            "agnostic",
+        ),
+        (
+            {"name": "某资产管理公司", "kind": "amc", "treatment_types": ("debt_restructuring",)},
+            MERGER,
+            "agnostic",
+        ),
         ({"name": "某成长基金", "kind": "pe_vc"}, DEBT, "agnostic_fit"),
         # A 重整 recruits investors: the AMC, the platform and a buyer listing no trade fit;
         # a law firm or an accountant serves the administrator but invests in none.
@@ -438,3 +468,47 @@ def test_a_lender_takes_part_in_a_tech_upgrade_and_an_equity_fund_does_not() -> 
     assert got.level == "partial"
     assert "设备融资租赁" in got.detail
     assert TREATMENT.pair(query(enterprise(), tech), fund, ctx()).level == "else"
+
+
+STRATEGIC = DiagnosisCategories.from_mapping({"strategic_investment": 1.0})
+
+
+@pytest.mark.parametrize(
+    ("description", "industries", "dx", "level"),
+    [
+        ("the same trade leads a merger", ("C2911",), MERGER, "lead"),
+        ("the same chain cluster (汽车及零部件) leads", ("C3670",), MERGER, "lead"),
+        ("a neighbouring cluster (化工 → 橡胶) does not lead", ("C2614",), MERGER, "off_trade"),
+        ("only the same 门类 (a meat packer) does not lead", ("C1351",), MERGER, "off_trade"),
+        ("nothing in common (a farm)", ("A0141",), MERGER, "off_trade"),
+        ("nor in a strategic investment", ("C1351",), STRATEGIC, "off_trade"),
+        ("nor in a reorganisation", ("C1351",), REORG, "off_trade"),
+        ("listing no industry says nothing: it stays the lead", (), MERGER, "lead"),
+        (
+            "a debt restructuring asks no trade of its industrial support",
+            ("C1351",),
+            DEBT,
+            "support",
+        ),
+    ],
+)
+def test_an_industrial_firm_of_another_trade_does_not_lead(
+    description: str, industries: tuple[str, ...], dx: DiagnosisCategories, level: str
+) -> None:
+    """Issue 14: the investor who leads a 战投, 兼并重组 or 重整 is of the tyre maker's trade or
+    chain; a firm outside both that lists 兼并重组 weighs as a role the case rarely needs."""
+    p = partner("P", industries=industries, asset_interests=())
+    got = STANDARD_REGISTRY.component("role").pair(query(enterprise(), dx), p, ctx())
+    assert got.level == level, description
+    if level == "off_trade":
+        assert got.weight == MatcherConfig().levels["role"]["else"] < 0
+        assert "不在企业的行业或产业链内" in got.detail
+
+
+def test_an_unknown_enterprise_code_leaves_the_role_alone() -> None:
+    """Unknown is not a fact: without the enterprise's code no trade is outside."""
+    p = partner("P", industries=("C1351",))
+    got = STANDARD_REGISTRY.component("role").pair(
+        query(enterprise(industry_code=None), MERGER), p, ctx()
+    )
+    assert got.level == "lead"
