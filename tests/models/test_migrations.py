@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, event, inspect, text
 from sqlmodel import SQLModel
 
 from models.db import make_engine, run_migrations
@@ -44,6 +44,22 @@ def test_file_database_uses_wal_and_foreign_keys(tmp_path: Path) -> None:
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30000
     assert (tmp_path / "nested" / "ld.db").exists()
+
+
+def test_file_database_keeps_a_connection_per_request_thread(tmp_path: Path) -> None:
+    """Eight requests reading at once, then eight more: the second eight reuse the first
+    eight's connections instead of opening (and closing) those past the pool's size."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'ld.db'}")
+    opened: list[object] = []
+    event.listen(engine, "connect", lambda connection, _record: opened.append(connection))
+    for _ in range(2):
+        connections = [engine.connect() for _ in range(8)]
+        for connection in connections:
+            connection.execute(text("SELECT 1"))
+        for connection in connections:
+            connection.close()
+    assert len(opened) == 8
+    engine.dispose()
 
 
 def test_a_page_of_a_run_is_read_by_rank_not_sorted(tmp_path: Path) -> None:
