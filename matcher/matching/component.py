@@ -98,6 +98,13 @@ class RuleComponent:
             asset component's category factor); 1 for most components.
         note: `query -> str`, one line about the query itself appended to
             every explanation (the deal size's basis), or None.
+        pair_with_role: for a component whose per-pair form reads the partner's
+            role (matcher.matching.roles): `(query, partner, ctx, role) ->
+            Contribution`, `pair` given the role code when the caller knows it
+            (None: derived there, when needed).  The explanation of a ranking
+            passes the role the index derived once per partner (the role
+            component's state): deriving it again per result was most of the
+            explanation's time (issue 17).
 
     Raises:
         ValueError: on levels that do not start with `null`, end with `else`,
@@ -113,6 +120,9 @@ class RuleComponent:
     prepare: Callable[[Sequence[PartnerProfile], IndustryTable], Any] = no_state
     factor: Callable[[MatchQuery, MatchContext], float] = _unit_factor
     note: Callable[[MatchQuery], str] | None = None
+    pair_with_role: (
+        Callable[[MatchQuery, PartnerProfile, MatchContext, str | None], Contribution] | None
+    ) = None
     _by_label: dict[str, Level] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

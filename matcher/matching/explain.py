@@ -191,14 +191,22 @@ def explain(
     sims = {k: v.take(picked).astype(np.float64).tolist() for k, v in scored.sims.items()}
     zs = {k: v.take(picked).tolist() for k, v in scored.z.items()}
     explained, similar = registry.explained, registry.similarities
+    # The components that read the partner's role are given the one the index derived
+    # (the role component's state) instead of deriving it again per result.
+    by_role = [c.pair_with_role for c in explained]
     notes = _notes(query, registry)
     picked_roles = [""] * len(picked) if roles is None else roles.take(picked).tolist()
     results = []
     for i, j in enumerate(picked.tolist()):
         partner = index.partners[j]
         role = "" if roles is None else ROLE_CODES[picked_roles[i]]
+        known = role or None
         text = [_text_reason(s, parts[s.name][i], zs[s.name][i], sims[s.name][i]) for s in similar]
-        said = _ordered([c.pair(query, partner, ctx) for c in explained], text, notes)
+        verdicts = [
+            c.pair(query, partner, ctx) if f is None else f(query, partner, ctx, known)
+            for c, f in zip(explained, by_role, strict=True)
+        ]
+        said = _ordered(verdicts, text, notes)
         moved_down = coverage_reason(counts[i], role, query)
         if moved_down:
             said = (*said, moved_down)

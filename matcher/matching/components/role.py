@@ -39,9 +39,17 @@ def role_level(primary: str, role: str, ctx: MatchContext) -> str:
 
 
 def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> Contribution:
+    return pair_with_role(q, p, ctx, None)
+
+
+def pair_with_role(
+    q: MatchQuery, p: PartnerProfile, ctx: MatchContext, role: str | None
+) -> Contribution:
+    """`pair` with the partner's role code if the caller knows it (None: derived here)."""
     if q.primary is None:
         return ROLE.verdict(q, ctx, "null")
-    role = derive_role(p).code
+    if role is None:
+        role = derive_role(p).code
     label = role_level(q.primary, role, ctx)
     return ROLE.verdict(q, ctx, label, role=ROLES[role], category=CATEGORIES[q.primary])
 
@@ -77,4 +85,5 @@ ROLE = RuleComponent(
     pool=pool,
     key=key,
     prepare=prepare,
+    pair_with_role=pair_with_role,
 )
