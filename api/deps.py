@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -71,16 +72,16 @@ GuardDep = Annotated[Guard, Depends(get_guard)]
 
 async def get_principal(
     request: Request,
-    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller of a bearer token; wrong tokens count against the client's failure budget.
 
     The failure budget is in memory; the token's lookup and a failure's record are
-    database work, done in a worker thread (LD_ADMIN_TOKEN needs no lookup).  The
-    settings and the guard are read from the app's state here rather than taken as
-    dependencies of their own: every authenticated request solves this, and each
-    dependant costs FastAPI more to solve than the read (cProfile, issue 17)."""
+    database work, done in a worker thread (LD_ADMIN_TOKEN needs no lookup), the
+    lookup in a session of its own there.  The session, the settings and the guard
+    are not dependencies of this one: every authenticated request solves it, and
+    each dependant (a generator's most) costs FastAPI more to solve than what it
+    gives (cProfile, issue 17); a route that needs a session takes SessionDep."""
     settings: Settings = request.app.state.settings
     guard: Guard = request.app.state.guard
     if credentials is None or not credentials.credentials:
@@ -89,13 +90,18 @@ async def get_principal(
     attempt = attempt_of(request, token)
     guard.check(attempt)
     principal = bootstrap_principal(token, settings.admin_token) or await run_in_threadpool(
-        resolve_token, session=session, token=token, admin_token=settings.admin_token
+        _look_up, request.app.state.engine, token, settings.admin_token
     )
     if principal is None:
         await run_in_threadpool(guard.wrong_token, attempt)
         raise Unauthorized(BAD_TOKEN, kind="bad_token")
     request.state.principal = principal
     return principal
+
+
+def _look_up(engine: Engine, token: str, admin_token: str | None) -> Principal | None:
+    with Session(engine) as session:
+        return resolve_token(session=session, token=token, admin_token=admin_token)
 
 
 async def get_staff_principal(

@@ -4,6 +4,8 @@ from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from api.deps import PrincipalDep, RuntimeDep, SessionDep
 from api.params import ObjectId
@@ -30,7 +32,6 @@ router = APIRouter(tags=["matches"])
 def list_matches(
     request: Request,
     enterprise_id: ObjectId,
-    session: SessionDep,
     principal: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     kind: PartnerKind | None = None,
@@ -47,8 +48,8 @@ def list_matches(
     # The answer is MatchList's JSON assembled from the stored run (api.services.match_pages):
     # a Response, so FastAPI does not validate and encode it again; the schema stays the
     # decorator's response_model.  A current run is read on a plain connection, with no ORM
-    # session (the session stays unused, and its close costs nothing); otherwise the
-    # session's path ranks anew or follows a newly active config first.
+    # session (nor a SessionDep, whose solving and closing cost more than the read);
+    # otherwise a session's path ranks anew or follows a newly active config first.
     # The loaded engine as it is (served_run and current_matches_run follow the active config
     # themselves, from the state query they make anyway) and the process's encoded items of
     # stored runs, read from the app's state: as dependencies of their own they cost FastAPI
@@ -62,7 +63,8 @@ def list_matches(
         "include_rejected": include_rejected,
         "include_weak": include_weak,
     }
-    with session.get_bind().connect() as connection:
+    engine: Engine = request.app.state.engine
+    with engine.connect() as connection:
         run = service.served_run(
             connection=connection,
             enterprise_id=enterprise_id,
@@ -73,10 +75,13 @@ def list_matches(
         if run is not None:
             body = match_pages.page_json(connection=connection, run=run, cache=cache, **filters)
             return Response(body, media_type="application/json")
-    run = service.current_matches_run(
-        session=session, enterprise_id=enterprise_id, runtime=runtime, principal=principal
-    )
-    body = match_pages.page_json(connection=session.connection(), run=run, cache=cache, **filters)
+    with Session(engine, expire_on_commit=False) as session:
+        run = service.current_matches_run(
+            session=session, enterprise_id=enterprise_id, runtime=runtime, principal=principal
+        )
+        body = match_pages.page_json(
+            connection=session.connection(), run=run, cache=cache, **filters
+        )
     return Response(body, media_type="application/json")
 
 

@@ -228,3 +228,17 @@ def test_served_run_is_the_current_run_only_while_it_holds(
             is None
         )
     assert seeded.get("/enterprises/4/matches").json()["run"]["id"] != stored_id
+
+
+def test_an_issued_token_reads_a_stored_run_until_it_is_revoked(seeded: TestClient) -> None:
+    """The token is looked up on every stored read (in a session of its own), never
+    cached: revoked, it is refused at once."""
+    token = issue_token(seeded, "viewer")
+    viewer = {"Authorization": f"Bearer {token}"}
+    stored = seeded.get("/enterprises/1/matches").content
+    assert seeded.get("/enterprises/1/matches", headers=viewer).content == stored
+    token_id = seeded.get("/tokens").json()[-1]["id"]
+    assert seeded.delete(f"/tokens/{token_id}").status_code == 200
+    refused = seeded.get("/enterprises/1/matches", headers=viewer)
+    assert refused.status_code == 401
+    assert seeded.get("/enterprises/1/matches", headers={"Authorization": ""}).status_code == 401
