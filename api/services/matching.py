@@ -402,10 +402,11 @@ class StoredRun:
 def ranking_state(session: Session, enterprise_id: int, runtime: Runtime) -> StoredRun:
     """The enterprise's current run and the state it must match, in one query.
 
-    A stored `GET …/matches` asks this on every request: one round trip for
-    the ids it needs (latest diagnosis and override, the pool state row, the
-    query vector's time) rather than the entities (a diagnosis row carries its
-    JSON findings) and five queries, with the statement built once.
+    The statement is the one a stored `GET …/matches` runs on every request
+    (`read_ranking_state`, without a session): one round trip for the ids it
+    needs (latest diagnosis and override, the pool state row, the query
+    vector's time) rather than the entities (a diagnosis row carries its JSON
+    findings) and five queries, with the statement built once.
 
     Raises:
         NotFound: there is no such enterprise.
