@@ -193,18 +193,17 @@ def explain(
     explained, similar = registry.explained, registry.similarities
     # The components that read the partner's role are given the one the index derived
     # (the role component's state) instead of deriving it again per result.
-    by_role = [c.pair_with_role for c in explained]
+    by_role = [c.takes_role for c in explained]
     notes = _notes(query, registry)
     picked_roles = [""] * len(picked) if roles is None else roles.take(picked).tolist()
     results = []
     for i, j in enumerate(picked.tolist()):
         partner = index.partners[j]
         role = "" if roles is None else ROLE_CODES[picked_roles[i]]
-        known = role or None
         text = [_text_reason(s, parts[s.name][i], zs[s.name][i], sims[s.name][i]) for s in similar]
         verdicts = [
-            c.pair(query, partner, ctx) if f is None else f(query, partner, ctx, known)
-            for c, f in zip(explained, by_role, strict=True)
+            c.pair(query, partner, ctx, role) if takes else c.pair(query, partner, ctx)
+            for c, takes in zip(explained, by_role, strict=True)
         ]
         said = _ordered(verdicts, text, notes)
         moved_down = coverage_reason(counts[i], role, query)

@@ -384,10 +384,10 @@ def test_the_explanations_take_each_partners_role_from_the_index(
 
 
 def test_a_pair_form_given_the_role_is_the_pair_form() -> None:
-    """`pair_with_role` with the partner's own role is `pair`, partner by partner, on
-    the branches that read the role; another role changes some verdict of each."""
+    """A per-pair form given the partner's own role is the form deriving it, partner by
+    partner, on the branches that read the role; another role changes some verdict of each."""
     c = ctx()
-    with_role = [k for k in STANDARD_REGISTRY.explained if k.pair_with_role is not None]
+    with_role = [k for k in STANDARD_REGISTRY.explained if k.takes_role]
     assert {k.name for k in with_role} == {"role", "industry", "region"}
     partners = [
         *pool(),
@@ -403,8 +403,7 @@ def test_a_pair_form_given_the_role_is_the_pair_form() -> None:
                 own = derive_role(p).code
                 other = "platform" if own != "platform" else "financial"
                 for k in with_role:
-                    assert k.pair_with_role is not None
-                    assert k.pair_with_role(q, p, c, own) == k.pair(q, p, c), (k.name, p.id)
-                    if k.pair_with_role(q, p, c, other) != k.pair(q, p, c):
+                    assert k.pair(q, p, c, own) == k.pair(q, p, c), (k.name, p.id)  # type: ignore[call-arg]
+                    if k.pair(q, p, c, other) != k.pair(q, p, c):  # type: ignore[call-arg]
                         changed[k.name] = True
     assert all(changed.values()), changed

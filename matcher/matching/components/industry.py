@@ -120,24 +120,14 @@ def canonical_codes(codes: tuple[str, ...], table: IndustryTable) -> tuple[str, 
     return tuple(c for c in out if c)
 
 
-def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> Contribution:
-    return pair_with_role(q, p, ctx, None)
-
-
-def pair_with_role(
-    q: MatchQuery, p: PartnerProfile, ctx: MatchContext, role: str | None
-) -> Contribution:
-    """`pair` with the partner's role code if the caller knows it (None: derived here,
-    when needed: only a partner that lists no industry is judged by its role)."""
+def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext, role: str = "") -> Contribution:
     code = q.industry_code
     if code is None:
         return INDUSTRY.verdict(q, ctx, "null")
     if not p.industries:
         financial = q.primary in FINANCIAL_CATEGORIES
         assets = q.primary in ASSET_CATEGORIES and bool(q.wanted_assets & set(p.asset_interests))
-        if role is None:
-            role = derive_role(p).code
-        serves = role in industry_free_roles(q.primary, ctx)
+        serves = (role or derive_role(p).code) in industry_free_roles(q.primary, ctx)
         fit = financial or assets or serves
         return INDUSTRY.verdict(q, ctx, "agnostic_fit" if fit else "agnostic")
     codes = canonical_codes(p.industries, ctx.industries)
@@ -348,7 +338,6 @@ INDUSTRY = RuleComponent(
     key=key,
     prepare=prepare,
     factor=weight_factor("industry"),
-    pair_with_role=pair_with_role,
 )
 
 

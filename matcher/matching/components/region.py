@@ -68,15 +68,9 @@ def county_like(name: str) -> bool:
     return name.endswith(COUNTY_SUFFIXES)
 
 
-def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> Contribution:
-    return pair_with_role(q, p, ctx, None)
-
-
-def pair_with_role(
-    q: MatchQuery, p: PartnerProfile, ctx: MatchContext, role: str | None
-) -> Contribution:
-    """`pair` with the partner's role code if the caller knows it (None: derived here,
-    when needed: only a partner that states no region and names its home is)."""
+def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext, role: str = "") -> Contribution:
+    """`role`: the partner's role code if the caller knows it ("": derived when needed,
+    for a partner that states no region and names its home)."""
     e = q.enterprise
     regions = set(p.preferred_regions)
     if not regions:
@@ -93,12 +87,10 @@ def pair_with_role(
     return REGION.verdict(q, ctx, "else")
 
 
-def _home(q: MatchQuery, p: PartnerProfile, ctx: MatchContext, role: str | None) -> Contribution:
+def _home(q: MatchQuery, p: PartnerProfile, ctx: MatchContext, role: str) -> Contribution:
     e = q.enterprise
     home = home_region(p.name)
-    if home is not None and role is None:
-        role = derive_role(p).code
-    if home is not None and role in AWAY_ROLES:
+    if home is not None and (role or derive_role(p).code) in AWAY_ROLES:
 
         def differs(mine: str, theirs: str) -> bool:
             return bool(mine and theirs and mine != theirs)
@@ -208,7 +200,6 @@ REGION = RuleComponent(
     key=key,
     prepare=prepare,
     factor=weight_factor("region"),
-    pair_with_role=pair_with_role,
 )
 
 OUTSIDE_REGIONS = level_filter(REGION, "else", "企业不在合作方接受的地区", name="outside_regions")

@@ -38,18 +38,11 @@ def role_level(primary: str, role: str, ctx: MatchContext) -> str:
     return "support" if role in needs else "else"
 
 
-def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> Contribution:
-    return pair_with_role(q, p, ctx, None)
-
-
-def pair_with_role(
-    q: MatchQuery, p: PartnerProfile, ctx: MatchContext, role: str | None
-) -> Contribution:
-    """`pair` with the partner's role code if the caller knows it (None: derived here)."""
+def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext, role: str = "") -> Contribution:
+    """`role`: the partner's role code if the caller knows it ("": derived here)."""
     if q.primary is None:
         return ROLE.verdict(q, ctx, "null")
-    if role is None:
-        role = derive_role(p).code
+    role = role or derive_role(p).code
     label = role_level(q.primary, role, ctx)
     return ROLE.verdict(q, ctx, label, role=ROLES[role], category=CATEGORIES[q.primary])
 
@@ -85,5 +78,4 @@ ROLE = RuleComponent(
     pool=pool,
     key=key,
     prepare=prepare,
-    pair_with_role=pair_with_role,
 )
