@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -18,7 +19,6 @@ from api.guard import Guard, attempt_of
 from api.runtime import Runtime
 from api.services.config_state import sync_runtime
 from api.services.diagnosis_models import sync_diagnosis_model
-from api.services.match_pages import PageCache
 from matcher.industry import IndustryTable
 
 _bearer = HTTPBearer(auto_error=False, description="API token (ld create-token) or LD_ADMIN_TOKEN")
@@ -45,7 +45,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     finally:
-        await run_in_threadpool(session.close)  # returns the connection: a rollback
+        if session.in_transaction():
+            await run_in_threadpool(session.close)  # returns the connection: a rollback
+        else:
+            session.close()  # it never connected (the stored GET): nothing to wait for
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -69,28 +72,36 @@ GuardDep = Annotated[Guard, Depends(get_guard)]
 
 async def get_principal(
     request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    guard: GuardDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller of a bearer token; wrong tokens count against the client's failure budget.
 
     The failure budget is in memory; the token's lookup and a failure's record are
-    database work, done in a worker thread (LD_ADMIN_TOKEN needs no lookup)."""
+    database work, done in a worker thread (LD_ADMIN_TOKEN needs no lookup), the
+    lookup in a session of its own there.  The session, the settings and the guard
+    are not dependencies of this one: every authenticated request solves it, and
+    each dependant (a generator's most) costs FastAPI more to solve than what it
+    gives (cProfile, issue 17); a route that needs a session takes SessionDep."""
+    settings: Settings = request.app.state.settings
+    guard: Guard = request.app.state.guard
     if credentials is None or not credentials.credentials:
         raise Unauthorized(MISSING_TOKEN, kind="missing_token")
     token = credentials.credentials
     attempt = attempt_of(request, token)
     guard.check(attempt)
     principal = bootstrap_principal(token, settings.admin_token) or await run_in_threadpool(
-        resolve_token, session=session, token=token, admin_token=settings.admin_token
+        _look_up, request.app.state.engine, token, settings.admin_token
     )
     if principal is None:
         await run_in_threadpool(guard.wrong_token, attempt)
         raise Unauthorized(BAD_TOKEN, kind="bad_token")
     request.state.principal = principal
     return principal
+
+
+def _look_up(engine: Engine, token: str, admin_token: str | None) -> Principal | None:
+    with Session(engine) as session:
+        return resolve_token(session=session, token=token, admin_token=admin_token)
 
 
 async def get_staff_principal(
@@ -129,25 +140,6 @@ def get_runtime(request: Request, session: SessionDep) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-
-
-async def get_unsynced_runtime(request: Request) -> Runtime:
-    """The loaded engine as it is, for a handler that follows the active matcher config
-    itself from a query it makes anyway (api.services.matching.current_matches_run)."""
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-UnsyncedRuntimeDep = Annotated[Runtime, Depends(get_unsynced_runtime)]
-
-
-async def get_page_cache(request: Request) -> PageCache:
-    cache: PageCache = request.app.state.page_cache
-    return cache
-
-
-PageCacheDep = Annotated[PageCache, Depends(get_page_cache)]
-"""The process's encoded items of stored runs (api.services.match_pages)."""
 
 
 IF_MATCH_DOC = (

@@ -33,6 +33,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             kwargs.setdefault("poolclass", StaticPool)
         else:
             _ensure_parent_dir(url)
+            kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -45,6 +46,15 @@ def _ensure_parent_dir(url: str) -> None:
     if path:
         Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
 
+
+SQLITE_POOL_SIZE = 40
+"""The SQLite file connections a pool keeps: as many as request threads can use at once
+(anyio's default limit, 40).  With SQLAlchemy's default of five, the sixth to eighth of
+eight concurrent stored `GET …/matches` each opened a connection (a file open, the
+pragmas below, a cold statement cache and memory map) and closed it after its two
+statements (py-spy, issue 17).  An idle connection holds a file handle and its page cache
+(up to 2 MB, filled only as it reads).  PostgreSQL keeps the default: its connections
+are server processes, bounded there."""
 
 SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 """How much of an SQLite file its connections read through a memory map (PRAGMA mmap_size).

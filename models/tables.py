@@ -19,6 +19,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     Text,
@@ -219,6 +220,12 @@ class MatchRun(SQLModel, table=True):
 
 
 class Match(SQLModel, table=True):
+    __table_args__ = (
+        # A page of a run is read in rank order and stops at the page's last row: a stored
+        # `GET …/matches` reads its ten rows, not the run's hundred sorted (issue 17).
+        Index("ix_match_run_rank", "run_id", "rank"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(
         sa_column=Column(Integer, ForeignKey("matchrun.id", ondelete="CASCADE"), index=True)

@@ -3,11 +3,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import Engine
+from sqlmodel import Session
 
-from api.deps import PageCacheDep, PrincipalDep, RuntimeDep, SessionDep, UnsyncedRuntimeDep
+from api.deps import PrincipalDep, RuntimeDep, SessionDep
 from api.params import ObjectId
 from api.presenters import match_item, review_event
+from api.runtime import Runtime
 from api.services import changes, match_pages, reviews
 from api.services import matching as service
 from matcher.matching.roles import ROLES
@@ -27,11 +30,9 @@ router = APIRouter(tags=["matches"])
 
 @router.get("/enterprises/{enterprise_id:int}/matches", response_model=MatchList)
 def list_matches(
+    request: Request,
     enterprise_id: ObjectId,
-    session: SessionDep,
     principal: PrincipalDep,
-    runtime: UnsyncedRuntimeDep,
-    cache: PageCacheDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     kind: PartnerKind | None = None,
     min_score: Annotated[float | None, Query(allow_inf_nan=False)] = None,
@@ -46,20 +47,41 @@ def list_matches(
     """
     # The answer is MatchList's JSON assembled from the stored run (api.services.match_pages):
     # a Response, so FastAPI does not validate and encode it again; the schema stays the
-    # decorator's response_model.
-    run = service.current_matches_run(
-        session=session, enterprise_id=enterprise_id, runtime=runtime, principal=principal
-    )
-    body = match_pages.page_json(
-        session=session,
-        run=run,
-        cache=cache,
-        limit=limit,
-        kind=kind,
-        min_score=min_score,
-        include_rejected=include_rejected,
-        include_weak=include_weak,
-    )
+    # decorator's response_model.  A current run is read on a plain connection, with no ORM
+    # session (nor a SessionDep, whose solving and closing cost more than the read);
+    # otherwise a session's path ranks anew or follows a newly active config first.
+    # The loaded engine as it is (served_run and current_matches_run follow the active config
+    # themselves, from the state query they make anyway) and the process's encoded items of
+    # stored runs, read from the app's state: as dependencies of their own they cost FastAPI
+    # more to solve than the whole read of a run's page (cProfile, issue 17).
+    runtime: Runtime = request.app.state.runtime
+    cache: match_pages.PageCache = request.app.state.page_cache
+    filters = {
+        "limit": limit,
+        "kind": kind,
+        "min_score": min_score,
+        "include_rejected": include_rejected,
+        "include_weak": include_weak,
+    }
+    engine: Engine = request.app.state.engine
+    with engine.connect() as connection:
+        run = service.served_run(
+            connection=connection,
+            enterprise_id=enterprise_id,
+            runtime=runtime,
+            principal=principal,
+            runs=cache,
+        )
+        if run is not None:
+            body = match_pages.page_json(connection=connection, run=run, cache=cache, **filters)
+            return Response(body, media_type="application/json")
+    with Session(engine, expire_on_commit=False) as session:
+        run = service.current_matches_run(
+            session=session, enterprise_id=enterprise_id, runtime=runtime, principal=principal
+        )
+        body = match_pages.page_json(
+            connection=session.connection(), run=run, cache=cache, **filters
+        )
     return Response(body, media_type="application/json")
 
 

@@ -44,7 +44,8 @@ def _require_writer(principal: Principal) -> None:
         raise Forbidden(ROLE_FORBIDDEN.format(role=principal.role))
 
 
-def _require_county(principal: Principal, county: str) -> None:
+def require_county(principal: Principal, county: str) -> None:
+    """Refuse a caller whose token does not see `county`."""
     if not principal.sees_county(county):
         raise Forbidden(COUNTY_FORBIDDEN.format(county=county or "（未填县区）"))
 
@@ -67,7 +68,7 @@ def create_enterprise(
 ) -> Enterprise:
     """Store an enterprise and its assets in the caller's transaction."""
     _require_writer(principal)
-    _require_county(principal, data.county)
+    require_county(principal, data.county)
     fields = data.model_dump(exclude={"financials", "assets"})
     fields["industry_code"] = normalize_industry_code(data.industry_code, industries)
     _check_credit_code_free(session, data.credit_code, None, principal)
@@ -100,7 +101,7 @@ def require_enterprise_access(
     session: Session, principal: Principal, enterprise_id: int, county: str
 ) -> None:
     """What get_enterprise checks, for a caller that read the enterprise's county itself."""
-    _require_county(principal, county)
+    require_county(principal, county)
     require_case_access(session, principal, enterprise_id)
 
 
@@ -204,7 +205,7 @@ def update_enterprise(
         if required in changes and changes[required] is None:
             changes.pop(required)  # null for a non-nullable field means "leave as is"
     if "county" in changes:
-        _require_county(principal, changes["county"])
+        require_county(principal, changes["county"])
     if "credit_code" in changes:
         _check_credit_code_free(session, changes["credit_code"], row.id, principal)
     _claim(session, row, expected, principal)
@@ -318,7 +319,7 @@ def _claim(
     """Take the enterprise's next version (api/services/versions.py), then re-check its county:
     when another writer came first the row was re-read and may have moved."""
     claim_version(session=session, row=row, expected=expected, entity="企业")
-    _require_county(principal, row.county)
+    require_county(principal, row.county)
 
 
 def _claimed_asset(

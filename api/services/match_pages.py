@@ -28,10 +28,11 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import Connection
 
 from api.presenters import match_item_of_row, run_out
 from api.services import matching
+from api.services.matching import RunKey
 from models.results import MatchItem
 from models.tables import MatchRun
 
@@ -62,24 +63,37 @@ def _split_item(item: MatchItem) -> tuple[bytes, bytes]:
     return head, tail
 
 
-RunKey = tuple[int, int, str]
-"""A run as the cache knows it: id, enterprise and creation time (an id alone could be
-reused: SQLite may hand out a deleted row's id again)."""
-
-
 def run_key(run: MatchRun) -> RunKey:
     assert run.id is not None
-    return (run.id, run.enterprise_id, run.created_at.isoformat())
+    return (run.id, run.enterprise_id, run.created_at)
+
+
+class _Entry:
+    """What the cache holds of one run: the run as read, its answer's frame, its items."""
+
+    __slots__ = ("frame", "items", "run", "size")
+
+    def __init__(self) -> None:
+        self.run: MatchRun | None = None
+        self.frame: tuple[bytes, bytes] | None = None
+        """The answer around its items: up to `"items":[`, and from `]` on."""
+        self.items: dict[int, tuple[bytes, bytes]] = {}
+        self.size = 0
+
+
+RUN_BYTES = 1024
+"""What a kept run and its frame are counted as (a transient MatchRun and two short texts)."""
 
 
 class PageCache:
-    """Each served item's JSON (without its status), per run, the least recently read run
-    dropped first once they hold more than `max_bytes`.  Shared by the request threads."""
+    """Each served item's JSON (without its status), per run, with the run itself and its
+    answer's frame; the least recently read run dropped first once they hold more than
+    `max_bytes`.  Shared by the request threads.  Also the `matching.RunMemo` of
+    `matching.read_ranking_state`: a run read again is not built again."""
 
     def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
         self.max_bytes = max_bytes
-        self._runs: OrderedDict[RunKey, dict[int, tuple[bytes, bytes]]] = OrderedDict()
-        self._sizes: dict[RunKey, int] = {}
+        self._runs: OrderedDict[RunKey, _Entry] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
@@ -90,26 +104,78 @@ class PageCache:
     def get(self, key: RunKey, match_ids: Sequence[int]) -> dict[int, tuple[bytes, bytes]]:
         """The encoded items of `match_ids` this cache holds (maybe not all)."""
         with self._lock:
-            items = self._runs.get(key)
-            if items is None:
+            entry = self._runs.get(key)
+            if entry is None:
                 return {}
             self._runs.move_to_end(key)
-            return {i: items[i] for i in match_ids if i in items}
+            return {i: entry.items[i] for i in match_ids if i in entry.items}
 
     def put(self, key: RunKey, encoded: dict[int, tuple[bytes, bytes]]) -> None:
         with self._lock:
-            items = self._runs.setdefault(key, {})
-            self._runs.move_to_end(key)
+            entry = self._entry(key)
             added = 0
             for match_id, parts in encoded.items():
-                if match_id not in items:
-                    items[match_id] = parts
+                if match_id not in entry.items:
+                    entry.items[match_id] = parts
                     added += len(parts[0]) + len(parts[1])
-            self._sizes[key] = self._sizes.get(key, 0) + added
-            self._bytes += added
-            while self._bytes > self.max_bytes and len(self._runs) > 1:
-                old, _ = self._runs.popitem(last=False)
-                self._bytes -= self._sizes.pop(old)
+            self._grow(entry, added)
+
+    def known_run(self, key: RunKey) -> MatchRun | None:
+        with self._lock:
+            entry = self._runs.get(key)
+            return None if entry is None else entry.run
+
+    def keep_run(self, key: RunKey, run: MatchRun) -> None:
+        with self._lock:
+            entry = self._entry(key)
+            if entry.run is None:
+                entry.run = run
+                self._grow(entry, RUN_BYTES)
+
+    def frame(self, run: MatchRun) -> tuple[bytes, bytes]:
+        """The run's answer around its items (encoded the first time it is asked for)."""
+        key = run_key(run)
+        with self._lock:
+            entry = self._runs.get(key)
+            if entry is not None and entry.frame is not None:
+                self._runs.move_to_end(key)
+                return entry.frame
+        frame = _frame(run)
+        with self._lock:
+            entry = self._entry(key)
+            if entry.frame is None:
+                entry.frame = frame
+                self._grow(entry, len(frame[0]) + len(frame[1]))
+        return frame
+
+    def _entry(self, key: RunKey) -> _Entry:
+        entry = self._runs.get(key)
+        if entry is None:
+            entry = self._runs[key] = _Entry()
+        self._runs.move_to_end(key)
+        return entry
+
+    def _grow(self, entry: _Entry, added: int) -> None:
+        entry.size += added
+        self._bytes += added
+        while self._bytes > self.max_bytes and len(self._runs) > 1:
+            _, old = self._runs.popitem(last=False)
+            self._bytes -= old.size
+
+
+def _frame(run: MatchRun) -> tuple[bytes, bytes]:
+    summary = run_out(run)
+    assert summary is not None
+    head = b"".join(
+        (
+            b'{"enterprise_id":',
+            render(run.enterprise_id),
+            b',"run":',
+            render(summary.model_dump(mode="json")),
+            b',"items":[',
+        )
+    )
+    return head, b'],"qualified":' + render(run.qualified) + b"}"
 
 
 _STATUS_JSON: dict[str | None, bytes] = {}
@@ -124,7 +190,7 @@ def _status_json(status: str | None) -> bytes:
 
 def page_json(
     *,
-    session: Session,
+    connection: Connection,
     run: MatchRun,
     cache: PageCache,
     limit: int,
@@ -136,7 +202,7 @@ def page_json(
     """The `MatchList` of the run's page, as JSON bytes: best first; weak items (below the
     fit floor) only with `include_weak`, rejected partners only with `include_rejected`."""
     page = matching.page_rows(
-        session=session,
+        connection=connection,
         run=run,
         limit=limit,
         kind=kind,
@@ -151,7 +217,7 @@ def page_json(
     if missing:
         fresh = {
             row.match_id: _split_item(match_item_of_row(row))
-            for row in matching.items_by_id(session=session, match_ids=missing)
+            for row in matching.items_by_id(connection=connection, match_ids=missing)
         }
         cache.put(key, fresh)
         encoded.update(fresh)
@@ -161,18 +227,5 @@ def page_json(
         for row in page
         if row.match_id in encoded
     )
-    summary = run_out(run)
-    assert summary is not None
-    return b"".join(
-        (
-            b'{"enterprise_id":',
-            render(run.enterprise_id),
-            b',"run":',
-            render(summary.model_dump(mode="json")),
-            b',"items":[',
-            items,
-            b'],"qualified":',
-            render(run.qualified),
-            b"}",
-        )
-    )
+    head, tail = cache.frame(run)
+    return head + items + tail

@@ -13,10 +13,10 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
-from sqlalchemy import Float, Integer, String, bindparam
+from sqlalchemy import Connection, Float, Integer, String, bindparam
 from sqlmodel import Session, col, func, select, update
 
 from api.auth import Principal
@@ -31,6 +31,7 @@ from api.services.enterprises import (
     get_asset,
     get_enterprise,
     list_assets,
+    require_county,
     require_enterprise_access,
 )
 from api.services.mapping import asset_profile, enterprise_profile
@@ -309,8 +310,9 @@ def _naive(moment: datetime) -> datetime:
     return moment.replace(tzinfo=None)
 
 
-def _state_query() -> Any:
-    """The statement of `ranking_state`, built once (bound: enterprise_id, model_name)."""
+def _state_query(run: Sequence[Any]) -> Any:
+    """The statement of `ranking_state`, built once (bound: enterprise_id, model_name);
+    `run`: what it reads of the current run (the MatchRun entity, or its table's columns)."""
     enterprise_id = bindparam("enterprise_id", type_=Integer)
     latest_diagnosis = (
         select(func.max(DiagnosisRecord.id))
@@ -348,7 +350,7 @@ def _state_query() -> Any:
             CONFIG_STATE.column(),
             diagnosed_by,
             MODEL_STATE.column(),
-            MatchRun,
+            *run,
         )
         .select_from(Enterprise)
         .outerjoin(PoolState, col(PoolState.id) == 1)
@@ -360,7 +362,9 @@ def _state_query() -> Any:
     )
 
 
-_STATE_QUERY = _state_query()
+_STATE_QUERY = _state_query([MatchRun])
+_RUN_COLUMNS = list(MatchRun.__table__.columns)  # type: ignore[attr-defined]
+_STATE_COLUMNS_QUERY = _state_query(_RUN_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -402,21 +406,82 @@ class StoredRun:
 def ranking_state(session: Session, enterprise_id: int, runtime: Runtime) -> StoredRun:
     """The enterprise's current run and the state it must match, in one query.
 
-    A stored `GET …/matches` asks this on every request: one round trip for
-    the ids it needs (latest diagnosis and override, the pool state row, the
-    query vector's time) rather than the entities (a diagnosis row carries its
-    JSON findings) and five queries, with the statement built once.
+    The statement is the one a stored `GET …/matches` runs on every request
+    (`read_ranking_state`, without a session): one round trip for the ids it
+    needs (latest diagnosis and override, the pool state row, the query
+    vector's time) rather than the entities (a diagnosis row carries its JSON
+    findings) and five queries, with the statement built once.
 
     Raises:
         NotFound: there is no such enterprise.
     """
-    row = session.exec(
-        _STATE_QUERY, params={"enterprise_id": enterprise_id, "model_name": runtime.model_name}
-    ).first()
+    row = session.exec(_STATE_QUERY, params=_state_params(enterprise_id, runtime)).first()
     if row is None:
         raise NotFound(NOT_FOUND.format(entity="企业", id=enterprise_id))
-    county, updated_at, diagnosis_id, override_id, vector_time, epoch, revision, embedded = row[:8]
-    active, diagnosed_by, active_model, run = row[8:]
+    return _stored_run(row[:11], row[11], runtime)
+
+
+RunKey = tuple[int, int, datetime]
+"""A stored run by id, enterprise and creation time (an id alone could be reused: SQLite
+may hand out a deleted row's id again)."""
+
+
+class RunMemo(Protocol):
+    """Runs already read, by RunKey (api.services.match_pages.PageCache).  A stored run
+    never changes, only which run is current (the state query's join asks that anew), so
+    one read again need not be built again from its columns."""
+
+    def known_run(self, key: RunKey) -> MatchRun | None: ...
+
+    def keep_run(self, key: RunKey, run: MatchRun) -> None: ...
+
+
+_RUN_ID, _RUN_ENTERPRISE, _RUN_CREATED = (
+    [column.key for column in _RUN_COLUMNS].index(name)
+    for name in ("id", "enterprise_id", "created_at")
+)
+
+
+def read_ranking_state(
+    connection: Connection, enterprise_id: int, runtime: Runtime, runs: RunMemo
+) -> StoredRun:
+    """`ranking_state` on a plain connection, with no ORM session: the run comes back as a
+    transient MatchRun (in no session's identity map) to read, built from its columns
+    the first time `runs` sees it.
+
+    The stored `GET …/matches` asks this on every request; the session's execution
+    and its identity map, then building the run, cost it more than the statement
+    (bench/README.md, issue 17).
+
+    Raises:
+        NotFound: there is no such enterprise.
+    """
+    params = _state_params(enterprise_id, runtime)
+    row = connection.execute(_STATE_COLUMNS_QUERY, params).first()
+    if row is None:
+        raise NotFound(NOT_FOUND.format(entity="企业", id=enterprise_id))
+    values = row[11:]
+    run = None
+    if values[_RUN_ID] is not None:  # None: the outer join found no current run
+        key = (values[_RUN_ID], values[_RUN_ENTERPRISE], values[_RUN_CREATED])
+        run = runs.known_run(key)
+        if run is None:
+            columns = zip(_RUN_COLUMNS, values, strict=True)
+            run = MatchRun(**{column.key: value for column, value in columns})
+            runs.keep_run(key, run)
+    return _stored_run(row[:11], run, runtime)
+
+
+def _state_params(enterprise_id: int, runtime: Runtime) -> dict[str, Any]:
+    return {"enterprise_id": enterprise_id, "model_name": runtime.model_name}
+
+
+def _stored_run(values: Sequence[Any], run: MatchRun | None, runtime: Runtime) -> StoredRun:
+    """The StoredRun of the state query's first eleven columns and the run it read."""
+    county, updated_at, diagnosis_id, override_id, vector_time, epoch, revision, embedded = values[
+        :8
+    ]
+    active, diagnosed_by, active_model = values[8:]
     pool = None if epoch is None else (epoch, revision, embedded)
     state = RankingState(
         enterprise=version_stamp(updated_at, diagnosis_id and (diagnosis_id, override_id or 0)),
@@ -600,6 +665,33 @@ def current_matches_run(
     return run
 
 
+def served_run(
+    *,
+    connection: Connection,
+    enterprise_id: int,
+    runtime: Runtime,
+    principal: Principal,
+    runs: RunMemo,
+) -> MatchRun | None:
+    """The enterprise's current run if it is to be served as it is, read with no ORM session:
+    what a stored `GET …/matches` asks on every request.  None: the caller takes
+    `current_matches_run` (the run is missing or stale and is ranked anew, the runtime
+    follows a newly activated matcher config or diagnosis model first, or a department
+    token's case access is to be checked) and gets the same answers and refusals as ever.
+
+    Raises:
+        NotFound: there is no such enterprise.
+        Forbidden: the enterprise's county is not the caller's.
+    """
+    stored = read_ranking_state(connection, enterprise_id, runtime, runs)
+    behind_config = stored.active_version != runtime.active_version
+    behind_model = stored.active_model != runtime.active_diagnosis_version
+    if behind_config or behind_model or principal.is_department:
+        return None
+    require_county(principal, stored.county)
+    return stored.run if stored.current else None
+
+
 def list_run_matches(
     *,
     session: Session,
@@ -619,7 +711,7 @@ def list_run_matches(
 
 def page_rows(
     *,
-    session: Session,
+    connection: Connection,
     run: MatchRun,
     limit: int,
     kind: str | None = None,
@@ -632,12 +724,12 @@ def page_rows(
     flags = (kind is not None, min_score is not None, include_weak, include_rejected)
     query = _matches_query(*flags, view="page")
     params = {"run_id": run.id, "limit": max(limit, 0), "kind": kind, "min_score": min_score}
-    return list(session.exec(query, params=params).all())
+    return list(connection.execute(query, params).all())
 
 
-def items_by_id(*, session: Session, match_ids: Sequence[int]) -> list[Any]:
+def items_by_id(*, connection: Connection, match_ids: Sequence[int]) -> list[Any]:
     """The matches `match_ids` as plain rows of ITEM_COLUMNS (their statuses included)."""
-    return list(session.exec(_ITEMS_BY_ID, params={"ids": list(match_ids)}).all())
+    return list(connection.execute(_ITEMS_BY_ID, {"ids": list(match_ids)}).all())
 
 
 PAGE_COLUMNS = (col(Match.id).label("match_id"), col(Engagement.status).label("status"))

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from matcher.diagnosis.figures import read_figures
 from matcher.diagnosis.lexicon import DEMAND_FAMILIES, FAMILIES, Lexicon
 from matcher.diagnosis.phrases import Hit, Passage, passage
+from matcher.diagnosis.procedure import named_procedure, naming_procedure
 from matcher.profile import EnterpriseProfile
 
 FIGURES, TEXT, UNKNOWN = "figures", "text", "unknown"
@@ -361,10 +362,11 @@ def gather_evidence(
     numbers = read_figures(profile, situation_text + "\n" + profile.demands, year)
     difficulty, kinds = _difficulty(numbers, hits)
     court = _court(profile, hits, int(numbers["seized_count"] or 0))
-    procedure = _procedure(situation, lexicon.procedure) if court.answer == "proceedings" else None
-    petitioned = _procedure(situation, lexicon.petition) if court.answer == "petition" else None
+    procedure = named_procedure(situation, lexicon.procedure, court.answer == "proceedings")
+    petitioned = named_procedure(situation, lexicon.petition, court.answer == "petition")
     if procedure is not None:
-        court = _naming_procedure(court, *procedure)
+        text, quotes = naming_procedure(court.text, court.evidence, *procedure)
+        court = replace(court, text=text, evidence=quotes)
     findings = [
         _solvency(numbers, hits, denied["insolvent"]),
         court,
@@ -384,27 +386,6 @@ def gather_evidence(
         procedure=procedure,
         petitioned=petitioned,
     )
-
-
-PROCEDURE_NAMES = {"reorganisation": "重整", "liquidation": "清算"}
-
-
-def _naming_procedure(court: Finding, procedure: str, hits: tuple[Hit, ...]) -> Finding:
-    """The court's answer says which procedure was opened, quoting where the file says so."""
-    quote = hits[0].quote()
-    evidence = court.evidence if quote in court.evidence else (*court.evidence, quote)
-    text = f"{court.text}（{PROCEDURE_NAMES[procedure]}）"
-    return replace(court, text=text, evidence=evidence)
-
-
-def _procedure(
-    situation: Passage, table: Mapping[str, tuple[str, ...]]
-) -> tuple[str, tuple[Hit, ...]] | None:
-    """The one procedure the file says the court opened, with its phrases (None: none or
-    both named: "招募重整投资人，否则转入破产清算" decides neither)."""
-    named = {name: tuple(situation.present(phrases)) for name, phrases in table.items()}
-    named = {name: found for name, found in named.items() if found}
-    return next(iter(named.items())) if len(named) == 1 else None
 
 
 def findings_table(evidence: Evidence) -> list[Mapping[str, object]]:

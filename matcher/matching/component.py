@@ -21,6 +21,7 @@ holds the ordered list of all three kinds.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -99,6 +100,12 @@ class RuleComponent:
         note: `query -> str`, one line about the query itself appended to
             every explanation (the deal size's basis), or None.
 
+    A per-pair form that reads the partner's role (matcher.matching.roles) takes it as
+    an optional fourth argument, `role` (the code; "": derived there, when needed):
+    the explanation of a ranking passes the role the index derived once per partner
+    (the role component's state), as deriving it again per result was most of the
+    explanation's time (issue 17).  `takes_role` tells such a form.
+
     Raises:
         ValueError: on levels that do not start with `null`, end with `else`,
             repeat a label or give `null` a weight.
@@ -126,6 +133,11 @@ class RuleComponent:
         if self.levels[0].weight != 0.0:
             raise ValueError(f"{self.name}.null must weigh 0 (missing data is neutral)")
         object.__setattr__(self, "_by_label", {lv.label: lv for lv in self.levels})
+
+    @cached_property
+    def takes_role(self) -> bool:
+        """Whether `pair` takes the partner's role code as its `role` argument."""
+        return "role" in inspect.signature(self.pair).parameters
 
     @cached_property
     def labels(self) -> tuple[str, ...]:

@@ -191,6 +191,9 @@ def explain(
     sims = {k: v.take(picked).astype(np.float64).tolist() for k, v in scored.sims.items()}
     zs = {k: v.take(picked).tolist() for k, v in scored.z.items()}
     explained, similar = registry.explained, registry.similarities
+    # The components that read the partner's role are given the one the index derived
+    # (the role component's state) instead of deriving it again per result.
+    by_role = [c.takes_role for c in explained]
     notes = _notes(query, registry)
     picked_roles = [""] * len(picked) if roles is None else roles.take(picked).tolist()
     results = []
@@ -198,7 +201,11 @@ def explain(
         partner = index.partners[j]
         role = "" if roles is None else ROLE_CODES[picked_roles[i]]
         text = [_text_reason(s, parts[s.name][i], zs[s.name][i], sims[s.name][i]) for s in similar]
-        said = _ordered([c.pair(query, partner, ctx) for c in explained], text, notes)
+        verdicts = [
+            c.pair(query, partner, ctx, role) if takes else c.pair(query, partner, ctx)
+            for c, takes in zip(explained, by_role, strict=True)
+        ]
+        said = _ordered(verdicts, text, notes)
         moved_down = coverage_reason(counts[i], role, query)
         if moved_down:
             said = (*said, moved_down)

@@ -21,7 +21,8 @@ from matcher.matching.component import HardFilter, RuleComponent, SimilarityComp
 from matcher.matching.components.active import INACTIVE
 from matcher.matching.components.asset import ASSET
 from matcher.matching.components.deal_size import BEYOND_TICKET, DEAL_SIZE
-from matcher.matching.components.industry import EXCLUDED_INDUSTRY, INDUSTRY
+from matcher.matching.components.industry import INDUSTRY
+from matcher.matching.components.industry_exclusion import EXCLUDED_INDUSTRY
 from matcher.matching.components.kind import KIND
 from matcher.matching.components.region import OUTSIDE_REGIONS, REGION
 from matcher.matching.components.role import ROLE

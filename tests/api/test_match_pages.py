@@ -11,17 +11,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlmodel import Session
 
 from api.auth import Principal
+from api.errors import NotFound
 from api.presenters import match_item, run_out
 from api.runtime import Runtime
 from api.services import matching
 from api.services.match_pages import PageCache, render, run_key
 from models.results import MatchList
 from models.tables import MatchRun
+from tests.factories import issue_token
 
 ADMIN = Principal(name="test", role="admin")
 
@@ -142,3 +145,100 @@ def test_the_cache_drops_the_least_recently_read_runs_past_its_budget() -> None:
     cache.put(keys[3], {1: (b"x" * 10, b"y" * 10)})
     assert cache.size_bytes == 60
     assert [bool(cache.get(k, [1])) for k in keys] == [True, False, True, True]
+
+
+def test_a_stored_read_begins_no_orm_session_and_answers_as_the_orm_path(
+    seeded: TestClient, engine: Engine, runtime: Runtime
+) -> None:
+    """A current run is read on a plain connection (api.services.matching.served_run):
+    no ORM session begins, and the bytes are those of the session's path."""
+    begun: list[object] = []
+
+    def count(session: object, _transaction: object, _connection: object) -> None:
+        begun.append(session)
+
+    event.listen(Session, "after_begin", count)
+    try:
+        assert seeded.get("/enterprises/2/matches").status_code == 200  # ranks: a session
+        assert begun
+        begun.clear()
+        stored = seeded.get("/enterprises/2/matches")
+        assert begun == []
+    finally:
+        event.remove(Session, "after_begin", count)
+    assert stored.content == _expected(engine, runtime, 2)
+
+
+def test_a_stored_run_is_refused_outside_the_callers_county(seeded: TestClient) -> None:
+    county = seeded.get("/enterprises/1").json()["county"]
+    other = next(e for e in seeded.get("/enterprises").json()["data"] if e["county"] != county)
+    path = f"/enterprises/{other['id']}/matches"
+    officer = {"Authorization": f"Bearer {issue_token(seeded, 'officer', [county])}"}
+    refused_before = seeded.get(path, headers=officer)  # nothing stored yet
+    assert refused_before.status_code == 403
+    assert seeded.get(path).status_code == 200  # the admin's read stores the run
+    refused = seeded.get(path, headers=officer)  # now the stored path answers
+    assert refused.status_code == 403
+    assert refused.json() == refused_before.json()
+    mine = seeded.get("/enterprises/1/matches").content
+    assert seeded.get("/enterprises/1/matches", headers=officer).content == mine
+
+
+def test_served_run_is_the_current_run_only_while_it_holds(
+    seeded: TestClient, engine: Engine, runtime: Runtime
+) -> None:
+    stored_id = seeded.get("/enterprises/4/matches").json()["run"]["id"]
+    cache = PageCache()
+    department = Principal(name="商务局", role="department", department_id=1)
+    with engine.connect() as connection:
+        run = matching.served_run(
+            connection=connection, enterprise_id=4, runtime=runtime, principal=ADMIN, runs=cache
+        )
+        assert run is not None and run.id == stored_id
+        again = matching.served_run(
+            connection=connection, enterprise_id=4, runtime=runtime, principal=ADMIN, runs=cache
+        )
+        assert again is run  # read again, not built again
+        # A department token's case access is the session path's to check.
+        assert (
+            matching.served_run(
+                connection=connection,
+                enterprise_id=4,
+                runtime=runtime,
+                principal=department,
+                runs=cache,
+            )
+            is None
+        )
+        with pytest.raises(NotFound):
+            matching.served_run(
+                connection=connection,
+                enterprise_id=424242,
+                runtime=runtime,
+                principal=ADMIN,
+                runs=cache,
+            )
+    partner = seeded.get("/partners", params={"limit": 1}).json()["data"][0]
+    assert seeded.patch(f"/partners/{partner['id']}", json={"active": False}).is_success
+    with engine.connect() as connection:  # the pool moved on: the run is stale
+        assert (
+            matching.served_run(
+                connection=connection, enterprise_id=4, runtime=runtime, principal=ADMIN, runs=cache
+            )
+            is None
+        )
+    assert seeded.get("/enterprises/4/matches").json()["run"]["id"] != stored_id
+
+
+def test_an_issued_token_reads_a_stored_run_until_it_is_revoked(seeded: TestClient) -> None:
+    """The token is looked up on every stored read (in a session of its own), never
+    cached: revoked, it is refused at once."""
+    token = issue_token(seeded, "viewer")
+    viewer = {"Authorization": f"Bearer {token}"}
+    stored = seeded.get("/enterprises/1/matches").content
+    assert seeded.get("/enterprises/1/matches", headers=viewer).content == stored
+    token_id = seeded.get("/tokens").json()[-1]["id"]
+    assert seeded.delete(f"/tokens/{token_id}").status_code == 200
+    refused = seeded.get("/enterprises/1/matches", headers=viewer)
+    assert refused.status_code == 401
+    assert seeded.get("/enterprises/1/matches", headers={"Authorization": ""}).status_code == 401

@@ -17,6 +17,9 @@ import numpy as np
 import pytest
 from scipy import sparse
 
+import matcher.matching.components.industry as industry_component
+import matcher.matching.components.region as region_component
+import matcher.matching.components.role as role_component
 import matcher.matching.lexical as lexical
 from matcher.cosine import grid_cosines, to_grid
 from matcher.encoders.search import top_indices
@@ -36,7 +39,8 @@ from matcher.matching.fusion import exact_rule_sums, rule_sum, score_pool, sum_p
 from matcher.matching.lexical import LexicalIndex, rows_product
 from matcher.matching.pool import LevelMemo, PartnerIndex
 from matcher.matching.ranking import rank_partners, rank_partners_many
-from matcher.matching.registry import FULL_MODE, RULES_MODE
+from matcher.matching.registry import FULL_MODE, RULES_MODE, STANDARD_REGISTRY
+from matcher.matching.roles import derive_role
 from matcher.matching.texts import enterprise_need_text
 from matcher.profile import PartnerProfile
 from tests.matcher.match_helpers import HashEncoder, chain, ctx, pool, table
@@ -347,3 +351,59 @@ def test_grid_products_in_steps_equal_one_product() -> None:
     assert np.array_equal(block, grid_cosines(wide, queries))
     for i, q in enumerate(queries[:3]):
         assert np.array_equal(grid_cosines(narrow, q), block[i])
+
+
+def test_the_explanations_take_each_partners_role_from_the_index(
+    tied: PartnerIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ranking derived every partner's role when its index was built (the role
+    component's state); explaining 100 results derives none again, and says the same."""
+    config = MatcherConfig()
+    vectors = HashEncoder().encode(
+        [enterprise_need_text(e) for e in ENTERPRISES], prompt_name="query"
+    )
+    common = {"index": tied, "config": config, "industries": table(), "chain": chain()}
+
+    def ranked() -> list[list[MatchResult]]:
+        return [
+            rank_partners(
+                e, dx, encoder_or_query_embedding=v, limit=100, include_weak=True, **common
+            )  # type: ignore[arg-type]
+            for e, v in zip(ENTERPRISES, vectors, strict=True)
+            for dx in DIAGNOSES
+        ]
+
+    want = ranked()
+
+    def derived_again(p: PartnerProfile) -> object:
+        raise AssertionError(f"the role of {p.id} was derived again")
+
+    for module in (role_component, industry_component, region_component):
+        monkeypatch.setattr(module, "derive_role", derived_again)
+    assert ranked() == want
+
+
+def test_a_pair_form_given_the_role_is_the_pair_form() -> None:
+    """A per-pair form given the partner's own role is the form deriving it, partner by
+    partner, on the branches that read the role; another role changes some verdict of each."""
+    c = ctx()
+    with_role = [k for k in STANDARD_REGISTRY.explained if k.takes_role]
+    assert {k.name for k in with_role} == {"role", "industry", "region"}
+    partners = [
+        *pool(),
+        # A county's platform naming its home and no region: the region reads its role.
+        PartnerProfile(name="利津县城市建设投资集团有限公司", kind="local_soe", id="P-home"),
+        PartnerProfile(name="某县产业投资有限公司", kind="local_soe", industries=(), id="P-none"),
+    ]
+    changed = {k.name: False for k in with_role}
+    for e in ENTERPRISES:
+        for dx in DIAGNOSES:
+            q = MatchQuery.build(e, dx, c)  # type: ignore[arg-type]
+            for p in partners:
+                own = derive_role(p).code
+                other = "platform" if own != "platform" else "financial"
+                for k in with_role:
+                    assert k.pair(q, p, c, own) == k.pair(q, p, c), (k.name, p.id)  # type: ignore[call-arg]
+                    if k.pair(q, p, c, other) != k.pair(q, p, c):  # type: ignore[call-arg]
+                        changed[k.name] = True
+    assert all(changed.values()), changed

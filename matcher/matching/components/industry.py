@@ -1,7 +1,7 @@
 """行业关联: industry closeness, the GB/T hierarchy first, then the industry chain.
 
-Also the exclusion filter: a partner that excludes the enterprise's industry
-(by code prefix) is never recommended.
+The exclusion filter (a partner excluding the enterprise's industry) is
+`industry_exclusion`.
 
 Pool layout: industry codes, of which a partner lists a few out of hundreds,
 are a small matrix of code numbers plus a flat tail for long lists, so a
@@ -12,7 +12,7 @@ once per enterprise industry code and cached in the state.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,13 +25,11 @@ from matcher.industry import (
     SAME_ZHONGLEI,
     IndustryTable,
     industry_relation,
-    is_excluded,
 )
-from matcher.matching.arrays import any_bit, bit_mask, membership
+from matcher.matching.arrays import any_bit, bit_mask
 from matcher.matching.component import (
     LEVEL_DTYPE,
     Contribution,
-    HardFilter,
     Key,
     Level,
     RuleComponent,
@@ -145,12 +143,12 @@ def canonical_codes(codes: tuple[str, ...], table: IndustryTable) -> tuple[str, 
     return tuple(c for c in out if c)
 
 
-def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> Contribution:
+def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext, role: str = "") -> Contribution:
     code = q.industry_code
     if code is None:
         return INDUSTRY.verdict(q, ctx, "null")
     if not p.industries:
-        role = derive_role(p).code
+        role = role or derive_role(p).code
         if q.primary in INVESTOR_CATEGORIES and role not in INVESTOR_ROLES:
             return INDUSTRY.verdict(q, ctx, "agnostic")
         financial = q.primary in FINANCIAL_CATEGORIES
@@ -386,63 +384,4 @@ INDUSTRY = RuleComponent(
     key=key,
     prepare=prepare,
     factor=weight_factor("industry"),
-)
-
-
-def _excluded_codes(p: PartnerProfile, industries: IndustryTable) -> tuple[str, ...]:
-    return tuple(industries.normalize(x) or x.strip().upper() for x in p.excluded_industries)
-
-
-@dataclass(frozen=True)
-class ExclusionState:
-    n: int
-    exclusions: tuple[str, ...]
-    exclusion_mat: np.ndarray
-    _hits: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
-
-    def hits(self, code: str) -> np.ndarray:
-        """Rows of `exclusion_mat` whose excluded prefix covers `code`."""
-        found = self._hits.get(code)
-        if found is None:
-            found = np.flatnonzero([is_excluded(code, (x,)) for x in self.exclusions])
-            self._hits[code] = found
-        return found
-
-
-def _prepare_exclusions(
-    partners: Sequence[PartnerProfile], industries: IndustryTable
-) -> ExclusionState:
-    exclusions, mat = membership([_excluded_codes(p, industries) for p in partners])
-    return ExclusionState(len(partners), exclusions, mat)
-
-
-def _excluded_pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> bool:
-    if not q.industry_code:
-        return False
-    return is_excluded(q.industry_code, _excluded_codes(p, ctx.industries))
-
-
-def _excluded_pool(
-    state: ExclusionState, levels: Mapping[str, np.ndarray], q: MatchQuery, ctx: MatchContext
-) -> np.ndarray:
-    code = q.industry_code
-    if code is None or not state.exclusions:
-        return np.zeros(state.n, dtype=bool)
-    hits = state.hits(code)
-    if not len(hits):
-        return np.zeros(state.n, dtype=bool)
-    return np.asarray(state.exclusion_mat[hits].any(axis=0))
-
-
-def _exclusion_key(q: MatchQuery, ctx: MatchContext) -> Key:
-    return (q.industry_code,)
-
-
-EXCLUDED_INDUSTRY = HardFilter(
-    name="excluded_industry",
-    reason="企业行业在合作方排除行业内",
-    pair=_excluded_pair,
-    pool=_excluded_pool,
-    key=_exclusion_key,
-    prepare=_prepare_exclusions,
 )

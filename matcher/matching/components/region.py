@@ -68,11 +68,13 @@ def county_like(name: str) -> bool:
     return name.endswith(COUNTY_SUFFIXES)
 
 
-def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> Contribution:
+def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext, role: str = "") -> Contribution:
+    """`role`: the partner's role code if the caller knows it ("": derived when needed,
+    for a partner that states no region and names its home)."""
     e = q.enterprise
     regions = set(p.preferred_regions)
     if not regions:
-        return _home(q, p, ctx)
+        return _home(q, p, ctx, role)
     if e.county and e.county in regions:
         return REGION.verdict(q, ctx, "county", name=e.county)
     if e.city in regions:
@@ -85,10 +87,10 @@ def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> Contribution:
     return REGION.verdict(q, ctx, "else")
 
 
-def _home(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> Contribution:
+def _home(q: MatchQuery, p: PartnerProfile, ctx: MatchContext, role: str) -> Contribution:
     e = q.enterprise
     home = home_region(p.name)
-    if home is not None and derive_role(p).code in AWAY_ROLES:
+    if home is not None and (role or derive_role(p).code) in AWAY_ROLES:
 
         def differs(mine: str, theirs: str) -> bool:
             return bool(mine and theirs and mine != theirs)

@@ -65,13 +65,14 @@ def _trade_checked(primary: str, role: str) -> bool:
     return role == INDUSTRIAL and primary in TRADE_LED
 
 
-def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext) -> Contribution:
+def pair(q: MatchQuery, p: PartnerProfile, ctx: MatchContext, role: str = "") -> Contribution:
+    """`role`: the partner's role code if the caller knows it ("": derived here)."""
     if q.primary is None:
         return ROLE.verdict(q, ctx, "null")
-    role = derive_role(p).code
+    role = role or derive_role(p).code
     label = role_level(q.primary, role, ctx)
     if _trade_checked(q.primary, role):
-        trade = industry_component.INDUSTRY.pair(q, p, ctx).level
+        trade = industry_component.pair(q, p, ctx, role=role).level
         if trade in industry_component.OUTSIDE_TRADE:
             label = "off_trade"
     return ROLE.verdict(q, ctx, label, role=ROLES[role], category=CATEGORIES[q.primary])
