@@ -103,7 +103,7 @@ class MatcherConfig:
         16
     """
 
-    version: str = "2026.12-r11"
+    version: str = "2026.12-r12"
     base: float = 0.0
     levels: dict[str, dict[str, float]] = field(default_factory=STANDARD_REGISTRY.default_levels)
     engagement: dict[str, dict[str, list[str]]] = field(
