@@ -65,8 +65,14 @@ def _stem(name: str, suffixes: tuple[str, ...]) -> str | None:
 
 def _divisions() -> list[HomeRegion]:
     """Every province, prefecture and county in force, with its parents' names."""
+    return list(_division_by_code().values())
+
+
+@lru_cache(maxsize=1)
+def _division_by_code() -> dict[str, HomeRegion]:
+    """Six-digit GB/T 2260 code -> its division, for the divisions in force, in table order."""
     db = numdb.get("cn/loc")
-    out: list[HomeRegion] = []
+    out: dict[str, HomeRegion] = {}
     cities: dict[str, str] = {}
     for line in _codes():
         info = db.info(line)
@@ -78,14 +84,14 @@ def _divisions() -> list[HomeRegion]:
             continue
         if line[2:] == "0000":
             # A municipality (重庆市) is its own city: the enterprise's city field says 重庆市 too.
-            out.append(HomeRegion(province, province if province.endswith("市") else ""))
+            out[line] = HomeRegion(province, province if province.endswith("市") else "")
         elif line[4:] == "00":
             cities[line[:4]] = name
-            out.append(HomeRegion(province, name))
+            out[line] = HomeRegion(province, name)
         else:
             # A municipality's districts (重庆市长寿区) have the municipality as their city.
             city = cities.get(line[:4], province if province.endswith("市") else "")
-            out.append(HomeRegion(province, city, name))
+            out[line] = HomeRegion(province, city, name)
     return out
 
 
@@ -168,27 +174,6 @@ def home_region(name: str) -> HomeRegion | None:
         if found is not None:
             return found
     return None
-
-
-@lru_cache(maxsize=1)
-def _division_by_code() -> dict[str, HomeRegion]:
-    """Six-digit GB/T 2260 code -> its division, for the divisions in force."""
-    return dict(zip(_codes_in_force(), _divisions(), strict=True))
-
-
-def _codes_in_force() -> list[str]:
-    """The codes of `_divisions()`, in the same order (the same filter, applied to codes)."""
-    db = numdb.get("cn/loc")
-    out = []
-    for line in _codes():
-        info = db.info(line)
-        if len(info) < 2 or "province" not in info[0][1] or "county" not in info[1][1]:
-            continue
-        province = _in_force(info[0][1]["province"])
-        name = _in_force(info[1][1]["county"])
-        if province and name and name not in _PLACEHOLDERS:
-            out.append(line)
-    return out
 
 
 def region_of_division_code(code: str) -> HomeRegion | None:

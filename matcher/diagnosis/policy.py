@@ -96,9 +96,9 @@ def _distress(ev: Evidence) -> list[Contribution]:
         said = f"已陷入破产境地：{head}"
     out = [Contribution(weights, said)]
     if ev.procedure is not None:
-        out.append(_opened(*ev.procedure))
+        out.append(_procedure(_OPENED, *ev.procedure))
     if ev.petitioned is not None:
-        out.append(_petitioned(*ev.petitioned))
+        out.append(_procedure(_PETITIONED, *ev.petitioned))
     if court.answer != "proceedings" and solv.answer == "insolvent":
         out.append(
             Contribution(
@@ -159,11 +159,6 @@ even where the business is weak (the court judged it worth trying); within 清�
 are realised.  Strong enough to outweigh a weak core, not a court's own later turn."""
 
 
-def _opened(procedure: str, hits: tuple[Hit, ...]) -> Contribution:
-    weights, reason = _OPENED[procedure]
-    return Contribution(weights, f"{reason}：{'、'.join(h.quote() for h in hits[:2])}")
-
-
 _PETITIONED: dict[str, tuple[tuple[tuple[str, float], ...], str]] = {
     "reorganisation": (
         (("judicial_reorganization", 0.8), ("exit_liquidation", -0.5)),
@@ -178,8 +173,13 @@ _PETITIONED: dict[str, tuple[tuple[tuple[str, float], ...], str]] = {
 but may still convert it."""
 
 
-def _petitioned(procedure: str, hits: tuple[Hit, ...]) -> Contribution:
-    weights, reason = _PETITIONED[procedure]
+def _procedure(
+    table: Mapping[str, tuple[tuple[tuple[str, float], ...], str]],
+    procedure: str,
+    hits: tuple[Hit, ...],
+) -> Contribution:
+    """The argument of `table` (_OPENED or _PETITIONED) for the procedure, quoting the file."""
+    weights, reason = table[procedure]
     return Contribution(weights, f"{reason}：{'、'.join(h.quote() for h in hits[:2])}")
 
 
