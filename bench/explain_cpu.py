@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import statistics
 import time
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -23,25 +22,12 @@ def main(
     rounds: Annotated[int, typer.Option(help="rounds")] = 3,
 ) -> None:
     """The p50 CPU of `explain` per 100 results, per round."""
-    from api.config import Settings
-    from api.runtime import load_runtime
-    from bench.__main__ import diagnose_all
-    from bench.encoders import HashEncoder
-    from bench.synth import distinct, make_enterprises, make_partners, need_texts, offer_texts
+    from bench.hash_pool import hash_pool
     from matcher.matching import ranking
-    from matcher.matching.pool import PartnerIndex
 
-    encoder = HashEncoder()
-    runtime = load_runtime(
-        Settings(model_cache=Path(".cache/models"), start_worker=False), encoder=encoder
-    )
-    pool = make_partners(partners, distinct_offers=300)
-    ents = make_enterprises(enterprises, distinct_needs=100)
-    texts, rows = distinct(offer_texts(pool))
-    needs, need_rows = distinct(need_texts(ents))
-    queries = encoder.encode(needs, prompt_name="query")[need_rows]
-    diagnoses = diagnose_all(runtime, ents, need_rows)
-    index = PartnerIndex.build(pool, encoder.encode(texts)[rows], runtime.industries)
+    built = hash_pool(partners, enterprises)
+    runtime, ents, diagnoses = built.runtime, built.enterprises, built.diagnoses
+    queries, index = built.queries, built.index
     spent: list[tuple[float, int]] = []
     explain = ranking.explain
 

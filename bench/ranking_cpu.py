@@ -18,7 +18,6 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -44,26 +43,13 @@ def main(
     k: Annotated[int, typer.Option(help="results per enterprise")] = 100,
 ) -> None:
     """CPU time of ranking and re-scoring against the floor's (bench/README.md, issue 17)."""
-    from api.config import Settings
-    from api.runtime import load_runtime
-    from bench.__main__ import diagnose_all
-    from bench.encoders import HashEncoder
-    from bench.synth import distinct, make_enterprises, make_partners, need_texts, offer_texts
-    from matcher.matching.pool import LevelMemo, PartnerIndex
+    from bench.hash_pool import hash_pool
+    from matcher.matching.pool import LevelMemo
     from matcher.matching.ranking import rank_partners, rank_partners_many
 
-    encoder = HashEncoder()
-    runtime = load_runtime(
-        Settings(model_cache=Path(".cache/models"), start_worker=False), encoder=encoder
-    )
-    pool = make_partners(partners, distinct_offers=300)
-    ents = make_enterprises(enterprises, distinct_needs=100)
-    texts, rows = distinct(offer_texts(pool))
-    vectors = encoder.encode(texts)[rows]
-    needs, need_rows = distinct(need_texts(ents))
-    queries = encoder.encode(needs, prompt_name="query")[need_rows]
-    diagnoses = diagnose_all(runtime, ents, need_rows)
-    index = PartnerIndex.build(pool, vectors, runtime.industries)
+    built = hash_pool(partners, enterprises)
+    runtime, ents, diagnoses = built.runtime, built.enterprises, built.diagnoses
+    queries, index = built.queries, built.index
     embeddings = index.embeddings
     assert embeddings is not None
     common = {
