@@ -383,6 +383,14 @@ class StoredRun:
     def current(self) -> bool:
         return self.run is not None and self.state.holds(self.run)
 
+    def runtime_behind(self, runtime: Runtime) -> bool:
+        """The runtime has not yet loaded the matcher config or diagnosis model active in
+        the database (another process activated one): it must follow before ranking."""
+        return (
+            self.active_version != runtime.active_version
+            or self.active_model != runtime.active_diagnosis_version
+        )
+
     def standing_instead(self, seen_id: int | None, ours: tuple[str, str]) -> MatchRun | None:
         """The run another writer stored since the caller read `seen_id` (the current
         run's id then, None: none) that is to stand rather than the caller's new one.
@@ -651,9 +659,7 @@ def current_matches_run(
     is followed here.
     """
     stored = ranking_state(session, enterprise_id, runtime)
-    behind_config = stored.active_version != runtime.active_version
-    behind_model = stored.active_model != runtime.active_diagnosis_version
-    if behind_config or behind_model:
+    if stored.runtime_behind(runtime):
         sync_runtime(session, runtime, stored.active_version)
         sync_diagnosis_model(session, runtime, stored.active_model)
         stored = ranking_state(session, enterprise_id, runtime)
@@ -684,9 +690,7 @@ def served_run(
         Forbidden: the enterprise's county is not the caller's.
     """
     stored = read_ranking_state(connection, enterprise_id, runtime, runs)
-    behind_config = stored.active_version != runtime.active_version
-    behind_model = stored.active_model != runtime.active_diagnosis_version
-    if behind_config or behind_model or principal.is_department:
+    if stored.runtime_behind(runtime) or principal.is_department:
         return None
     require_county(principal, stored.county)
     return stored.run if stored.current else None

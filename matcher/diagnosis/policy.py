@@ -18,8 +18,9 @@ from matcher.diagnosis.phrases import Hit
 from matcher.vocab import CATEGORIES
 
 TEMPERATURE = 1.0
-OPERATING_STATUSES = ("normal", "partial")
-"""Still producing (正常生产、半停产): what the out-of-court routes need."""
+PRODUCING_STATUSES = ("normal", "partial")
+"""The `vocab.OPERATING_STATUSES` of a firm still producing (正常生产、半停产): what the
+out-of-court routes need."""
 DEEP_INSOLVENCY = 1.5
 """Liabilities at 1.5× the assets or more: ordinary creditors would recover too little to
 agree out of court, so the bankruptcy routes stay first even for a firm still producing."""
@@ -69,7 +70,7 @@ def _distress(ev: Evidence) -> list[Contribution]:
     # bankruptcy stays the fallback if the creditors cannot agree.
     out_of_court = (
         court.answer not in ("proceedings", "petition")
-        and ev.status in OPERATING_STATUSES
+        and ev.status in PRODUCING_STATUSES
         and (ratio is None or ratio < DEEP_INSOLVENCY)
     )
     if out_of_court:
